@@ -1,0 +1,11 @@
+"""SALT Explorer: page config, the shared sidebar, and routing. Nothing else lives here."""
+
+import streamlit as st
+
+from pages import ui
+
+st.set_page_config(page_title="SALT Explorer", page_icon="🧂", layout="wide")
+
+navigation = st.navigation(ui.page_list())
+ui.sidebar()
+ui.run_page_safely(navigation)

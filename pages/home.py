@@ -1,0 +1,46 @@
+"""Home: what SALT is, which model is loaded, and where to go next."""
+
+import streamlit as st
+
+from pages import ui
+from salt_core.languages import coverage
+
+st.title("🧂 SALT Explorer")
+st.markdown(
+    """
+**SALT** — *Self-Augmentation Improves Zero-Shot Cross-Lingual Transfer* (Wang, Huang, Chang, Chen;
+AACL 2023, [arXiv 2309.10891](https://arxiv.org/abs/2309.10891)) — fine-tunes a multilingual encoder on
+source-language data only, and augments that data with the model's own knowledge:
+
+* **offline code-switching**: mask a word, let the multilingual masked LM predict it with its predictions
+  *restricted to a target language's vocabulary*, and replace the word by predictions whose probability
+  passes a threshold (source-language synonyms are mined the same way);
+* **online embedding mixup**: during fine-tuning, mix each token's embedding with its code-switched
+  substitute's, `h = r·h_s + (1 − r)·h_t`, with a random vector `r` drawn anew at every step.
+
+On mBERT this gave +1.4 points average accuracy on XNLI (15 languages) and +4.1 on PAWS-X.
+This explorer lets you *see* these steps. Thresholds, eligibility rules, ratios and distributions that
+the paper does not give are settings here, each with a default marked as this project's assumption.
+"""
+)
+
+st.subheader("Model")
+mlm = ui.current_model()
+if mlm is not None:
+    n_params = sum(p.numel() for p in mlm.model.parameters())
+    weights = "random weights (demo)" if mlm.is_demo else "real pretrained weights"
+    st.markdown(
+        f"Loaded **{mlm.label}** from the {mlm.source} — {weights}; "
+        f"{type(mlm.model).__name__}, {n_params / 1e6:,.1f}M parameters, vocabulary of "
+        f"{len(mlm.tokenizer):,} tokens, inputs up to {mlm.max_length} tokens."
+    )
+    with st.expander("Language coverage of this tokenizer"):
+        st.caption("How many vocabulary entries each language holds, and by which rule (script, or "
+                   "word-frequency evidence where languages share a script). See the README.")
+        st.dataframe(coverage(mlm.tokenizer), hide_index=True)
+
+st.subheader("Pages")
+for page in ui.page_list()[1:]:
+    st.page_link(page)
+if len(ui.page_list()) == 1:
+    st.caption("More pages arrive as they are built.")

@@ -1,0 +1,104 @@
+"""Widgets and glue shared by every page: the sidebar, the cached model, error handling.
+
+Everything that computes lives in salt_core; this module only turns salt_core's answers and errors
+into Streamlit elements.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import streamlit as st
+
+from salt_core.errors import SaltError
+from salt_core.languages import LANGUAGES
+from salt_core.models import DEMO_LABEL, OFFERED_MODELS, MaskedLM, default_model_name, load_masked_lm
+
+DEMO_CHOICE = "demo"
+OTHER_CHOICE = "other (hub id or local folder)"
+log = logging.getLogger("salt_explorer")
+
+
+def page_list() -> list:
+    """The pages that exist. A page is listed only when it does something."""
+    return [
+        st.Page("pages/home.py", title="Home", icon="🏠", default=True, url_path="home"),
+    ]
+
+
+def model_choices() -> list[str]:
+    first = default_model_name()
+    return list(dict.fromkeys([first, *OFFERED_MODELS, DEMO_CHOICE, OTHER_CHOICE]))
+
+
+def language_label(code: str) -> str:
+    return f"{code} — {LANGUAGES[code].name}"
+
+
+def sidebar() -> None:
+    """Model and language pickers, bound to the URL so a view can be shared."""
+    with st.sidebar:
+        st.header("Model")
+        st.selectbox("Masked LM", model_choices(), key="model", bind="query-params",
+                     help="Hugging Face masked LM. The demo model has random weights: it shows the plumbing, "
+                          "never meaningful predictions.")
+        if st.session_state.get("model") == OTHER_CHOICE:
+            st.text_input("Hub id or folder", key="model_path", bind="query-params",
+                          placeholder="e.g. /models/mbert or xlm-roberta-large")
+        st.header("Languages")
+        codes = list(LANGUAGES)
+        st.selectbox("Source language", codes, index=codes.index("en"), key="source",
+                     format_func=language_label, bind="query-params")
+        st.multiselect("Target languages", codes, default=["de"], key="targets",
+                       format_func=language_label, bind="query-params")
+
+
+def chosen_model_name() -> str:
+    choice = st.session_state.get("model") or default_model_name()
+    if choice == OTHER_CHOICE:
+        return (st.session_state.get("model_path") or "").strip()
+    return choice
+
+
+@st.cache_resource(show_spinner=False, max_entries=3)
+def _cached_model(name: str) -> MaskedLM:
+    return load_masked_lm(name)
+
+
+def current_model() -> MaskedLM | None:
+    """The sidebar's model, loaded once per process; None (with a message shown) when it cannot load."""
+    name = chosen_model_name()
+    if not name:
+        st.info("Type a Hugging Face model id or the path of a local model folder in the sidebar.")
+        return None
+    try:
+        with st.spinner(f"Loading {name} …"):
+            mlm = _cached_model(name)
+    except SaltError as exc:
+        st.error(str(exc))
+        st.button("Use the demo model instead", on_click=_switch_to_demo, key=f"demo_fallback_{name}")
+        return None
+    if mlm.is_demo:
+        demo_banner()
+    return mlm
+
+
+def _switch_to_demo() -> None:
+    st.session_state["model"] = DEMO_CHOICE
+
+
+def demo_banner() -> None:
+    st.warning(f"Using the **{DEMO_LABEL}**. Everything it predicts is noise from random weights: use it "
+               "to see how the tool works, never to judge SALT.", icon="⚠️")
+
+
+def run_page_safely(page) -> None:
+    """Run a page; an unexpected failure becomes a message, never a traceback."""
+    try:
+        page.run()
+    except SaltError as exc:
+        st.error(str(exc))
+    except Exception as exc:  # noqa: BLE001 — last line of defence for the UI
+        log.exception("page failed")
+        st.error(f"Something went wrong on this page ({type(exc).__name__}). The details are in the server "
+                 "log. Change the input and try again; nothing you entered was lost.")

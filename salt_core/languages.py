@@ -1,0 +1,308 @@
+"""Language registry, and which token ids of a tokenizer belong to which language.
+
+SALT restricts a multilingual masked LM's predictions to one target language's vocabulary. A
+tokenizer's vocabulary is not labelled by language, so this module labels it, with one rule:
+
+    script decides when it can; word-frequency evidence decides between languages that share a script.
+
+For every vocabulary entry we take its surface form (without the "##" or "▁" marker) and whether it
+begins a word. An entry is *eligible* only if it is made of letters (and combining marks): special
+tokens, punctuation, digits, symbols and mixed entries never belong to any language.
+
+1. Script. Each registry language lists the scripts it is written in. The languages whose scripts cover
+   every letter of the entry are its candidates. With one candidate (Thai script -> th, Greek -> el,
+   Devanagari -> hi, Hangul -> ko, kana -> ja), the entry belongs to it: the *script rule*.
+2. Frequency. With several candidates (Latin: en, de, fr, ...; Cyrillic: ru, bg, uk; Arabic: ar, ur, fa;
+   Han: zh, ja) a word-initial entry belongs to candidate L when its lower-cased surface has Zipf
+   frequency >= `MIN_ZIPF` in L's `wordfreq` list and is within `ZIPF_MARGIN` of the highest Zipf
+   frequency among the other candidates. So German gets "Katze" (de 4.5, en ~1) and "und", "in" goes to
+   both German and English, and "the" (en 7.7, de 5.6) stays English. These two numbers are this
+   project's assumption, not SALT's.
+3. Languages without a wordfreq list (Swahili) use a curated list bundled in `salt_core/data/`; Thai has
+   its own script and needs none. `coverage()` reports which rule each language used.
+
+Continuation pieces ("##en", "ung") cannot be attributed by word frequency; they are attributed by script
+alone and kept apart from word-initial pieces. For languages written without spaces between words
+(zh, ja, th) the tokenizer's word-initial marker says nothing about words, so every piece counts as
+word-initial there. Results are cached per (tokenizer vocabulary, language).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from importlib import resources
+
+import pandas as pd
+
+from salt_core.errors import EmptyLanguageError, UnknownLanguageError
+
+MIN_ZIPF = 2.5  # assumption: below ~3 per billion words a form is noise for our purpose
+ZIPF_MARGIN = 1.0  # assumption: within 10x of the most frequent competitor counts as "also this language"
+
+
+@dataclass(frozen=True)
+class Language:
+    code: str  # ISO 639-1
+    name: str
+    scripts: tuple[str, ...]  # scripts the language is written in, primary first
+    family: str
+    spaced: bool = True  # are words separated by spaces?
+    benchmarks: tuple[str, ...] = ()  # which cross-lingual benchmarks include it
+
+    @property
+    def script(self) -> str:
+        return self.scripts[0]
+
+
+_X, _P = "XNLI", "PAWS-X"
+LANGUAGES: dict[str, Language] = {
+    lang.code: lang
+    for lang in [
+        Language("en", "English", ("Latin",), "Indo-European (Germanic)", benchmarks=(_X, _P)),
+        Language("de", "German", ("Latin",), "Indo-European (Germanic)", benchmarks=(_X, _P)),
+        Language("fr", "French", ("Latin",), "Indo-European (Romance)", benchmarks=(_X, _P)),
+        Language("es", "Spanish", ("Latin",), "Indo-European (Romance)", benchmarks=(_X, _P)),
+        Language("el", "Greek", ("Greek",), "Indo-European (Hellenic)", benchmarks=(_X,)),
+        Language("bg", "Bulgarian", ("Cyrillic",), "Indo-European (Slavic)", benchmarks=(_X,)),
+        Language("ru", "Russian", ("Cyrillic",), "Indo-European (Slavic)", benchmarks=(_X,)),
+        Language("tr", "Turkish", ("Latin",), "Turkic", benchmarks=(_X,)),
+        Language("ar", "Arabic", ("Arabic",), "Afro-Asiatic (Semitic)", benchmarks=(_X,)),
+        Language("vi", "Vietnamese", ("Latin",), "Austroasiatic", benchmarks=(_X,)),
+        Language("th", "Thai", ("Thai",), "Kra-Dai", spaced=False, benchmarks=(_X,)),
+        Language("zh", "Chinese", ("Han",), "Sino-Tibetan", spaced=False, benchmarks=(_X, _P)),
+        Language("hi", "Hindi", ("Devanagari",), "Indo-European (Indo-Aryan)", benchmarks=(_X,)),
+        Language("sw", "Swahili", ("Latin",), "Niger-Congo (Bantu)", benchmarks=(_X,)),
+        Language("ur", "Urdu", ("Arabic",), "Indo-European (Indo-Aryan)", benchmarks=(_X,)),
+        Language("ja", "Japanese", ("Hiragana", "Katakana", "Han"), "Japonic", spaced=False, benchmarks=(_P,)),
+        Language("ko", "Korean", ("Hangul",), "Koreanic", benchmarks=(_P,)),
+        Language("it", "Italian", ("Latin",), "Indo-European (Romance)"),
+        Language("pt", "Portuguese", ("Latin",), "Indo-European (Romance)"),
+        Language("nl", "Dutch", ("Latin",), "Indo-European (Germanic)"),
+        Language("pl", "Polish", ("Latin",), "Indo-European (Slavic)"),
+        Language("uk", "Ukrainian", ("Cyrillic",), "Indo-European (Slavic)"),
+        Language("fa", "Persian", ("Arabic",), "Indo-European (Iranian)"),
+    ]
+}
+
+# Unicode character-name prefixes -> script. Letters outside these scripts make an entry ineligible.
+_SCRIPT_BY_NAME_PREFIX = {
+    "LATIN": "Latin", "CYRILLIC": "Cyrillic", "GREEK": "Greek", "ARABIC": "Arabic",
+    "DEVANAGARI": "Devanagari", "CJK": "Han", "HIRAGANA": "Hiragana", "KATAKANA": "Katakana",
+    "HANGUL": "Hangul", "THAI": "Thai", "HEBREW": "Hebrew",
+}
+
+
+def get_language(code: str) -> Language:
+    """The registry entry for `code`, or UnknownLanguageError listing the known codes."""
+    if not isinstance(code, str) or code.strip().lower() not in LANGUAGES:
+        known = ", ".join(sorted(LANGUAGES))
+        raise UnknownLanguageError(f"Unknown language code {code!r}. Known codes: {known}.")
+    return LANGUAGES[code.strip().lower()]
+
+
+@lru_cache(maxsize=100_000)
+def char_script(ch: str) -> str | None:
+    """Script of one character; "Mark" for combining marks; None for anything that is not a letter."""
+    category = unicodedata.category(ch)
+    if category.startswith("M"):
+        return "Mark"
+    if not category.startswith("L"):
+        return None
+    name = unicodedata.name(ch, "")
+    return _SCRIPT_BY_NAME_PREFIX.get(name.split(" ", 1)[0], "Other")
+
+
+def text_scripts(text: str) -> frozenset[str] | None:
+    """The scripts of a string made only of letters and marks; None if it holds anything else."""
+    scripts = set()
+    for ch in text:
+        script = char_script(ch)
+        if script is None:
+            return None
+        if script != "Mark":
+            scripts.add(script)
+    return frozenset(scripts) if scripts else None
+
+
+# ----------------------------------------------------------------------------- word-frequency evidence
+
+@cache
+def _curated_words(code: str) -> frozenset[str]:
+    path = resources.files("salt_core") / "data" / f"{code}.txt"
+    if not path.is_file():
+        return frozenset()
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return frozenset(w.lower() for line in lines if not line.startswith("#") for w in line.split())
+
+
+@cache
+def _zipf_table(code: str) -> dict[str, float] | None:
+    """word -> Zipf frequency from wordfreq's 'best' list, or None when wordfreq lacks the language."""
+    import math
+
+    import wordfreq
+
+    if code not in wordfreq.available_languages():
+        return None
+    return {w: math.log10(f) + 9 for w, f in wordfreq.get_frequency_dict(code, "best").items()}
+
+
+def word_source(code: str) -> str:
+    """Which evidence the frequency rule has for a language: 'wordfreq', 'curated list' or 'none'."""
+    if _zipf_table(code) is not None:
+        return "wordfreq"
+    return "curated list" if _curated_words(code) else "none"
+
+
+def common_words(code: str, n: int = 2000) -> list[str]:
+    """The `n` most frequent words of a language, from wordfreq or the curated list (demo corpus, stopwords)."""
+    table = _zipf_table(code)
+    if table is not None:
+        return sorted(table, key=table.get, reverse=True)[:n]
+    return sorted(_curated_words(code))[:n]
+
+
+# ----------------------------------------------------------------------------- tokenizer vocabulary
+
+@dataclass(frozen=True)
+class VocabEntry:
+    token_id: int
+    surface: str  # the entry without its word-boundary marker
+    initial: bool  # does the entry begin a word?
+    scripts: frozenset[str] | None  # None: not made of letters, never belongs to a language
+
+
+def _marker_style(vocab: dict[str, int]) -> str:
+    """Which word-boundary convention a vocabulary uses: sentencepiece '▁', wordpiece '##', byte-level 'Ġ'."""
+    sample = list(vocab)
+    meta = sum(t.startswith("▁") for t in sample)
+    hashes = sum(t.startswith("##") for t in sample)
+    byte_level = sum(t.startswith("Ġ") for t in sample)
+    return max((meta, "sentencepiece"), (hashes, "wordpiece"), (byte_level, "bytelevel"))[1]
+
+
+def vocabulary_entries(tokenizer) -> list[VocabEntry]:
+    """Every vocabulary entry with its surface form, word-initial flag and scripts, in id order."""
+    vocab = tokenizer.get_vocab()
+    special = set(tokenizer.all_special_ids)
+    style = _marker_style(vocab)
+    entries = []
+    for token, token_id in sorted(vocab.items(), key=lambda item: item[1]):
+        if style == "sentencepiece":
+            initial, surface = token.startswith("▁"), token.lstrip("▁")
+        elif style == "wordpiece":
+            initial, surface = not token.startswith("##"), token.removeprefix("##")
+        else:  # byte-level BPE: the decoder knows the byte mapping
+            initial = token.startswith("Ġ")
+            surface = tokenizer.convert_tokens_to_string([token]).strip()
+        scripts = None if token_id in special else text_scripts(surface)
+        entries.append(VocabEntry(token_id, surface, initial, scripts))
+    return entries
+
+
+def tokenizer_fingerprint(tokenizer) -> str:
+    """A key that changes whenever the vocabulary does (name alone is not enough: folders get rebuilt)."""
+    size = len(tokenizer)
+    cached = getattr(tokenizer, "_salt_fingerprint", None)
+    if cached and cached[0] == size:  # adding tokens changes the size, which invalidates this
+        return cached[1]
+    vocab = tokenizer.get_vocab()
+    digest = hashlib.sha1("\n".join(sorted(vocab)).encode("utf-8"), usedforsecurity=False).hexdigest()
+    fingerprint = f"{getattr(tokenizer, 'name_or_path', '')}:{len(vocab)}:{digest[:16]}"
+    tokenizer._salt_fingerprint = (size, fingerprint)
+    return fingerprint
+
+
+@dataclass(frozen=True)
+class LanguageVocabulary:
+    """The token ids of one language in one tokenizer."""
+
+    language: Language
+    initial_ids: tuple[int, ...]  # word-initial entries: the candidates SALT may substitute
+    continuation_ids: tuple[int, ...]  # pieces that continue a word, attributed by script only
+    rule: str  # "script", "word frequency (wordfreq)", "curated list", ...
+
+    def __len__(self) -> int:
+        return len(self.initial_ids)
+
+
+_CACHE: dict[tuple[str, str], LanguageVocabulary] = {}
+_ENTRY_CACHE: dict[str, list[VocabEntry]] = {}
+
+
+def _entries_cached(tokenizer) -> tuple[str, list[VocabEntry]]:
+    key = tokenizer_fingerprint(tokenizer)
+    if key not in _ENTRY_CACHE:
+        _ENTRY_CACHE[key] = vocabulary_entries(tokenizer)
+    return key, _ENTRY_CACHE[key]
+
+
+def _candidates(scripts: frozenset[str]) -> list[Language]:
+    return [lang for lang in LANGUAGES.values() if scripts <= set(lang.scripts)]
+
+
+def _belongs_by_frequency(surface: str, language: Language, rivals: list[Language]) -> bool:
+    word = surface.lower()
+    own = _zipf_table(language.code)
+    if own is None:
+        return word in _curated_words(language.code)
+    zipf = own.get(word, 0.0)
+    if zipf < MIN_ZIPF:
+        return False
+    rival_best = max(((_zipf_table(r.code) or {}).get(word, 0.0) for r in rivals), default=0.0)
+    return zipf >= rival_best - ZIPF_MARGIN
+
+
+def language_vocabulary(tokenizer, code: str) -> LanguageVocabulary:
+    """The token ids of language `code` in `tokenizer`, by the rule in this module's docstring.
+
+    Raises UnknownLanguageError for a code outside the registry and EmptyLanguageError when the
+    tokenizer holds no word-initial entry of the language.
+    """
+    language = get_language(code)
+    key, entries = _entries_cached(tokenizer)
+    if (key, language.code) in _CACHE:
+        return _CACHE[(key, language.code)]
+    initial, continuation, rules = [], [], set()
+    for entry in entries:
+        if entry.scripts is None or not entry.scripts <= set(language.scripts):
+            continue
+        if entry.initial or not language.spaced:
+            rivals = [c for c in _candidates(entry.scripts) if c.code != language.code]
+            if not rivals:
+                initial.append(entry.token_id)
+                rules.add("script")
+            elif _belongs_by_frequency(entry.surface, language, rivals):
+                initial.append(entry.token_id)
+                rules.add(f"word frequency ({word_source(language.code)})")
+        else:
+            continuation.append(entry.token_id)
+    if not initial:
+        raise EmptyLanguageError(
+            f"The tokenizer {getattr(tokenizer, 'name_or_path', '')!r} has no word-initial tokens of "
+            f"{language.name} ({language.code}); pick another language or a model that covers it."
+        )
+    result = LanguageVocabulary(language, tuple(initial), tuple(continuation), " + ".join(sorted(rules)))
+    _CACHE[(key, language.code)] = result
+    return result
+
+
+def coverage(tokenizer, codes: list[str] | None = None) -> pd.DataFrame:
+    """Per language: how many word-initial and continuation tokens it holds, and by which rule."""
+    rows = []
+    for code in codes or list(LANGUAGES):
+        language = get_language(code)
+        try:
+            vocab = language_vocabulary(tokenizer, code)
+            n_initial, n_cont, rule = len(vocab.initial_ids), len(vocab.continuation_ids), vocab.rule
+        except EmptyLanguageError:
+            n_initial, n_cont, rule = 0, 0, "no tokens"
+        rows.append({
+            "code": language.code, "language": language.name, "script": language.script,
+            "family": language.family, "word_initial_tokens": n_initial,
+            "continuation_tokens": n_cont, "rule": rule, "word_source": word_source(language.code),
+        })
+    return pd.DataFrame(rows)

@@ -1,0 +1,155 @@
+"""Load a Hugging Face masked LM and its tokenizer, offline first.
+
+Resolution order for `load_masked_lm(name_or_path)`:
+1. "demo" / "demo-bert" / "demo-xlmr": the tiny random-weight models of `salt_core.tiny`, built on first use;
+2. an existing local folder;
+3. the local Hugging Face cache, without touching the network;
+4. the hub, only when it answers within a second or two (never on HF_HUB_OFFLINE=1).
+Remote code is never trusted and safetensors weights are preferred. The model is put in eval mode;
+callers run it under `torch.inference_mode()`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+import torch
+
+from salt_core.errors import ModelLoadError
+from salt_core.tiny import DEMO_MARKER, ensure_demo_model
+
+DEFAULT_MODEL = "bert-base-multilingual-cased"  # SALT's base model (mBERT)
+OFFERED_MODELS = (DEFAULT_MODEL, "xlm-roberta-base")
+DEMO_MODELS = {"demo": "bert", "demo-bert": "bert", "demo-xlmr": "xlmr"}
+DEMO_LABEL = "demo model (random weights — predictions are meaningless)"
+
+
+@dataclass
+class MaskedLM:
+    """A masked LM ready for inference, with where it came from."""
+
+    model: torch.nn.Module
+    tokenizer: object  # a fast Hugging Face tokenizer
+    name: str  # what the user asked for
+    source: str  # "demo", "folder", "cache" or "hub"
+    is_demo: bool  # random weights: predictions mean nothing
+    device: str = "cpu"
+
+    @property
+    def label(self) -> str:
+        return DEMO_LABEL if self.is_demo else self.name
+
+    @property
+    def max_length(self) -> int:
+        """Longest input the model accepts, special tokens included."""
+        positions = getattr(self.model.config, "max_position_embeddings", 512)
+        if getattr(self.model.config, "model_type", "") in ("roberta", "xlm-roberta", "camembert"):
+            positions -= 2  # these offset position ids by padding_idx + 1
+        tokenizer_max = getattr(self.tokenizer, "model_max_length", positions) or positions
+        return int(min(positions, tokenizer_max))
+
+
+def default_model_name() -> str:
+    """The model the app opens with: $SALT_MODEL, else mBERT."""
+    return os.environ.get("SALT_MODEL", "").strip() or DEFAULT_MODEL
+
+
+def set_threads(threads: int | None) -> None:
+    """Limit torch's intra-op threads (None leaves torch's choice)."""
+    if threads:
+        torch.set_num_threads(int(threads))
+
+
+def hub_reachable(timeout: float = 1.5) -> bool:
+    """Whether the Hugging Face hub answers at all; a closed network fails fast here instead of retrying."""
+    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes") or \
+            os.environ.get("TRANSFORMERS_OFFLINE", "").lower() in ("1", "true", "yes"):
+        return False
+    host = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co")).hostname or "huggingface.co"
+    try:
+        with socket.create_connection((host, 443), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def _not_found_message(name: str) -> str:
+    return (
+        f"Model {name!r} was not found: it is not a local folder, not in the local Hugging Face cache, "
+        "and the hub cannot be reached from here. Either give the path of a folder holding the model "
+        "(config.json, weights, tokenizer files), set SALT_MODEL to such a folder or a cached hub id, "
+        "or on a machine with internet access prefetch it with "
+        f"`huggingface-cli download {name}` (or `hf download {name}`) and copy the cache over. "
+        "To try the app without weights, pick the demo model."
+    )
+
+
+def _check_masked_lm(config, name: str) -> None:
+    from transformers.models.auto.modeling_auto import MODEL_FOR_MASKED_LM_MAPPING_NAMES
+
+    model_type = getattr(config, "model_type", None)
+    if model_type not in MODEL_FOR_MASKED_LM_MAPPING_NAMES:
+        raise ModelLoadError(
+            f"{name!r} is a {model_type or 'unknown'} model, not a masked language model. SALT needs a "
+            f"masked LM such as {DEFAULT_MODEL} or xlm-roberta-base."
+        )
+
+
+def _load_from(location: str, name: str, local_only: bool):
+    from transformers import AutoConfig, AutoModelForMaskedLM, AutoTokenizer
+
+    kwargs = dict(local_files_only=local_only, trust_remote_code=False)
+    config = AutoConfig.from_pretrained(location, **kwargs)
+    _check_masked_lm(config, name)
+    tokenizer = AutoTokenizer.from_pretrained(location, use_fast=True, **kwargs)
+    if getattr(tokenizer, "mask_token", None) is None or tokenizer.mask_token_id is None:
+        raise ModelLoadError(f"The tokenizer of {name!r} has no mask token, so it cannot fill masked words.")
+    if not getattr(tokenizer, "is_fast", False):
+        raise ModelLoadError(f"{name!r} has only a slow tokenizer; SALT Explorer needs a fast one (tokenizer.json).")
+    model = AutoModelForMaskedLM.from_pretrained(location, config=config, **kwargs)
+    return model.eval(), tokenizer
+
+
+def load_masked_lm(name_or_path: str | os.PathLike | None = None, *, device: str = "cpu",
+                   threads: int | None = None) -> MaskedLM:
+    """Load a masked LM and its fast tokenizer by hub id, local folder, or demo name.
+
+    Raises ModelLoadError (one plain message saying what to do) when the model cannot be found, is not a
+    masked LM, or has no mask token.
+    """
+    name = str(name_or_path or default_model_name()).strip()
+    if not name:
+        raise ModelLoadError("No model given. Name a Hugging Face model id, a local folder, or 'demo'.")
+    set_threads(threads)
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ModelLoadError(f"Device {device!r} was requested but no CUDA device is available; use 'cpu'.")
+    if name.lower() in DEMO_MODELS:
+        folder, source = ensure_demo_model(DEMO_MODELS[name.lower()]), "demo"
+    elif Path(name).expanduser().is_dir():
+        folder, source = Path(name).expanduser(), "folder"
+    else:
+        folder, source = None, "cache"
+    try:
+        try:
+            model, tokenizer = _load_from(str(folder or name), name, local_only=True)
+        except OSError:
+            if folder is not None or not hub_reachable():
+                raise
+            source = "hub"
+            model, tokenizer = _load_from(name, name, local_only=False)
+    except ModelLoadError:
+        raise
+    except (OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
+        if folder is not None:
+            raise ModelLoadError(
+                f"The folder {str(folder)!r} does not hold a usable Hugging Face masked LM: {exc}".strip()
+            ) from exc
+        raise ModelLoadError(_not_found_message(name)) from exc
+    is_demo = folder is not None and (Path(folder) / DEMO_MARKER).is_file()
+    return MaskedLM(model=model.to(device), tokenizer=tokenizer, name=name, source=source, is_demo=is_demo,
+                    device=device)

@@ -1,0 +1,28 @@
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.helpers import assert_no_traceback, wait_until_idle
+
+pytestmark = pytest.mark.e2e
+
+
+def test_home_offers_the_demo_model_when_weights_are_missing(app_url, page):
+    page.goto(app_url)
+    wait_until_idle(page)
+    expect(page.get_by_text("was not found").first).to_be_visible()
+    expect(page.get_by_role("heading", name="SALT Explorer")).to_be_visible()
+    page.get_by_role("button", name="Use the demo model instead").click()
+    wait_until_idle(page)
+    expect(page.get_by_text("random weights — predictions are meaningless").first).to_be_visible()
+    expect(page.get_by_text("Loaded").first).to_be_visible()
+    assert "model=demo" in page.url  # the choice is in the URL, so the view can be shared
+    assert_no_traceback(page)
+
+
+def test_demo_model_from_the_url_shows_language_coverage(app_url, page):
+    page.goto(f"{app_url}/?model=demo")
+    wait_until_idle(page)
+    expect(page.get_by_text("Loaded").first).to_be_visible()
+    page.get_by_text("Language coverage of this tokenizer").click()
+    expect(page.get_by_text("Language coverage of this tokenizer")).to_be_visible()
+    assert_no_traceback(page)

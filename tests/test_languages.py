@@ -1,0 +1,113 @@
+import pytest
+from tokenizers import Tokenizer, models, pre_tokenizers
+from transformers import BertTokenizerFast
+
+from salt_core.errors import EmptyLanguageError, UnknownLanguageError
+from salt_core.languages import (
+    LANGUAGES,
+    coverage,
+    get_language,
+    language_vocabulary,
+    text_scripts,
+    vocabulary_entries,
+)
+
+XNLI = "en fr es de el bg ru tr ar vi th zh hi sw ur".split()
+PAWSX = "en de es fr ja ko zh".split()
+
+
+def _wordpiece(words):
+    vocab = {t: i for i, t in enumerate(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *words])}
+    raw = Tokenizer(models.WordPiece(vocab, unk_token="[UNK]"))
+    raw.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    return BertTokenizerFast(tokenizer_object=raw, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
+                             sep_token="[SEP]", mask_token="[MASK]")
+
+
+def _tokens(tokenizer, ids):
+    return set(tokenizer.convert_ids_to_tokens(list(ids)))
+
+
+def test_registry_covers_xnli_and_pawsx():
+    assert set(XNLI) | set(PAWSX) <= set(LANGUAGES)
+    for code in XNLI:
+        assert "XNLI" in LANGUAGES[code].benchmarks
+
+
+def test_unknown_code_is_our_error():
+    with pytest.raises(UnknownLanguageError, match="xx"):
+        get_language("xx")
+
+
+def test_shared_script_uses_word_frequency_evidence():
+    tok = _wordpiece(["Katze", "und", "the", "and", "die", "Hund", "in", "##en", "Кошка", "3", "!"])
+    german = _tokens(tok, language_vocabulary(tok, "de").initial_ids)
+    english = _tokens(tok, language_vocabulary(tok, "en").initial_ids)
+    assert {"Katze", "und", "die", "Hund", "in"} <= german
+    assert not {"the", "and", "Кошка", "3", "!", "[MASK]"} & german
+    assert {"the", "and", "in"} <= english and "Katze" not in english
+    assert _tokens(tok, language_vocabulary(tok, "de").continuation_ids) == {"##en"}
+
+
+def test_demo_tokenizer_german_has_german_words_not_english(demo_bert):
+    tok = demo_bert.tokenizer
+    german = _tokens(tok, language_vocabulary(tok, "de").initial_ids)
+    assert {"und", "der", "nicht", "Die"} <= german
+    assert not {"the", "and", "of", "The"} & german
+
+
+@pytest.mark.parametrize("code", ["ru", "el", "ar", "hi", "zh", "th", "ko"])
+@pytest.mark.parametrize("which", ["demo_bert", "demo_xlmr"])
+def test_own_script_languages_hold_only_their_script(code, which, request):
+    tok = request.getfixturevalue(which).tokenizer
+    vocab = language_vocabulary(tok, code)
+    assert len(vocab.initial_ids) > 10
+    entries = vocabulary_entries(tok)
+    allowed = set(LANGUAGES[code].scripts)
+    for token_id in vocab.initial_ids + vocab.continuation_ids:
+        assert entries[token_id].scripts <= allowed, entries[token_id]
+
+
+@pytest.mark.parametrize("which", ["demo_bert", "demo_xlmr"])
+def test_specials_punctuation_and_digits_never_belong(which, request):
+    tok = request.getfixturevalue(which).tokenizer
+    special = set(tok.all_special_ids)
+    entries = vocabulary_entries(tok)
+    for code in LANGUAGES:
+        try:
+            vocab = language_vocabulary(tok, code)
+        except EmptyLanguageError:
+            continue
+        for token_id in vocab.initial_ids + vocab.continuation_ids:
+            surface = entries[token_id].surface
+            assert token_id not in special
+            assert text_scripts(surface) is not None, surface  # letters and marks only
+
+
+def test_word_initial_and_continuation_pieces_are_kept_apart(demo_bert, demo_xlmr):
+    bert_de = language_vocabulary(demo_bert.tokenizer, "de")
+    assert not any(t.startswith("##") for t in _tokens(demo_bert.tokenizer, bert_de.initial_ids))
+    assert all(t.startswith("##") for t in _tokens(demo_bert.tokenizer, bert_de.continuation_ids))
+    xlmr_de = language_vocabulary(demo_xlmr.tokenizer, "de")
+    assert all(t.startswith("▁") for t in _tokens(demo_xlmr.tokenizer, xlmr_de.initial_ids))
+    assert not any(t.startswith("▁") for t in _tokens(demo_xlmr.tokenizer, xlmr_de.continuation_ids))
+
+
+def test_language_missing_from_tokenizer_is_our_error():
+    tok = _wordpiece(["the", "und"])
+    with pytest.raises(EmptyLanguageError, match="Thai"):
+        language_vocabulary(tok, "th")
+
+
+def test_coverage_reports_every_language_and_its_rule(demo_bert):
+    table = coverage(demo_bert.tokenizer).set_index("code")
+    assert set(XNLI) | set(PAWSX) <= set(table.index)
+    assert table.loc["th", "rule"] == "script" and table.loc["th", "word_source"] == "curated list"
+    assert table.loc["sw", "word_source"] == "curated list"
+    assert table.loc["de", "rule"].startswith("word frequency")
+    assert (table["word_initial_tokens"] > 0).all()
+
+
+def test_results_are_cached_per_tokenizer_and_language(demo_bert):
+    first = language_vocabulary(demo_bert.tokenizer, "fr")
+    assert language_vocabulary(demo_bert.tokenizer, "fr") is first
