@@ -1,0 +1,282 @@
+"""Batched restricted-MLM substitution mining: SALT's offline step, as a tidy DataFrame.
+
+For every eligible word of every sentence we replace all of the word's pieces by one mask token and ask
+the masked LM what goes there, with its prediction restricted to a language's word-initial vocabulary
+(`salt_core.languages`): target languages give *translation* candidates, the source language gives
+*synonym* candidates (the original word excluded). Three numbers describe each candidate:
+
+    p_restricted  softmax renormalised over the language's vocabulary (what SALT thresholds, we assume)
+    p_full        probability under the model's full softmax
+    lang_mass     total full-softmax probability on the language's vocabulary at that position
+
+Unlike transformers' fill-mask pipeline, which scores one mask per forward pass over the whole
+sequence, the engine runs the masked variants of many sentences together (sorted by length, so padding
+is minimal), runs the encoder once per batch, and applies the LM head only at the masked positions.
+Sentences longer than the model's input are handled by a window around each masked word.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import pandas as pd
+import torch
+
+from salt_core.errors import InputError
+from salt_core.languages import (
+    LanguageVocabulary,
+    common_words,
+    get_language,
+    language_vocabulary,
+    vocabulary_entries,
+)
+from salt_core.models import MaskedLM
+from salt_core.text import Eligibility, Word, ineligible_reason, segment_words
+
+COLUMNS = ["sentence_id", "sentence", "word_index", "word", "start", "end", "n_pieces", "windowed", "kind",
+           "language", "rank", "candidate", "token_id", "p_restricted", "p_full", "lang_mass"]
+MAX_SENTENCE_CHARS = 100_000  # a sentence longer than this is almost surely a whole file pasted by mistake
+
+
+@dataclass
+class MaskedItem:
+    """One word of one sentence, masked: the unit of work of a forward pass."""
+
+    sentence_pos: int  # index into the caller's list of sentences
+    word: Word
+    n_pieces: int
+    input_ids: list[int]  # with special tokens and exactly one mask
+    mask_position: int
+    windowed: bool
+
+
+@dataclass
+class MiningReport:
+    """What could not be mined and why; attached to the result as `df.attrs`."""
+
+    skipped: list[dict] = field(default_factory=list)  # {"sentence_id", "reason"}
+    warnings: list[str] = field(default_factory=list)
+
+
+def _word_pieces(words: list[Word], offsets: list[tuple[int, int]], tokens: list[str], sentence: str):
+    """Group piece indices by word; words that share a piece are merged into one unit."""
+    owner: list[int | None] = []
+    for (start, end), token in zip(offsets, tokens):
+        while start < end and sentence[start].isspace():
+            start += 1
+        hits = [w.index for w in words if w.start < end and start < w.end] if start < end else []
+        owner.append(hits[0] if hits else None)
+        if len(hits) > 1:  # a piece spanning several words: they can only be masked together
+            owner[-1] = tuple(hits)
+    for i, token in enumerate(tokens):  # a bare "▁" marker belongs to the word it introduces
+        if owner[i] is None and token == "▁" and i + 1 < len(tokens):
+            owner[i] = owner[i + 1]
+    groups: dict[tuple[int, ...], list[int]] = {}
+    for piece, who in enumerate(owner):
+        if who is None:
+            continue
+        key = who if isinstance(who, tuple) else (who,)
+        groups.setdefault(key, []).append(piece)
+    merged: dict[tuple[int, ...], list[int]] = {}
+    for key in sorted(groups):  # merge groups that overlap in word indices
+        for existing in list(merged):
+            if set(existing) & set(key):
+                merged[tuple(sorted(set(existing) | set(key)))] = sorted(merged.pop(existing) + groups[key])
+                break
+        else:
+            merged[key] = groups[key]
+    for key, pieces in merged.items():
+        first, last = words[key[0]], words[key[-1]]
+        yield Word(first.index, sentence[first.start:last.end], first.start, last.end), pieces
+
+
+def special_affixes(tokenizer) -> tuple[list[int], list[int]]:
+    """The special tokens the tokenizer puts before and after a single sequence ([CLS] ... [SEP])."""
+    bare = tokenizer("a", add_special_tokens=False)["input_ids"]
+    full = tokenizer("a", add_special_tokens=True)["input_ids"]
+    for start in range(len(full) - len(bare) + 1):
+        if full[start:start + len(bare)] == bare:
+            return full[:start], full[start + len(bare):]
+    return [], []
+
+
+def _masked_items(mlm: MaskedLM, pos: int, sentence: str, source, rules, stopwords, report, sentence_id):
+    tok = mlm.tokenizer
+    # split_special_tokens: a sentence that spells "[MASK]" or "<s>" is text, not a control token
+    encoding = tok(sentence, add_special_tokens=False, return_offsets_mapping=True, split_special_tokens=True)
+    ids, offsets = encoding["input_ids"], encoding["offset_mapping"]
+    tokens = tok.convert_ids_to_tokens(ids)
+    words = segment_words(sentence)
+    prefix, suffix = special_affixes(tok)
+    width = mlm.max_length - len(prefix) - len(suffix)  # room for [CLS] and [SEP], or <s> and </s>
+    items, windowed_any = [], False
+    for word, pieces in _word_pieces(words, offsets, tokens, sentence):
+        if ineligible_reason(word, source, rules, stopwords) is not None:
+            continue
+        if pieces != list(range(pieces[0], pieces[-1] + 1)):
+            continue  # a word whose pieces are not contiguous cannot be masked as one unit
+        body = ids[:pieces[0]] + [tok.mask_token_id] + ids[pieces[-1] + 1:]
+        mask_at = pieces[0]
+        windowed = len(body) > width
+        if windowed:  # keep a window of `width` tokens centred on the mask
+            begin = max(0, min(mask_at - width // 2, len(body) - width))
+            body, mask_at = body[begin:begin + width], mask_at - begin
+            windowed_any = True
+        full = prefix + body + suffix
+        items.append(MaskedItem(pos, word, len(pieces), full, full.index(tok.mask_token_id), windowed))
+    if windowed_any:
+        report.warnings.append(
+            f"Sentence {sentence_id} is longer than the model's {mlm.max_length} tokens: each word was "
+            f"predicted from a {width}-token window around it.")
+    return items
+
+
+def prepare_items(mlm: MaskedLM, sentences: Sequence[str], sentence_ids: Sequence, source, rules: Eligibility,
+                  report: MiningReport) -> list[MaskedItem]:
+    """Validate sentences and build one masked variant per eligible word; problems go to the report."""
+    stopwords = frozenset(w.lower() for w in common_words(source.code, rules.stopword_count)) \
+        if rules.skip_stopwords else frozenset()
+    items = []
+    for pos, (sentence_id, sentence) in enumerate(zip(sentence_ids, sentences)):
+        if not isinstance(sentence, str):
+            report.skipped.append({"sentence_id": sentence_id, "reason": f"not text ({type(sentence).__name__})"})
+        elif not sentence.strip():
+            report.skipped.append({"sentence_id": sentence_id, "reason": "empty or whitespace only"})
+        elif len(sentence) > MAX_SENTENCE_CHARS:
+            report.skipped.append({"sentence_id": sentence_id,
+                                   "reason": f"longer than {MAX_SENTENCE_CHARS:,} characters"})
+        else:
+            found = _masked_items(mlm, pos, sentence, source, rules, stopwords, report, sentence_id)
+            if not found:
+                report.skipped.append({"sentence_id": sentence_id,
+                                       "reason": f"no eligible {source.name} words (all punctuation, digits, "
+                                                 "symbols, too short, or in another script)"})
+            items.extend(found)
+    return items
+
+
+def _split_model(model):
+    """(encoder, head) when the LM head can be applied to selected positions; (None, None) otherwise."""
+    for attr in ("cls", "lm_head", "predictions"):  # BERT; RoBERTa/XLM-R/CamemBERT; ALBERT
+        head = getattr(model, attr, None)
+        if isinstance(head, torch.nn.Module):
+            return model.base_model, head
+    return None, None
+
+
+def masked_logits(mlm: MaskedLM, batch: list[MaskedItem]) -> torch.Tensor:
+    """Full-vocabulary logits at the masked position of each item: (len(batch), vocab)."""
+    pad = mlm.tokenizer.pad_token_id if mlm.tokenizer.pad_token_id is not None else 0
+    longest = max(len(item.input_ids) for item in batch)
+    input_ids = torch.full((len(batch), longest), pad, dtype=torch.long)
+    attention = torch.zeros((len(batch), longest), dtype=torch.long)
+    for row, item in enumerate(batch):
+        input_ids[row, :len(item.input_ids)] = torch.tensor(item.input_ids)
+        attention[row, :len(item.input_ids)] = 1
+    rows = torch.arange(len(batch))
+    positions = torch.tensor([item.mask_position for item in batch])
+    input_ids, attention = input_ids.to(mlm.device), attention.to(mlm.device)
+    encoder, head = _split_model(mlm.model)
+    if encoder is None:
+        return mlm.model(input_ids=input_ids, attention_mask=attention).logits[rows, positions].float()
+    hidden = encoder(input_ids=input_ids, attention_mask=attention).last_hidden_state  # (batch, seq, hidden)
+    return head(hidden[rows, positions]).float()  # (batch, vocab)
+
+
+@dataclass(frozen=True)
+class _Restriction:
+    kind: str  # "translation" or "synonym"
+    vocab: LanguageVocabulary
+    ids: torch.Tensor  # (n_lang,)
+    columns_by_surface: dict[str, list[int]]  # lower-cased surface -> columns of `ids` (synonym exclusion)
+
+
+def _restriction(kind: str, vocab: LanguageVocabulary, surfaces: list[str], device) -> _Restriction:
+    columns: dict[str, list[int]] = {}
+    for column, token_id in enumerate(vocab.initial_ids):
+        columns.setdefault(surfaces[token_id].lower(), []).append(column)
+    return _Restriction(kind, vocab, torch.tensor(vocab.initial_ids, device=device), columns)
+
+
+def _score(logits: torch.Tensor, restriction: _Restriction, batch: list[MaskedItem], surfaces, top_k: int):
+    """Rows of the result for one language over one batch."""
+    log_z = torch.logsumexp(logits, dim=-1, keepdim=True)  # (batch, 1)
+    restricted = logits[:, restriction.ids]  # (batch, n_lang)
+    p_full = torch.exp(restricted - log_z)
+    lang_mass = p_full.sum(dim=-1)
+    if restriction.kind == "synonym":  # the original word is not its own synonym
+        for row, item in enumerate(batch):
+            restricted[row, restriction.columns_by_surface.get(item.word.text.lower(), [])] = float("-inf")
+    p_restricted = torch.softmax(restricted, dim=-1)
+    k = min(top_k, restricted.shape[1])
+    top_p, top_j = torch.topk(p_restricted, k, dim=-1)
+    rows = []
+    for row, item in enumerate(batch):
+        for rank in range(k):
+            j = int(top_j[row, rank])
+            if float(top_p[row, rank]) == 0.0 and restricted[row, j] == float("-inf"):
+                continue
+            token_id = restriction.vocab.initial_ids[j]
+            rows.append((item, restriction.kind, restriction.vocab.language.code, rank + 1, surfaces[token_id],
+                         token_id, float(top_p[row, rank]), float(p_full[row, j]), float(lang_mass[row])))
+    return rows
+
+
+def mine_substitutions(mlm: MaskedLM, sentences: Sequence[str], source: str = "en", targets: Sequence[str] = ("de",),
+                       top_k: int = 5, *, synonyms: bool = True, eligibility: Eligibility | None = None,
+                       batch_size: int = 64, sentence_ids: Sequence | None = None,
+                       progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
+    """Mine translation (and synonym) candidates for every eligible word; one row per candidate.
+
+    Columns: see COLUMNS. `df.attrs` holds "skipped" (sentences not mined, with the reason),
+    "warnings", "model" and "is_demo". Raises UnknownLanguageError / EmptyLanguageError for a language
+    the registry or tokenizer lacks, InputError for unusable arguments.
+    """
+    if isinstance(sentences, str):
+        sentences = [sentences]
+    if len(sentences) == 0:
+        raise InputError("No sentences given: type at least one sentence.")
+    if isinstance(targets, str):
+        targets = [t for t in targets.split(",") if t.strip()]
+    if not targets and not synonyms:
+        raise InputError("Choose at least one target language (or ask for synonyms).")
+    if top_k < 1 or batch_size < 1:
+        raise InputError("top_k and batch_size must be at least 1.")
+    sentence_ids = list(range(len(sentences))) if sentence_ids is None else list(sentence_ids)
+    source_language = get_language(source)
+    restrictions = [(code, "translation") for code in dict.fromkeys(get_language(t).code for t in targets)]
+    if synonyms:
+        restrictions.append((source_language.code, "synonym"))
+    surfaces = [entry.surface for entry in vocabulary_entries(mlm.tokenizer)]
+    restrictions = [_restriction(kind, language_vocabulary(mlm.tokenizer, code), surfaces, mlm.device)
+                    for code, kind in restrictions]
+    report = MiningReport()
+    items = prepare_items(mlm, sentences, sentence_ids, source_language, eligibility or Eligibility(), report)
+    items.sort(key=lambda item: len(item.input_ids))  # similar lengths together: little padding
+    records = []
+    with torch.inference_mode():
+        for begin in range(0, len(items), batch_size):
+            batch = items[begin:begin + batch_size]
+            logits = masked_logits(mlm, batch)
+            for restriction in restrictions:
+                records.extend(_score(logits, restriction, batch, surfaces, top_k))
+            if progress:
+                progress(min(begin + batch_size, len(items)), len(items))
+    return _to_frame(records, sentences, sentence_ids, report, mlm)
+
+
+def _to_frame(records, sentences, sentence_ids, report: MiningReport, mlm: MaskedLM) -> pd.DataFrame:
+    rows = [{
+        "sentence_id": sentence_ids[item.sentence_pos], "sentence": sentences[item.sentence_pos],
+        "word_index": item.word.index, "word": item.word.text, "start": item.word.start, "end": item.word.end,
+        "n_pieces": item.n_pieces, "windowed": item.windowed, "kind": kind, "language": language, "rank": rank,
+        "candidate": candidate, "token_id": token_id, "p_restricted": p_r, "p_full": p_f, "lang_mass": mass,
+    } for item, kind, language, rank, candidate, token_id, p_r, p_f, mass in records]
+    frame = pd.DataFrame(rows, columns=COLUMNS)
+    order = {sid: n for n, sid in enumerate(sentence_ids)}
+    frame = frame.sort_values(["sentence_id", "word_index", "kind", "language", "rank"],
+                              key=lambda col: col.map(order) if col.name == "sentence_id" else col,
+                              kind="stable").reset_index(drop=True)
+    frame.attrs.update(skipped=report.skipped, warnings=report.warnings, model=mlm.name, is_demo=mlm.is_demo)
+    return frame
