@@ -62,7 +62,7 @@ class MiningReport:
 def _word_pieces(words: list[Word], offsets: list[tuple[int, int]], tokens: list[str], sentence: str):
     """Group piece indices by word; words that share a piece are merged into one unit."""
     owner: list[int | None] = []
-    for (start, end), token in zip(offsets, tokens):
+    for start, end in offsets:
         while start < end and sentence[start].isspace():
             start += 1
         hits = [w.index for w in words if w.start < end and start < w.end] if start < end else []
