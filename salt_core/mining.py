@@ -223,6 +223,26 @@ def _score(logits: torch.Tensor, restriction: _Restriction, batch: list[MaskedIt
     return rows
 
 
+def _restrictions(mlm: MaskedLM, source: str, targets, synonyms: bool):
+    if isinstance(targets, str):
+        targets = [t for t in targets.split(",") if t.strip()]
+    if not targets and not synonyms:
+        raise InputError("Choose at least one target language (or ask for synonyms).")
+    source_language = get_language(source)
+    wanted = [(code, "translation") for code in dict.fromkeys(get_language(t).code for t in targets)]
+    if synonyms:
+        wanted.append((source_language.code, "synonym"))
+    surfaces = [entry.surface for entry in vocabulary_entries(mlm.tokenizer)]
+    restrictions = [_restriction(kind, language_vocabulary(mlm.tokenizer, code), surfaces, mlm.device)
+                    for code, kind in wanted]
+    return source_language, restrictions, surfaces
+
+
+def check_languages(mlm: MaskedLM, source: str, targets, synonyms: bool = True) -> None:
+    """Raise our error now if a language is unknown or absent from the tokenizer (before any work)."""
+    _restrictions(mlm, source, targets, synonyms)
+
+
 def mine_substitutions(mlm: MaskedLM, sentences: Sequence[str], source: str = "en", targets: Sequence[str] = ("de",),
                        top_k: int = 5, *, synonyms: bool = True, eligibility: Eligibility | None = None,
                        batch_size: int = 64, sentence_ids: Sequence | None = None,
@@ -237,20 +257,10 @@ def mine_substitutions(mlm: MaskedLM, sentences: Sequence[str], source: str = "e
         sentences = [sentences]
     if len(sentences) == 0:
         raise InputError("No sentences given: type at least one sentence.")
-    if isinstance(targets, str):
-        targets = [t for t in targets.split(",") if t.strip()]
-    if not targets and not synonyms:
-        raise InputError("Choose at least one target language (or ask for synonyms).")
     if top_k < 1 or batch_size < 1:
         raise InputError("top_k and batch_size must be at least 1.")
     sentence_ids = list(range(len(sentences))) if sentence_ids is None else list(sentence_ids)
-    source_language = get_language(source)
-    restrictions = [(code, "translation") for code in dict.fromkeys(get_language(t).code for t in targets)]
-    if synonyms:
-        restrictions.append((source_language.code, "synonym"))
-    surfaces = [entry.surface for entry in vocabulary_entries(mlm.tokenizer)]
-    restrictions = [_restriction(kind, language_vocabulary(mlm.tokenizer, code), surfaces, mlm.device)
-                    for code, kind in restrictions]
+    source_language, restrictions, surfaces = _restrictions(mlm, source, targets, synonyms)
     report = MiningReport()
     items = prepare_items(mlm, sentences, sentence_ids, source_language, eligibility or Eligibility(), report)
     items.sort(key=lambda item: len(item.input_ids))  # similar lengths together: little padding

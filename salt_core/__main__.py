@@ -1,0 +1,177 @@
+"""Command line: python -m salt_core {mine, codeswitch, languages} --help.
+
+Every failure the user can fix ends with a one-line message on stderr and exit status 2; an interrupted
+`mine` exits 130 and continues where it stopped when re-run with the same options.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from salt_core.errors import SaltError
+
+
+def _languages(value: str) -> list[str]:
+    return [code.strip() for code in value.split(",") if code.strip()]
+
+
+def _probability(value: str) -> float | None:
+    return None if value.lower() == "none" else _unit(value)
+
+
+def _unit(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from exc
+    if not 0.0 <= number <= 1.0:
+        raise argparse.ArgumentTypeError("must be between 0 and 1")
+    return number
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m salt_core", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    mine = commands.add_parser(
+        "mine", help="mine translation and synonym candidates for a corpus",
+        description="Mask each eligible word of each sentence and record the masked LM's predictions "
+                    "restricted to each target language (and to the source language, for synonyms). "
+                    "Resumable: re-run the same command after an interruption to continue.")
+    mine.add_argument("--model", default=None,
+                      help="Hugging Face id, local folder, or 'demo' (random weights). Default: $SALT_MODEL "
+                           "or bert-base-multilingual-cased")
+    mine.add_argument("--source", default="en", help="source language code (default: en)")
+    mine.add_argument("--targets", type=_languages, required=True, help="target language codes, e.g. de,fr")
+    mine.add_argument("--input", type=Path, required=True,
+                      help="corpus: .txt (one sentence per line), .csv/.tsv or .jsonl with a text column")
+    mine.add_argument("--text-column", default=None, help="column holding the sentences (csv/jsonl)")
+    mine.add_argument("--output", type=Path, required=True, help="where to write the table: .parquet or .csv")
+    mine.add_argument("--top-k", type=int, default=5, help="candidates kept per word and language (default: 5)")
+    mine.add_argument("--no-synonyms", action="store_true", help="do not mine source-language synonyms")
+    mine.add_argument("--min-word-chars", type=int, default=2,
+                      help="skip shorter words in spaced scripts (default: 2; project assumption)")
+    mine.add_argument("--skip-stopwords", action="store_true",
+                      help="skip the source language's 100 most frequent words")
+    mine.add_argument("--batch-size", type=int, default=64, help="masked words per forward pass (default: 64)")
+    mine.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
+    mine.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    mine.add_argument("--chunk-size", type=int, default=256,
+                      help="sentences per checkpoint; smaller loses less on interruption (default: 256)")
+    mine.add_argument("--restart", action="store_true", help="discard an interrupted run and start over")
+    mine.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    cs = commands.add_parser(
+        "codeswitch", help="code-switch the mined corpus with thresholds, a ratio and a seed",
+        description="Filter a mined table by thresholds and replace a share of the words that have a kept "
+                    "candidate. Runs no model. Output: JSON lines with the replacements and their spans.")
+    cs.add_argument("--mined", type=Path, required=True, help="table written by `mine` (.parquet or .csv)")
+    cs.add_argument("--threshold", type=_probability, default=0.3,
+                    help="keep translations whose score is >= this (default: 0.3; project assumption)")
+    cs.add_argument("--synonym-threshold", type=_probability, default=0.5,
+                    help="keep synonyms whose score is >= this, or 'none' for no synonyms "
+                         "(default: 0.5; project assumption)")
+    cs.add_argument("--score", choices=["p_restricted", "p_full"], default="p_restricted",
+                    help="which probability the thresholds read (default: p_restricted)")
+    cs.add_argument("--ratio", type=_unit, default=0.5,
+                    help="share of words with a kept candidate to replace (default: 0.5; project assumption)")
+    cs.add_argument("--languages", type=_languages, default=None, help="target languages to use (default: all)")
+    cs.add_argument("--seed", type=int, default=0, help="random seed; same seed, same output (default: 0)")
+    cs.add_argument("--output", type=Path, required=True, help="code-switched corpus, .jsonl")
+
+    langs = commands.add_parser("languages", help="how many tokens each language holds in a model's tokenizer")
+    langs.add_argument("--model", default=None, help="as for mine")
+    return parser
+
+
+def _progress_bar(quiet: bool):
+    if quiet:
+        return None, None
+    from tqdm import tqdm
+
+    bar = tqdm(unit="sentence", file=sys.stderr)
+
+    def update(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    return bar, update
+
+
+def run_mine(args) -> int:
+    from salt_core.corpus import read_corpus
+    from salt_core.jobs import mine_corpus
+    from salt_core.models import load_masked_lm
+    from salt_core.text import Eligibility
+
+    if not args.input.is_file():
+        raise SaltError(f"{args.input} does not exist.")
+    corpus = read_corpus(args.input.read_bytes(), args.input.name, args.text_column)
+    for problem in corpus.problems:
+        print(f"warning: {args.input}:{problem['line']}: {problem['reason']} (line skipped)", file=sys.stderr)
+    mlm = load_masked_lm(args.model, device=args.device, threads=args.threads)
+    if mlm.is_demo:
+        print("warning: the demo model has random weights; its predictions are meaningless", file=sys.stderr)
+    settings = dict(source=args.source, targets=args.targets, top_k=args.top_k, synonyms=not args.no_synonyms,
+                    eligibility=Eligibility(min_chars=args.min_word_chars, skip_stopwords=args.skip_stopwords),
+                    batch_size=args.batch_size)
+    bar, update = _progress_bar(args.quiet)
+    try:
+        mined = mine_corpus(mlm, corpus, args.output, settings=settings, chunk_size=args.chunk_size,
+                            restart=args.restart, progress=update)
+    finally:
+        if bar is not None:
+            bar.close()
+    for skipped in mined.attrs["skipped"]:
+        print(f"warning: {args.input}:{skipped['sentence_id']}: not mined: {skipped['reason']}", file=sys.stderr)
+    for warning in mined.attrs["warnings"]:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(f"wrote {len(mined):,} rows for {mined['sentence_id'].nunique():,} sentences to {args.output}")
+    return 0
+
+
+def run_codeswitch(args) -> int:
+    from salt_core.codeswitch import CodeSwitchSettings, codeswitch
+    from salt_core.jobs import atomic_write, read_table
+
+    if args.output.suffix.lower() != ".jsonl":
+        raise SaltError(f"{args.output}: the code-switched corpus is written as .jsonl.")
+    settings = CodeSwitchSettings(translation_threshold=args.threshold, synonym_threshold=args.synonym_threshold,
+                                  score=args.score, ratio=args.ratio,
+                                  languages=tuple(args.languages) if args.languages else None, seed=args.seed)
+    results = codeswitch(read_table(args.mined), settings)
+    lines = "".join(json.dumps(r.to_dict(), ensure_ascii=False, default=str) + "\n" for r in results)
+    atomic_write(args.output, lambda tmp: tmp.write_text(lines, encoding="utf-8"))
+    replaced = sum(len(r.replacements) for r in results)
+    print(f"wrote {len(results):,} sentences ({replaced:,} replacements) to {args.output}")
+    return 0
+
+
+def run_languages(args) -> int:
+    from salt_core.languages import coverage
+    from salt_core.models import load_masked_lm
+
+    mlm = load_masked_lm(args.model)
+    print(coverage(mlm.tokenizer).to_string(index=False))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handlers = {"mine": run_mine, "codeswitch": run_codeswitch, "languages": run_languages}
+    try:
+        return handlers[args.command](args)
+    except SaltError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: re-run the same command to continue where it stopped", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
