@@ -4,8 +4,9 @@ import streamlit as st
 
 from pages import ui
 
-st.set_page_config(page_title="SALT Explorer", page_icon="🧂", layout="wide")
+st.set_page_config(page_title="SALT Explorer", page_icon=":material/science:", layout="wide")
 
 navigation = st.navigation(ui.page_list())
+ui.route(navigation)
 ui.sidebar()
 ui.run_page_safely(navigation)

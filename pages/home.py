@@ -5,7 +5,8 @@ import streamlit as st
 from pages import ui
 from salt_core.languages import coverage
 
-st.title("🧂 SALT Explorer")
+ui.enter_page("pages/home.py")
+st.title("SALT Explorer")
 st.markdown(
     """
 **SALT** — *Self-Augmentation Improves Zero-Shot Cross-Lingual Transfer* (Wang, Huang, Chang, Chen;

@@ -22,8 +22,29 @@ log = logging.getLogger("salt_explorer")
 def page_list() -> list:
     """The pages that exist. A page is listed only when it does something."""
     return [
-        st.Page("pages/home.py", title="Home", icon="🏠", default=True, url_path="home"),
+        st.Page("pages/home.py", title="Home", icon=":material/home:", default=True, url_path="home"),
+        st.Page("pages/substitutions.py", title="Substitutions", icon=":material/swap_horiz:", url_path="substitutions"),
     ]
+
+
+def enter_page(path: str) -> None:
+    """First line of every page: make sure the page runs inside app.py's router.
+
+    Streamlit runs a script from pages/ directly (without app.py, so without the sidebar) when it is the
+    first page a fresh server process is asked for, e.g. a shared link to /substitutions. We send such
+    a run through app.py, which then switches to the page the link asked for, query parameters intact.
+    """
+    if not st.session_state.get("_salt_routed"):
+        st.session_state["_salt_intended_page"] = path
+        st.switch_page("app.py", query_params=st.query_params.to_dict())
+
+
+def route(navigation) -> None:
+    """Called by app.py once its router exists: finish a detour started by enter_page()."""
+    st.session_state["_salt_routed"] = True
+    intended = st.session_state.pop("_salt_intended_page", None)
+    if intended:
+        st.switch_page(intended, query_params=st.query_params.to_dict())
 
 
 def model_choices() -> list[str]:
@@ -61,7 +82,7 @@ def chosen_model_name() -> str:
 
 
 @st.cache_resource(show_spinner=False, max_entries=3)
-def _cached_model(name: str) -> MaskedLM:
+def cached_model(name: str) -> MaskedLM:
     return load_masked_lm(name)
 
 
@@ -73,7 +94,7 @@ def current_model() -> MaskedLM | None:
         return None
     try:
         with st.spinner(f"Loading {name} …"):
-            mlm = _cached_model(name)
+            mlm = cached_model(name)
     except SaltError as exc:
         st.error(str(exc))
         st.button("Use the demo model instead", on_click=_switch_to_demo, key=f"demo_fallback_{name}")
@@ -89,7 +110,7 @@ def _switch_to_demo() -> None:
 
 def demo_banner() -> None:
     st.warning(f"Using the **{DEMO_LABEL}**. Everything it predicts is noise from random weights: use it "
-               "to see how the tool works, never to judge SALT.", icon="⚠️")
+               "to see how the tool works, never to judge SALT.", icon=":material/warning:")
 
 
 def run_page_safely(page) -> None:

@@ -98,3 +98,21 @@ def read_corpus(data: bytes, name: str, text_column: str | None = None, max_sent
         reasons = "; ".join(f"line {p['line']}: {p['reason']}" for p in corpus.problems[:5])
         raise InputError(f"{name} holds no sentences." + (f" Problems: {reasons}" if reasons else ""))
     return corpus
+
+
+def read_dictionary(data: bytes, name: str):
+    """A bilingual dictionary: two columns (source word, target word), CSV or TSV, header optional."""
+    import pandas as pd
+
+    text = decode_text(data, name)
+    delimiter = "\t" if Path(name).suffix.lower() == ".tsv" or "\t" in text.split("\n", 1)[0] else ","
+    rows = [row for row in csv.reader(io.StringIO(text), delimiter=delimiter) if any(cell.strip() for cell in row)]
+    if rows and [c.strip().lower() for c in rows[0][:2]] == ["source", "target"]:
+        rows = rows[1:]
+    bad = [n for n, row in enumerate(rows, start=1) if len(row) < 2 or not row[0].strip() or not row[1].strip()]
+    if bad:
+        raise InputError(f"{name}: every line needs two columns, source word and target word (see line "
+                         f"{bad[0]}).")
+    if not rows:
+        raise InputError(f"{name} holds no word pairs.")
+    return pd.DataFrame({"source": [r[0].strip() for r in rows], "target": [r[1].strip() for r in rows]})

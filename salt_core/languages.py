@@ -184,8 +184,7 @@ def _marker_style(vocab: dict[str, int]) -> str:
     return max((meta, "sentencepiece"), (hashes, "wordpiece"), (byte_level, "bytelevel"))[1]
 
 
-def vocabulary_entries(tokenizer) -> list[VocabEntry]:
-    """Every vocabulary entry with its surface form, word-initial flag and scripts, in id order."""
+def _scan_vocabulary(tokenizer) -> list[VocabEntry]:
     vocab = tokenizer.get_vocab()
     special = set(tokenizer.all_special_ids)
     style = _marker_style(vocab)
@@ -233,11 +232,12 @@ _CACHE: dict[tuple[str, str], LanguageVocabulary] = {}
 _ENTRY_CACHE: dict[str, list[VocabEntry]] = {}
 
 
-def _entries_cached(tokenizer) -> tuple[str, list[VocabEntry]]:
+def vocabulary_entries(tokenizer) -> list[VocabEntry]:
+    """Every vocabulary entry with its surface form, word-initial flag and scripts, in id order (cached)."""
     key = tokenizer_fingerprint(tokenizer)
     if key not in _ENTRY_CACHE:
-        _ENTRY_CACHE[key] = vocabulary_entries(tokenizer)
-    return key, _ENTRY_CACHE[key]
+        _ENTRY_CACHE[key] = _scan_vocabulary(tokenizer)
+    return _ENTRY_CACHE[key]
 
 
 def _candidates(scripts: frozenset[str]) -> list[Language]:
@@ -263,7 +263,7 @@ def language_vocabulary(tokenizer, code: str) -> LanguageVocabulary:
     tokenizer holds no word-initial entry of the language.
     """
     language = get_language(code)
-    key, entries = _entries_cached(tokenizer)
+    key, entries = tokenizer_fingerprint(tokenizer), vocabulary_entries(tokenizer)
     if (key, language.code) in _CACHE:
         return _CACHE[(key, language.code)]
     initial, continuation, rules = [], [], set()

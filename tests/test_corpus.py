@@ -37,3 +37,12 @@ def test_non_utf8_empty_unknown_type_and_too_many_are_clear_errors():
     with pytest.raises(InputError, match="limit"):
         read_corpus(b"a\nb\nc\n", "c.txt", max_sentences=2)
     assert read_corpus("\ufeffBOM line\n".encode(), "c.txt").sentences == ["BOM line"]
+
+
+def test_dictionary_with_or_without_header_and_bad_lines():
+    from salt_core.corpus import read_dictionary
+
+    assert read_dictionary(b"source,target\ncat,Katze\ndog,Hund\n", "d.csv")["target"].tolist() == ["Katze", "Hund"]
+    assert read_dictionary(b"cat\tKatze\n", "d.tsv")["source"].tolist() == ["cat"]
+    with pytest.raises(InputError, match="two columns"):
+        read_dictionary(b"cat,Katze\nlonely\n", "d.csv")

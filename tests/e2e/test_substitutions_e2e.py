@@ -1,0 +1,56 @@
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.helpers import assert_no_traceback, wait_until_idle
+
+pytestmark = pytest.mark.e2e
+
+
+def metric_value(page, label: str) -> int:
+    metric = page.locator('[data-testid="stMetric"]', has_text=label)
+    return int(metric.locator('[data-testid="stMetricValue"]').inner_text().replace(",", ""))
+
+
+def test_type_pick_two_languages_move_threshold(app_url, page):
+    page.goto(f"{app_url}/substitutions?model=demo")
+    wait_until_idle(page)
+    expect(page.get_by_text("random weights — predictions are meaningless").first).to_be_visible()
+
+    box = page.get_by_label("Sentences, one per line")
+    box.fill("The old man walks to the river.")
+    box.press("Control+Enter")
+    wait_until_idle(page)
+    assert metric_value(page, "Words mined") == 7  # The old man walks to the river
+
+    targets = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]')
+    targets.locator("input").click()
+    page.keyboard.type("French")
+    page.get_by_role("option", name="fr — French").click()
+    page.keyboard.press("Escape")  # close the dropdown
+    wait_until_idle(page)
+    expect(targets).to_contain_text("French")
+
+    before = metric_value(page, "Translations kept")
+    slider = page.locator('[data-testid="stSlider"]', has_text="Translation threshold").get_by_role("slider")
+    slider.focus()
+    page.keyboard.press("Home")
+    wait_until_idle(page)
+    after = metric_value(page, "Translations kept")
+    assert before == 0 and after == 7 * 5 * 2  # every candidate of both languages survives threshold 0
+    assert re.search(r"[?&]t=0", page.url)  # the threshold is in the URL
+    assert "targets=" in page.url
+    expect(page.locator("mark").first).to_be_visible()  # replaced words are marked
+    assert_no_traceback(page)
+
+
+def test_bad_input_shows_messages(app_url, page):
+    page.goto(f"{app_url}/substitutions?model=demo")
+    wait_until_idle(page)
+    box = page.get_by_label("Sentences, one per line")
+    box.fill("🙂 ‮ !!!\n\x00\u200b")
+    box.press("Control+Enter")
+    wait_until_idle(page)
+    expect(page.get_by_text("not mined").first).to_be_visible()
+    assert_no_traceback(page)
