@@ -1,0 +1,299 @@
+"""SALT's online embedding mixup: h = r * h_s + (1 - r) * h_t with a random vector r, and tools to see it.
+
+During fine-tuning SALT mixes each token's embedding h_s with the embedding h_t of its code-switched
+substitute, with r = {r_j}, r_j in [0, 1], sampled anew at each step for each instance. The paper's layer
+and distribution of r are not available to us; this project's assumptions (defaults of `MixupConfig`):
+the input token (word-piece) embeddings, r_j ~ Uniform(0, 1) drawn per dimension, per token, per instance.
+Beta(alpha, alpha), one scalar per token, and one scalar per instance are offered.
+
+Alignment rule (also an assumption): the mixed sequence keeps the source sentence's pieces. A piece of an
+unchanged word pairs with the same piece in the code-switched sentence; for a replaced word with m source
+pieces and n substitute pieces, piece i pairs with piece i when m == n, and otherwise every source piece
+pairs with the mean of the substitute's n pieces. Special tokens pair with themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+
+from salt_core.errors import InputError
+from salt_core.languages import LANGUAGES, language_vocabulary, vocabulary_entries
+from salt_core.models import MaskedLM
+from salt_core.text import segment_words
+
+GRANULARITIES = ("dimension", "token", "instance")
+DISTRIBUTIONS = ("uniform", "beta")
+MAX_SAMPLES = 5000
+
+
+@dataclass(frozen=True)
+class MixupConfig:
+    granularity: str = "dimension"  # assumption: one r_j per embedding dimension (SALT's "random vector")
+    distribution: str = "uniform"  # assumption: r_j ~ Uniform(0, 1)
+    alpha: float = 1.0  # Beta(alpha, alpha) when distribution == "beta"; Beta(1, 1) is uniform
+
+    def validate(self) -> None:
+        if self.granularity not in GRANULARITIES:
+            raise InputError(f"granularity must be one of {GRANULARITIES}, not {self.granularity!r}.")
+        if self.distribution not in DISTRIBUTIONS:
+            raise InputError(f"distribution must be one of {DISTRIBUTIONS}, not {self.distribution!r}.")
+        if self.distribution == "beta" and not self.alpha > 0:
+            raise InputError(f"Beta(alpha, alpha) needs alpha > 0; got {self.alpha}.")
+
+
+def sample_r(shape: tuple[int, int, int], cfg: MixupConfig, generator: torch.Generator | None = None,
+             dtype: torch.dtype = torch.float32, device: str | torch.device = "cpu") -> torch.Tensor:
+    """r for embeddings of `shape` = (batch, seq, hidden), broadcastable to it.
+
+    granularity "dimension" -> (batch, seq, hidden); "token" -> (batch, seq, 1); "instance" -> (batch, 1, 1).
+    Drawn in float32 on the CPU generator (reproducible everywhere), then moved to dtype and device.
+    """
+    cfg.validate()
+    batch, seq, hidden = shape
+    r_shape = {"dimension": (batch, seq, hidden), "token": (batch, seq, 1), "instance": (batch, 1, 1)}[cfg.granularity]
+    if cfg.distribution == "uniform":
+        r = torch.rand(r_shape, generator=generator)
+    else:  # Beta(a, a) as X / (X + Y) with X, Y ~ Gamma(a): torch's Beta has no generator argument
+        a = torch.full(r_shape, float(cfg.alpha))
+        x, y = torch._standard_gamma(a, generator=generator), torch._standard_gamma(a, generator=generator)
+        r = x / (x + y)
+    return r.to(dtype=dtype, device=device)
+
+
+def mix(h_s: torch.Tensor, h_t: torch.Tensor, r: torch.Tensor | float) -> torch.Tensor:
+    """h = r * h_s + (1 - r) * h_t, elementwise with broadcasting: r = 1 gives h_s, r = 0 gives h_t.
+
+    h_s and h_t have the same shape (..., hidden); r is a float or any tensor that broadcasts to it
+    (per dimension: same shape; per token: (..., 1); per instance: (batch, 1, 1)).
+    """
+    if h_s.shape != h_t.shape:
+        raise InputError(f"h_s and h_t must have the same shape, got {tuple(h_s.shape)} and {tuple(h_t.shape)}.")
+    return r * h_s + (1 - r) * h_t
+
+
+# ----------------------------------------------------------------------------- alignment
+
+
+@dataclass
+class Alignment:
+    """Source pieces and, for each, the code-switched pieces whose mean embedding is its h_t."""
+
+    source_ids: list[int]  # with special tokens
+    target_ids: list[int]  # with special tokens
+    pairs: list[list[int]]  # pairs[i]: positions in target_ids paired with source position i
+    source_words: list[tuple[int, int, str]]  # (first position, last position + 1, word) of each source word
+    replaced: list[bool]  # per source word: was it replaced?
+
+    def matrix(self) -> torch.Tensor:
+        """(len(source_ids), len(target_ids)) averaging matrix: h_t = A @ E[target_ids]."""
+        a = torch.zeros(len(self.source_ids), len(self.target_ids))
+        for i, positions in enumerate(self.pairs):
+            a[i, positions] = 1.0 / len(positions)
+        return a
+
+
+def replacements_from_sentences(source: str, codeswitched: str) -> list[tuple[int, int, int, int]]:
+    """Spans (start, end, new_start, new_end) of the words that differ between two typed sentences.
+
+    The code-switched sentence must replace words one for one: the same number of words, in order.
+    """
+    if not source.strip() or not codeswitched.strip():
+        raise InputError("Type both sentences: the source and its code-switched version.")
+    a, b = segment_words(source), segment_words(codeswitched)
+    if len(a) != len(b):
+        raise InputError(f"The sentences do not align: {len(a)} words and punctuation marks in the source, "
+                         f"{len(b)} in the code-switched one. A code-switched sentence replaces words one for one.")
+    return [(x.start, x.end, y.start, y.end) for x, y in zip(a, b) if x.text != y.text]
+
+
+def _pieces(tokenizer, text: str):
+    enc = tokenizer(text, return_offsets_mapping=True, split_special_tokens=True)
+    return enc["input_ids"], enc["offset_mapping"]
+
+
+def _overlapping(offsets, start: int, end: int) -> list[int]:
+    return [p for p, (s, e) in enumerate(offsets) if s < e and s < end and start < e]
+
+
+def align(tokenizer, source: str, codeswitched: str, spans: list[tuple[int, int, int, int]] | None = None) -> Alignment:
+    """Align a source sentence with its code-switched version (see the module docstring for the rule).
+
+    `spans` are the replacements' (start, end, new_start, new_end); None derives them from the words.
+    """
+    spans = replacements_from_sentences(source, codeswitched) if spans is None else sorted(spans)
+    s_ids, s_off = _pieces(tokenizer, source)
+    t_ids, t_off = _pieces(tokenizer, codeswitched)
+
+    def to_target(pos: int) -> int:  # character position in source -> in code-switched, outside replacements
+        shift = 0
+        for start, end, new_start, new_end in spans:
+            if pos >= end:
+                shift = new_end - end
+        return pos + shift
+
+    pairs: list[list[int]] = [[] for _ in s_ids]
+    specials = set(tokenizer.all_special_ids)
+    special = [p for p, token_id in enumerate(s_ids) if token_id in specials]
+    t_special = [p for p, token_id in enumerate(t_ids) if token_id in specials]
+    for i, j in zip(special, t_special):  # [CLS] with [CLS], [SEP] with [SEP]
+        pairs[i] = [j]
+    words, replaced = [], []
+    for word in segment_words(source):
+        mine = _overlapping(s_off, word.start, word.end)
+        if not mine:
+            continue
+        span = next((sp for sp in spans if sp[0] <= word.start and word.end <= sp[1]), None)
+        theirs = _overlapping(t_off, span[2], span[3]) if span else \
+            _overlapping(t_off, to_target(word.start), to_target(word.end))
+        if not theirs:
+            raise InputError(f"'{word.text}' has no counterpart in the code-switched sentence.")
+        for k, p in enumerate(mine):
+            pairs[p] = [theirs[k]] if len(mine) == len(theirs) else list(theirs)
+        words.append((mine[0], mine[-1] + 1, word.text))
+        replaced.append(span is not None)
+    for i, found in enumerate(pairs):  # a bare "▁" or a piece no word claimed: its own position if it exists
+        if not found:
+            pairs[i] = [min(i, len(t_ids) - 1)]
+    return Alignment(s_ids, t_ids, pairs, words, replaced)
+
+
+# ----------------------------------------------------------------------------- training-time component
+
+
+class EmbeddingMixup(torch.nn.Module):
+    """Wrap a Hugging Face model so that, in training mode, its input token embeddings are mixed.
+
+    forward(input_ids, attention_mask, mix_target_ids, mix_alignment, **rest): h_s = E[input_ids],
+    h_t = mix_alignment @ E[mix_target_ids] (batch, seq_s, seq_t) @ (batch, seq_t, hidden), a fresh r is
+    drawn on every call, and the model runs on inputs_embeds = mix(h_s, h_t, r). In eval mode the mixup
+    inputs are ignored and the model runs on input_ids exactly as unwrapped. Works in a plain PyTorch
+    loop or a `Trainer` whose data collator produces these keys (see `collate_pairs`).
+    """
+
+    def __init__(self, model: torch.nn.Module, cfg: MixupConfig | None = None, seed: int | None = None):
+        super().__init__()
+        self.model, self.cfg = model, cfg or MixupConfig()
+        self.cfg.validate()
+        self.generator = torch.Generator()
+        if seed is not None:
+            self.generator.manual_seed(seed)
+        self.last_r: torch.Tensor | None = None
+
+    def forward(self, input_ids, attention_mask=None, mix_target_ids=None, mix_alignment=None, **rest):
+        if not self.training or mix_target_ids is None:
+            return self.model(input_ids=input_ids, attention_mask=attention_mask, **rest)
+        embed = self.model.get_input_embeddings()
+        h_s = embed(input_ids)  # (batch, seq_s, hidden)
+        h_t = torch.bmm(mix_alignment.to(h_s.dtype), embed(mix_target_ids))  # (batch, seq_s, hidden)
+        self.last_r = sample_r(tuple(h_s.shape), self.cfg, self.generator, h_s.dtype, h_s.device)
+        return self.model(inputs_embeds=mix(h_s, h_t, self.last_r), attention_mask=attention_mask, **rest)
+
+
+def collate_pairs(tokenizer, pairs: list[tuple[str, str, list | None]]) -> dict[str, torch.Tensor]:
+    """A padded batch for EmbeddingMixup from (source, code-switched, spans or None) triples."""
+    alignments = [align(tokenizer, s, c, spans) for s, c, spans in pairs]
+    seq_s = max(len(a.source_ids) for a in alignments)
+    seq_t = max(len(a.target_ids) for a in alignments)
+    pad = tokenizer.pad_token_id or 0
+    batch = {"input_ids": torch.full((len(pairs), seq_s), pad), "attention_mask": torch.zeros(len(pairs), seq_s,
+                                                                                                dtype=torch.long),
+             "mix_target_ids": torch.full((len(pairs), seq_t), pad), "mix_alignment": torch.zeros(len(pairs), seq_s,
+                                                                                                   seq_t)}
+    for row, a in enumerate(alignments):
+        batch["input_ids"][row, :len(a.source_ids)] = torch.tensor(a.source_ids)
+        batch["attention_mask"][row, :len(a.source_ids)] = 1
+        batch["mix_target_ids"][row, :len(a.target_ids)] = torch.tensor(a.target_ids)
+        batch["mix_alignment"][row, :len(a.source_ids), :len(a.target_ids)] = a.matrix()
+    return batch
+
+
+# ----------------------------------------------------------------------------- helpers for the page
+
+
+def token_languages(tokenizer) -> dict[int, str]:
+    """token id -> comma-separated registry languages it belongs to (word-initial entries only)."""
+    owners: dict[int, list[str]] = {}
+    for code in LANGUAGES:
+        try:
+            ids = language_vocabulary(tokenizer, code).initial_ids
+        except Exception:  # noqa: BLE001 - a language absent from this tokenizer simply owns nothing
+            continue
+        for token_id in ids:
+            owners.setdefault(token_id, []).append(code)
+    return {token_id: ",".join(codes) for token_id, codes in owners.items()}
+
+
+def nearest_tokens(mlm: MaskedLM, vectors: torch.Tensor, k: int = 8) -> list[pd.DataFrame]:
+    """For each vector, the k vocabulary tokens whose input embedding is most cosine-similar."""
+    table = mlm.model.get_input_embeddings().weight.detach().float()  # (vocab, hidden)
+    sims = torch.nn.functional.normalize(vectors.detach().float(), dim=-1) @ torch.nn.functional.normalize(table, dim=-1).T
+    special = torch.tensor(mlm.tokenizer.all_special_ids, dtype=torch.long)
+    sims[:, special] = -2.0  # never propose [CLS], [MASK], ...
+    top = torch.topk(sims, k, dim=-1)
+    entries, owners = vocabulary_entries(mlm.tokenizer), token_languages(mlm.tokenizer)
+    return [pd.DataFrame({"token": [entries[int(t)].surface or mlm.tokenizer.convert_ids_to_tokens(int(t))
+                                    for t in ids],
+                          "cosine": [float(v) for v in values],
+                          "language": [owners.get(int(t), "—") for t in ids]})
+            for values, ids in zip(top.values, top.indices)]
+
+
+@dataclass
+class Projection:
+    """A 2-D PCA fitted once on a fixed reference set, so points stay put while r changes."""
+
+    mean: np.ndarray  # (hidden,)
+    components: np.ndarray  # (2, hidden)
+
+    @classmethod
+    def fit(cls, reference: np.ndarray) -> Projection:
+        mean = reference.mean(axis=0)
+        _, _, vt = np.linalg.svd(reference - mean, full_matrices=False)
+        return cls(mean, vt[:2])
+
+    def __call__(self, vectors: np.ndarray) -> np.ndarray:
+        return (np.asarray(vectors) - self.mean) @ self.components.T  # (n, 2)
+
+
+def cosine_curve(h_s: torch.Tensor, h_t: torch.Tensor, rs) -> pd.DataFrame:
+    """Cosine similarity of the scalar mix to h_s and to h_t, for each r."""
+    rows = []
+    for r in rs:
+        m = mix(h_s, h_t, float(r))
+        rows.append({"r": float(r), "cos_to_source": float(torch.cosine_similarity(m, h_s, dim=0)),
+                     "cos_to_target": float(torch.cosine_similarity(m, h_t, dim=0))})
+    return pd.DataFrame(rows)
+
+
+def predictions_under_mix(mlm: MaskedLM, alignment: Alignment, word: int, masked_word: int, rs,
+                          k: int = 5) -> pd.DataFrame:
+    """Mask source word `masked_word`, mix the embeddings of word `word` with its substitute, and record the
+    masked LM's top-k predictions at the mask for each scalar r in `rs`."""
+    if word == masked_word:
+        raise InputError("Mask a different word from the one being mixed.")
+    start, end, _ = alignment.source_words[masked_word]
+    ids = alignment.source_ids[:start] + [mlm.tokenizer.mask_token_id] + alignment.source_ids[end:]
+    keep = list(range(start)) + [None] + list(range(end, len(alignment.source_ids)))  # new pos -> old pos
+    embed = mlm.model.get_input_embeddings()
+    with torch.inference_mode():
+        h = embed(torch.tensor([ids], device=mlm.device))[0]  # (seq, hidden)
+        target = alignment.matrix().to(mlm.device) @ embed(torch.tensor(alignment.target_ids, device=mlm.device))
+        w_start, w_end, _ = alignment.source_words[word]
+        mixed_positions = [new for new, old in enumerate(keep) if old is not None and w_start <= old < w_end]
+        mask_at = keep.index(None)
+        rows = []
+        for r in rs:
+            inputs = h.clone()
+            for new in mixed_positions:
+                inputs[new] = mix(h[new], target[keep[new]], float(r))
+            logits = mlm.model(inputs_embeds=inputs[None]).logits[0, mask_at]
+            probs = torch.softmax(logits.float(), dim=-1)
+            top = torch.topk(probs, k)
+            for rank, (p, t) in enumerate(zip(top.values, top.indices), start=1):
+                rows.append({"r": float(r), "rank": rank, "prediction": mlm.tokenizer.convert_ids_to_tokens(int(t)),
+                             "probability": float(p)})
+    return pd.DataFrame(rows)
