@@ -130,7 +130,7 @@ def align(tokenizer, source: str, codeswitched: str, spans: list[tuple[int, int,
 
     def to_target(pos: int) -> int:  # character position in source -> in code-switched, outside replacements
         shift = 0
-        for start, end, new_start, new_end in spans:
+        for _start, end, _new_start, new_end in spans:
             if pos >= end:
                 shift = new_end - end
         return pos + shift

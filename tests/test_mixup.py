@@ -75,7 +75,7 @@ def test_alignment_rule_for_equal_and_different_piece_counts(demo_bert):
         assert a.pairs[p] == katze
     assert a.replaced == [w == "cat" for _, _, w in a.source_words]
     same = align(tok, "The cat sat.", "The dog sat.")  # 1 piece each side after "The"? pair position-wise
-    for (s, e, w), replaced in zip(same.source_words, same.replaced):
+    for (s, e, _w), replaced in zip(same.source_words, same.replaced):
         if not replaced:
             assert all(len(same.pairs[p]) == 1 for p in range(s, e))
     assert np.allclose(a.matrix().sum(dim=1).numpy(), 1.0)
