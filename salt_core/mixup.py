@@ -297,3 +297,87 @@ def predictions_under_mix(mlm: MaskedLM, alignment: Alignment, word: int, masked
                 rows.append({"r": float(r), "rank": rank, "prediction": mlm.tokenizer.convert_ids_to_tokens(int(t)),
                              "probability": float(p)})
     return pd.DataFrame(rows)
+
+
+@dataclass
+class WordMixView:
+    """Everything the Mixup page draws for one word of a pair (see `explore_word`)."""
+
+    source_word: str
+    target_word: str
+    reference: pd.DataFrame  # x, y, label, role: the fixed set the projection was fitted on
+    cloud: np.ndarray  # (n_samples, 2) mixes with random vector r
+    path: np.ndarray  # (len(R_GRID), 2) scalar mixes
+    current: np.ndarray  # (1, 2) the mix at the chosen scalar r
+    r_values: np.ndarray  # sampled r_j, flattened (at most 100,000 shown)
+    samples: pd.DataFrame  # per sampled vector: mean_r, cos_to_source, cos_to_target
+    curve: pd.DataFrame  # cosine_curve over R_GRID
+    nearest_now: pd.DataFrame  # nearest tokens of the mix at the chosen r
+    nearest_along: pd.DataFrame  # r, rank, token, cosine, language for r in R_STEPS
+
+
+R_GRID = np.linspace(0, 1, 21)
+R_STEPS = (0.0, 0.25, 0.5, 0.75, 1.0)
+
+
+def _target_label(mlm: MaskedLM, alignment: Alignment, targets: list[int]) -> str:
+    return mlm.tokenizer.convert_tokens_to_string(mlm.tokenizer.convert_ids_to_tokens(
+        [alignment.target_ids[t] for t in targets])).strip()
+
+
+def _neighbours(mlm: MaskedLM, table: torch.Tensor, vectors: torch.Tensor, k: int) -> tuple[list[str], torch.Tensor]:
+    """Labels and embeddings of the k nearest vocabulary tokens of each vector (without repeats)."""
+    sims = torch.nn.functional.normalize(vectors, dim=-1) @ torch.nn.functional.normalize(table, dim=-1).T
+    sims[:, torch.tensor(mlm.tokenizer.all_special_ids, dtype=torch.long)] = -2.0
+    ids = list(dict.fromkeys(int(t) for row in torch.topk(sims, k + 1, dim=-1).indices for t in row))
+    entries = vocabulary_entries(mlm.tokenizer)
+    return [entries[t].surface or mlm.tokenizer.convert_ids_to_tokens(t) for t in ids], table[ids]
+
+
+def explore_word(mlm: MaskedLM, alignment: Alignment, word: int, cfg: MixupConfig, seed: int, n_samples: int,
+                 r: float, k: int = 8) -> WordMixView:
+    """Mix the first piece of source word `word` with its aligned substitute vector, many ways.
+
+    The projection is fitted on h_s, h_t and their nearest vocabulary tokens only, so it does not move
+    when r, the sampler or the seed change.
+    """
+    cfg.validate()
+    if not 1 <= n_samples <= MAX_SAMPLES:
+        raise InputError(f"Choose between 1 and {MAX_SAMPLES:,} samples of r (got {n_samples:,}).")
+    if not 0 <= word < len(alignment.source_words):
+        raise InputError(f"Word {word} is out of range: the source sentence has {len(alignment.source_words)} "
+                         "words and punctuation marks (counting from 0).")
+    if not 0.0 <= r <= 1.0:
+        raise InputError("r must be between 0 and 1.")
+    table = mlm.model.get_input_embeddings().weight.detach().float().cpu()  # (vocab, hidden)
+    position = alignment.source_words[word][0]
+    targets = alignment.pairs[position]
+    h_s = table[alignment.source_ids[position]]  # (hidden,)
+    h_t = table[[alignment.target_ids[t] for t in targets]].mean(dim=0)  # (hidden,)
+    labels, neighbour_vectors = _neighbours(mlm, table, torch.stack([h_s, h_t]), k)
+    fixed = torch.cat([h_s[None], h_t[None], neighbour_vectors]).numpy()
+    projection = Projection.fit(fixed)
+    points = projection(fixed)
+    target_word = _target_label(mlm, alignment, targets)
+    source_word, piece = alignment.source_words[word][2], vocabulary_entries(mlm.tokenizer)[
+        alignment.source_ids[position]].surface
+    source_label = source_word if piece == source_word else f"{source_word} (first piece '{piece}')"
+    target_label = target_word if len(targets) == 1 else f"{target_word} (mean of {len(targets)} pieces)"
+    reference = pd.DataFrame({"x": points[:, 0], "y": points[:, 1],
+                              "label": [source_label, target_label] + labels,
+                              "role": ["source", "target"] + ["neighbour"] * len(labels)})
+    r_samples = sample_r((n_samples, 1, h_s.shape[0]), cfg, torch.Generator().manual_seed(seed))[:, 0, :]
+    mixes = mix(h_s.expand(n_samples, -1), h_t.expand(n_samples, -1), r_samples)  # (n, hidden)
+    samples = pd.DataFrame({"mean_r": r_samples.mean(dim=-1).numpy(),
+                            "cos_to_source": torch.cosine_similarity(mixes, h_s[None], dim=-1).numpy(),
+                            "cos_to_target": torch.cosine_similarity(mixes, h_t[None], dim=-1).numpy()})
+    current = mix(h_s, h_t, float(r))[None]  # (1, hidden)
+    along = nearest_tokens(mlm, torch.stack([mix(h_s, h_t, float(x)) for x in R_STEPS]), 3)
+    return WordMixView(
+        source_word=source_label, target_word=target_label, reference=reference,
+        cloud=projection(mixes.numpy()),
+        path=projection(torch.stack([mix(h_s, h_t, float(x)) for x in R_GRID]).numpy()),
+        current=projection(current.numpy()), r_values=r_samples.flatten()[:100_000].numpy(), samples=samples,
+        curve=cosine_curve(h_s, h_t, R_GRID), nearest_now=nearest_tokens(mlm, current, k)[0],
+        nearest_along=pd.concat([t.assign(r=x, rank=range(1, len(t) + 1)) for x, t in zip(R_STEPS, along)],
+                                ignore_index=True))

@@ -73,3 +73,54 @@ def precision_recall_figure(pr: pd.DataFrame, threshold: float, is_demo: bool) -
     fig.update_layout(title=_title("Kept translations against your dictionary", is_demo), xaxis_title="threshold",
                       yaxis_title="share", yaxis_range=[0, 1.02], height=340)
     return fig
+
+
+def mixup_projection_figure(reference: pd.DataFrame, cloud, path, current, is_demo: bool) -> go.Figure:
+    """2-D view: neighbours (grey), h_s and h_t, a cloud of vector-r mixes, the scalar path, the current r.
+
+    `reference` has columns x, y, label, role ("source", "target" or "neighbour"); cloud, path and current
+    are (n, 2) arrays in the same projection.
+    """
+    fig = go.Figure()
+    neighbours = reference[reference["role"] == "neighbour"]
+    fig.add_scatter(x=neighbours["x"], y=neighbours["y"], mode="markers+text", text=neighbours["label"],
+                    textposition="top center", marker=dict(color="#9ca3af", size=7), name="nearest tokens",
+                    hovertemplate="%{text}<extra>vocabulary token</extra>")
+    fig.add_scatter(x=cloud[:, 0], y=cloud[:, 1], mode="markers", marker=dict(color="#7c3aed", size=4, opacity=0.35),
+                    name="mixes, random vector r", hoverinfo="skip")
+    fig.add_scatter(x=path[:, 0], y=path[:, 1], mode="lines", line=dict(color="#111827", dash="dot"),
+                    name="scalar r from 0 to 1", hoverinfo="skip")
+    for role, colour in (("source", "#1d4ed8"), ("target", "#c2410c")):
+        point = reference[reference["role"] == role]
+        fig.add_scatter(x=point["x"], y=point["y"], mode="markers+text", text=point["label"],
+                        textposition="bottom center", marker=dict(color=colour, size=14), name=f"h_{role[0]} ({role})")
+    fig.add_scatter(x=[current[0, 0]], y=[current[0, 1]], mode="markers", name="mix at the chosen scalar r",
+                    marker=dict(color="#111827", size=14, symbol="star"))
+    fig.update_layout(title=_title("Where the mixed embedding falls (PCA fitted on the grey and coloured points)",
+                                   is_demo), height=520, xaxis_title="PC 1", yaxis_title="PC 2")
+    return fig
+
+
+def cosine_figure(curve: pd.DataFrame, samples: pd.DataFrame, r: float, is_demo: bool) -> go.Figure:
+    """Cosine of the mix to h_s and h_t: the scalar curve, and vector-r samples at their mean r."""
+    fig = go.Figure()
+    fig.add_scatter(x=curve["r"], y=curve["cos_to_source"], mode="lines", name="to h_s (scalar r)",
+                    line=dict(color="#1d4ed8"))
+    fig.add_scatter(x=curve["r"], y=curve["cos_to_target"], mode="lines", name="to h_t (scalar r)",
+                    line=dict(color="#c2410c"))
+    fig.add_scatter(x=samples["mean_r"], y=samples["cos_to_source"], mode="markers", name="to h_s (vector r)",
+                    marker=dict(color="#1d4ed8", size=4, opacity=0.3))
+    fig.add_scatter(x=samples["mean_r"], y=samples["cos_to_target"], mode="markers", name="to h_t (vector r)",
+                    marker=dict(color="#c2410c", size=4, opacity=0.3))
+    fig.add_vline(x=r, line_dash="dash", line_color="black")
+    fig.update_layout(title=_title("Cosine similarity of the mix", is_demo), xaxis_title="r (mean r_j for vectors)",
+                      yaxis_title="cosine", height=360)
+    return fig
+
+
+def r_histogram(values, is_demo: bool) -> go.Figure:
+    fig = go.Figure()
+    fig.add_histogram(x=values, nbinsx=40, marker_color="#7c3aed")
+    fig.update_layout(title=_title("Sampled r_j", is_demo), xaxis_title="r_j", yaxis_title="count",
+                      xaxis_range=[0, 1], height=360)
+    return fig

@@ -155,3 +155,24 @@ def test_predictions_at_r_one_equal_the_unmixed_model(demo_bert):
     assert at_one["probability"].to_numpy() == pytest.approx(expected.values.numpy(), abs=1e-5)
     with pytest.raises(InputError):
         predictions_under_mix(demo_bert, a, word=1, masked_word=1, rs=[0.5])
+
+
+def test_explore_word_keeps_the_projection_fixed_and_validates(demo_bert):
+    from salt_core.mixup import MAX_SAMPLES, explore_word
+
+    a = align(demo_bert.tokenizer, "The cat sat on the mat.", "The Katze sat on the mat.")
+    half = explore_word(demo_bert, a, 1, MixupConfig(), seed=0, n_samples=50, r=0.5)
+    one = explore_word(demo_bert, a, 1, MixupConfig(), seed=0, n_samples=50, r=1.0)
+    beta = explore_word(demo_bert, a, 1, MixupConfig("token", "beta", 0.3), seed=4, n_samples=50, r=0.0)
+    pd_equal = half.reference[["x", "y"]].equals
+    assert pd_equal(one.reference[["x", "y"]]) and pd_equal(beta.reference[["x", "y"]])  # points stay put
+    source_point = one.reference[one.reference["role"] == "source"][["x", "y"]].to_numpy()
+    target_point = beta.reference[beta.reference["role"] == "target"][["x", "y"]].to_numpy()
+    assert np.allclose(one.current, source_point, atol=1e-5) and np.allclose(beta.current, target_point, atol=1e-5)
+    assert half.cloud.shape == (50, 2) and len(half.r_values) == 50 * demo_bert.model.config.hidden_size
+    assert len(beta.r_values) == 50  # one scalar per token
+    assert "first piece" in half.source_word and "mean of 3 pieces" in half.target_word
+    for bad in [dict(n_samples=0), dict(n_samples=MAX_SAMPLES + 1), dict(word=99), dict(r=1.5)]:
+        args = dict(word=1, n_samples=10, r=0.5) | bad
+        with pytest.raises(InputError):
+            explore_word(demo_bert, a, args["word"], MixupConfig(), 0, args["n_samples"], args["r"])

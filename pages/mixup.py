@@ -1,0 +1,116 @@
+"""Mixup: see SALT's embedding mixup h = r*h_s + (1-r)*h_t for one word of a (source, code-switched) pair."""
+
+import streamlit as st
+
+from pages import ui
+from salt_core.errors import SaltError
+from salt_core.mixup import (
+    GRANULARITIES,
+    MAX_SAMPLES,
+    R_STEPS,
+    MixupConfig,
+    align,
+    explore_word,
+    predictions_under_mix,
+)
+from salt_core.views import cosine_figure, mixup_projection_figure, r_histogram
+
+ui.enter_page("pages/mixup.py")
+st.title("Mixup")
+st.caption("SALT mixes each token's embedding with its code-switched substitute's: h = r·h_s + (1 − r)·h_t, with "
+           "a random vector r drawn anew at every step. Defaults are this project's assumptions (the paper's are "
+           "not available): input token embeddings, r_j ~ Uniform(0, 1) per dimension, per token, per instance.")
+mlm = ui.current_model()
+if mlm is None:
+    st.stop()
+if mlm.is_demo:
+    st.info("The demo model's embeddings are random, so everything this page shows is random too: it shows what "
+            "the mixup does geometrically, not what a trained model knows.")
+
+last = st.session_state.get("last_codeswitched")
+choices = (["last code-switched sentence from Substitutions"] if last else []) + ["type both sentences"]
+origin = st.radio("Pair", choices, horizontal=True, key="mx_origin")
+if origin.startswith("last") and last:
+    source, codeswitched = last["source"], last["codeswitched"]
+    spans = [(r["start"], r["end"], r["new_start"], r["new_end"]) for r in last["replacements"]]
+    st.markdown(f"**Source:** {source}  \n**Code-switched:** {codeswitched}")
+else:
+    c1, c2 = st.columns(2)
+    source = c1.text_input("Source sentence", "The cat sat on the mat.", key="mx_src", bind="query-params",
+                           max_chars=2000)
+    codeswitched = c2.text_input("Code-switched sentence", "The Katze sat on the mat.", key="mx_cs",
+                                 bind="query-params", max_chars=2000)
+    spans = None
+try:
+    alignment = align(mlm.tokenizer, source or "", codeswitched or "", spans)
+except SaltError as exc:
+    st.error(str(exc))
+    st.stop()
+if not any(alignment.replaced):
+    st.info("The two sentences are identical: nothing is mixed (h_t = h_s for every word). Replace a word.")
+words = list(range(len(alignment.source_words)))
+first_replaced = next((i for i, flag in enumerate(alignment.replaced) if flag), 0)
+label = {i: f"{i}: {w}" + (" (replaced)" if alignment.replaced[i] else "") for i, (_, _, w) in
+         enumerate(alignment.source_words)}
+# Options carry the words, so a new sentence gives a new widget instead of a stale choice.
+word = words[[label[i] for i in words].index(st.selectbox("Word to mix", [label[i] for i in words],
+                                                           index=first_replaced, key="mx_word"))]
+unk = mlm.tokenizer.unk_token_id
+if unk is not None and (unk in alignment.source_ids or unk in alignment.target_ids):
+    st.warning("The tokenizer maps part of this pair to its unknown token: those pieces all share one embedding.")
+
+
+@st.fragment
+def explorer():
+    """Controls and figures: changing them reruns only this part (the model and embeddings are cached)."""
+    c1, c2, c3, c4, c5 = st.columns(5)
+    granularity = c1.selectbox("r drawn per", GRANULARITIES, key="mx_gran", bind="query-params",
+                               help="dimension: a random vector (SALT); token / instance: one scalar (the same "
+                                    "for a single word)")
+    distribution = c2.radio("Distribution", ["uniform", "beta"], key="mx_dist", bind="query-params")
+    alpha = c3.number_input("alpha (Beta)", 0.0, 100.0, 1.0, 0.1, key="mx_alpha", bind="query-params",
+                            disabled=distribution != "beta")
+    seed = c4.number_input("Seed", 0, 2**31 - 1, 0, key="mx_seed", bind="query-params")
+    n_samples = c5.number_input("Samples of r", 0, 1_000_000, 300, 50, key="mx_n", bind="query-params",
+                                help=f"1 to {MAX_SAMPLES:,}")
+    r = st.slider("Scalar r (1 = source word, 0 = substitute)", 0.0, 1.0, 0.5, 0.05, key="mx_r",
+                  bind="query-params")
+    try:
+        view = explore_word(mlm, alignment, word, MixupConfig(granularity, distribution, float(alpha)), int(seed),
+                            int(n_samples), float(r))
+    except SaltError as exc:
+        st.error(str(exc))
+        return
+    figure = mixup_projection_figure(view.reference, view.cloud, view.path, view.current, mlm.is_demo)
+    st.plotly_chart(figure, width="stretch", key="mx_projection")
+    left, right = st.columns(2)
+    with left:
+        st.markdown(f"**Nearest vocabulary tokens of the mix at r = {r:.2f}** (cosine, input embeddings)")
+        st.table(view.nearest_now.style.format({"cosine": "{:.4f}"}).hide(axis="index"))
+    with right:
+        st.markdown("**Nearest tokens as r moves** (top 3 at each r)")
+        st.table(view.nearest_along.pivot(index="rank", columns="r", values="token"))
+    f1, f2 = st.columns(2)
+    f1.plotly_chart(cosine_figure(view.curve, view.samples, r, mlm.is_demo), width="stretch")
+    f2.plotly_chart(r_histogram(view.r_values, mlm.is_demo), width="stretch")
+    st.download_button("Projection figure (HTML)", figure.to_html(include_plotlyjs=True), "mixup_projection.html",
+                       "text/html", help="Self-contained, works offline. For a PNG, use the camera icon on the figure.")
+
+
+explorer()
+
+st.subheader("What the model makes of it")
+others = [i for i in words if i != word and alignment.source_words[i][2].isalnum()] or [i for i in words if i != word]
+if not others:
+    st.info("The sentence needs a second word to mask.")
+    st.stop()
+default = min(others, key=lambda i: (abs(i - word), i < word))
+masked_label = st.selectbox("Masked neighbouring word", [label[i] for i in others], index=others.index(default),
+                            key="mx_masked")
+masked = others[[label[i] for i in others].index(masked_label)]
+st.caption(f"The mixed embeddings of '{alignment.source_words[word][2]}' sit at their position, "
+           f"'{alignment.source_words[masked][2]}' is masked, and the masked LM predicts it; scalar r from 0 "
+           "(substitute) to 1 (source word).")
+predictions = predictions_under_mix(mlm, alignment, word, masked, R_STEPS)
+predictions["prediction"] = predictions["prediction"] + " (" + predictions["probability"].map("{:.3f}".format) + ")"
+st.table(predictions.pivot(index="rank", columns="r", values="prediction"))

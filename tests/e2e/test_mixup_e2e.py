@@ -1,0 +1,45 @@
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.helpers import assert_no_traceback, wait_until_idle
+
+pytestmark = pytest.mark.e2e
+
+
+def test_pick_pair_move_r_and_see_tables_and_projection_change(app_url, page):
+    page.goto(f"{app_url}/mixup?model=demo")
+    wait_until_idle(page)
+    expect(page.get_by_text("embeddings are random").first).to_be_visible()
+    src = page.get_by_label("Source sentence")
+    src.fill("The old man walks home.")
+    src.press("Enter")
+    cs = page.get_by_label("Code-switched sentence")
+    cs.fill("The alte man walks home.")
+    cs.press("Enter")
+    wait_until_idle(page)
+    expect(page.get_by_role("combobox", name="Word to mix")).to_have_value("1: old (replaced)")
+    projection = page.locator('[data-testid="stPlotlyChart"]').first
+    expect(projection).to_be_visible()
+    star_before = projection.locator("path.point").last.get_attribute("transform")
+    table_before = page.locator('[data-testid="stTable"]').first.inner_text()
+    slider = page.locator('[data-testid="stSlider"]', has_text="Scalar r").get_by_role("slider")
+    slider.focus()
+    page.keyboard.press("End")  # r = 1: the mix is the source word itself
+    wait_until_idle(page)
+    assert "mx_r=1" in page.url
+    expect(page.get_by_text("mix at r = 1.00").first).to_be_visible()
+    assert page.locator('[data-testid="stTable"]').first.inner_text() != table_before
+    star_after = projection.locator("path.point").last.get_attribute("transform")
+    assert star_after != star_before  # the chosen-r point moved in the projection
+    assert_no_traceback(page)
+
+
+def test_misaligned_pair_shows_a_message(app_url, page):
+    page.goto(f"{app_url}/mixup?model=demo")
+    wait_until_idle(page)
+    cs = page.get_by_label("Code-switched sentence")
+    cs.fill("A completely different and much longer text is here.")
+    cs.press("Enter")
+    wait_until_idle(page)
+    expect(page.get_by_text("do not align").first).to_be_visible()
+    assert_no_traceback(page)
