@@ -1,4 +1,4 @@
-"""Command line: python -m salt_core {mine, codeswitch, languages} --help.
+"""Command line: python -m salt_core {mine, codeswitch, runs, languages} --help.
 
 Every failure the user can fix ends with a one-line message on stderr and exit status 2; an interrupted
 `mine` exits 130 and continues where it stopped when re-run with the same options.
@@ -82,6 +82,25 @@ def build_parser() -> argparse.ArgumentParser:
     cs.add_argument("--seed", type=int, default=0, help="random seed; same seed, same output (default: 0)")
     cs.add_argument("--output", type=Path, required=True, help="code-switched corpus, .jsonl")
 
+    runs = commands.add_parser("runs", help="saved runs: import other formats into the project's schema")
+    runs_commands = runs.add_subparsers(dest="runs_command", required=True)
+    imp = runs_commands.add_parser(
+        "import", help="convert a file or folder of results into the project's runs format",
+        description="Detects the format: the project's .csv/.jsonl/.parquet, lm-evaluation-harness result JSON "
+                    "(old and new layouts), a Hugging Face Trainer output folder or results JSON, or an MLflow "
+                    "file store (mlruns). Bad rows are reported with their reason; good rows are written.")
+    imp.add_argument("path", type=Path, help="file or folder to import")
+    imp.add_argument("--output", type=Path, required=True, help="runs file to write (.csv or .parquet)")
+    imp.add_argument("--format", choices=["table", "lm-eval", "trainer", "mlflow"], default=None,
+                     help="override the detected format")
+    imp.add_argument("--model", default=None, help="model name, for formats that lack it")
+    imp.add_argument("--language", default=None, help="language code, for formats that lack it")
+    imp.add_argument("--task", default=None, help="task name (e.g. XNLI), for formats that lack it")
+    imp.add_argument("--params", type=int, default=None, help="parameter count, for formats that lack it")
+    build = runs_commands.add_parser("build-reference", help="rebuild salt_core/data/reference_runs.csv")
+    build.add_argument("--shared", type=Path, default=Path("../shared/reference"),
+                       help="folder with the curated public figures (default: ../shared/reference)")
+
     langs = commands.add_parser("languages", help="how many tokens each language holds in a model's tokenizer")
     langs.add_argument("--model", default=None, help="as for mine")
     return parser
@@ -151,6 +170,33 @@ def run_codeswitch(args) -> int:
     return 0
 
 
+def run_runs(args) -> int:
+    from salt_core.jobs import write_table
+
+    if args.runs_command == "build-reference":
+        from importlib import resources
+
+        from salt_core.reference import build_reference
+
+        target = Path(str(resources.files("salt_core") / "data" / "reference_runs.csv"))
+        runs = build_reference(args.shared)
+        write_table(runs, target)
+        print(f"wrote {len(runs):,} reference runs to {target}")
+        return 0
+    from salt_core.runs import load_runs
+
+    result = load_runs(args.path, args.format, model=args.model, language=args.language, task=args.task,
+                       params=args.params)
+    for problem in result.problems:
+        print(f"warning: {args.path}: row {problem['row']}: {problem['reason']} (row skipped)", file=sys.stderr)
+    if result.runs.empty:
+        raise SaltError(f"{args.path}: no usable runs.")
+    write_table(result.runs, args.output)
+    print(f"wrote {len(result.runs):,} runs to {args.output}" +
+          (f" ({len(result.problems)} bad rows reported above)" if result.problems else ""))
+    return 0
+
+
 def run_languages(args) -> int:
     from salt_core.languages import coverage
     from salt_core.models import load_masked_lm
@@ -162,7 +208,7 @@ def run_languages(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    handlers = {"mine": run_mine, "codeswitch": run_codeswitch, "languages": run_languages}
+    handlers = {"mine": run_mine, "codeswitch": run_codeswitch, "runs": run_runs, "languages": run_languages}
     try:
         return handlers[args.command](args)
     except SaltError as exc:

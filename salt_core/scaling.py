@@ -1,0 +1,217 @@
+"""More pretraining data for a language, or a bigger model? Fits and the answer, with their uncertainty.
+
+Model (ordinary least squares on the selected runs):
+
+    score = a + b * log10(data) + c * log10(params)  [+ per-family intercepts]  [+ d * log10(data) * log10(params)]
+
+b is "points per 10x data", c "points per 10x parameters". Doubling the model adds c * log10(2) points;
+the same gain from data needs 2 ** (c / b) times more of it: the *equivalent data multiplier*. With an
+interaction term, b and c are reported at the selection's mean log10(params) and log10(data). Intervals
+are percentile bootstrap intervals over runs (resampled with replacement); correlations carry Fisher-z
+95% intervals. Small selections say so: every result carries n.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from salt_core.errors import InputError
+
+MIN_POINTS = 6  # below this a three-parameter fit says nothing
+
+
+@dataclass
+class Correlation:
+    r: float
+    n: int
+    low: float  # 95% interval (Fisher z); nan when n < 4
+    high: float
+
+    def __str__(self) -> str:
+        interval = f", 95% CI {self.low:+.2f} to {self.high:+.2f}" if not math.isnan(self.low) else ""
+        return f"r = {self.r:+.2f} (n = {self.n}{interval})"
+
+
+def pearson(x, y) -> Correlation:
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if len(x) < 3 or np.std(x) == 0 or np.std(y) == 0:
+        raise InputError(f"A correlation needs at least 3 points that vary (got {len(x)}).")
+    r = float(np.corrcoef(x, y)[0, 1])
+    if len(x) < 4:
+        return Correlation(r, len(x), math.nan, math.nan)
+    z, se = math.atanh(max(min(r, 0.999999), -0.999999)), 1 / math.sqrt(len(x) - 3)
+    return Correlation(r, len(x), math.tanh(z - 1.96 * se), math.tanh(z + 1.96 * se))
+
+
+def fittable(runs: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """The runs a data-vs-size fit can use, and why the others cannot (reasons the page shows)."""
+    reasons = []
+    usable = runs.dropna(subset=["pretraining_data", "params", "score"])
+    if len(usable) < len(runs):
+        reasons.append(f"{len(runs) - len(usable)} of {len(runs)} runs lack a data volume or a parameter count")
+    units = usable["pretraining_data_unit"].dropna().unique()
+    if len(units) > 1:
+        raise InputError("The selection mixes data units (" + ", ".join(map(str, units)) + "): pick one unit, or "
+                         "convert bytes to GiB explicitly.")
+    return usable, reasons
+
+
+@dataclass
+class Fit:
+    terms: pd.DataFrame  # term, estimate, low, high
+    n: int
+    r2: float
+    per_10x_data: tuple[float, float, float]  # estimate, low, high
+    per_10x_params: tuple[float, float, float]
+    data_multiplier: tuple[float, float, float]  # data factor worth one doubling of the model
+    unit: str
+    sizes: int  # distinct parameter counts
+    languages: int
+
+
+def _design(runs: pd.DataFrame, families: bool, interaction: bool):
+    logd, logp = np.log10(runs["pretraining_data"].to_numpy(float)), np.log10(runs["params"].to_numpy(float))
+    columns, names = [np.ones(len(runs)), logd, logp], ["intercept", "log10(data)", "log10(params)"]
+    if interaction:
+        columns.append(logd * logp)
+        names.append("log10(data) x log10(params)")
+    if families:
+        for family in sorted(runs["model_family"].astype(str).unique())[1:]:
+            columns.append((runs["model_family"].astype(str) == family).to_numpy(float))
+            names.append(f"family: {family}")
+    return np.column_stack(columns), names, logd, logp
+
+
+def _slopes(beta: np.ndarray, interaction: bool, mean_logd: float, mean_logp: float) -> tuple[float, float]:
+    b, c = beta[1], beta[2]
+    if interaction:
+        b, c = b + beta[3] * mean_logp, c + beta[3] * mean_logd
+    return float(b), float(c)
+
+
+def _multiplier(b: float, c: float) -> float:
+    return float(2 ** (c / b)) if b > 0 else math.inf
+
+
+def fit_scaling(runs: pd.DataFrame, *, families: bool = False, interaction: bool = False, n_boot: int = 1000,
+                seed: int = 0) -> Fit:
+    """Fit the model above to runs that have both a data volume and a parameter count."""
+    usable, _ = fittable(runs)
+    sizes, languages = usable["params"].nunique(), usable["language"].nunique()
+    if len(usable) < MIN_POINTS:
+        raise InputError(f"Only {len(usable)} runs have both a data volume and a parameter count; a fit needs at "
+                         f"least {MIN_POINTS}.")
+    if sizes < 2:
+        raise InputError("All selected runs come from one model size: the selection cannot separate the effect of "
+                         "size from that of data. Add runs of another size.")
+    if languages < 2:
+        raise InputError("All selected runs are in one language: data volume does not vary.")
+    x, names, logd, logp = _design(usable, families, interaction)
+    y = usable["score"].to_numpy(float)
+    beta, *_ = np.linalg.lstsq(x, y, rcond=None)
+    residual = y - x @ beta
+    r2 = float(1 - residual @ residual / ((y - y.mean()) @ (y - y.mean()))) if np.std(y) > 0 else math.nan
+    rng = np.random.default_rng(seed)
+    boots, slopes = [], []
+    for _ in range(n_boot):
+        pick = rng.integers(0, len(y), len(y))
+        if np.linalg.matrix_rank(x[pick]) < x.shape[1]:
+            continue  # a resample that lost a size or a family cannot be fitted
+        sample, *_ = np.linalg.lstsq(x[pick], y[pick], rcond=None)
+        boots.append(sample)
+        slopes.append(_slopes(sample, interaction, logd.mean(), logp.mean()))
+    boots, slopes = np.array(boots), np.array(slopes)
+    low, high = np.percentile(boots, [2.5, 97.5], axis=0)
+    terms = pd.DataFrame({"term": names, "estimate": beta, "low": low, "high": high})
+    b, c = _slopes(beta, interaction, logd.mean(), logp.mean())
+    multipliers = np.array([_multiplier(bb, cc) for bb, cc in slopes])
+
+    def interval(values, estimate):
+        finite = values[np.isfinite(values)]
+        lo, hi = (np.percentile(finite, [2.5, 97.5]) if len(finite) else (math.nan, math.nan))
+        return float(estimate), float(lo), float(hi if len(finite) == len(values) else math.inf)
+
+    return Fit(terms, len(y), r2, interval(slopes[:, 0], b), interval(slopes[:, 1], c),
+               interval(multipliers, _multiplier(b, c)), str(usable["pretraining_data_unit"].iloc[0]), sizes,
+               languages)
+
+
+def model_gains(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per family, task, method and language: score of the largest model minus score of the smallest."""
+    rows = []
+    keyed = runs.dropna(subset=["params", "score"])
+    for (family, task, method), group in keyed.groupby(["model_family", "task", "method"]):
+        if group["params"].nunique() < 2:
+            continue
+        small, large = group["params"].min(), group["params"].max()
+        for language, per_language in group.groupby("language"):
+            lo, hi = per_language[per_language["params"] == small], per_language[per_language["params"] == large]
+            if len(lo) and len(hi):
+                rows.append({"model_family": family, "task": task, "method": method, "language": language,
+                             "small_model": lo["model"].iloc[0], "large_model": hi["model"].iloc[0],
+                             "gain": float(hi["score"].mean() - lo["score"].mean()),
+                             "pretraining_data": hi["pretraining_data"].iloc[0],
+                             "pretraining_data_unit": hi["pretraining_data_unit"].iloc[0]})
+    return pd.DataFrame(rows, columns=["model_family", "task", "method", "language", "small_model", "large_model",
+                                       "gain", "pretraining_data", "pretraining_data_unit"])
+
+
+def resource_groups(runs: pd.DataFrame) -> pd.Series:
+    """low / mid / high by the language's data volume (tertiles of the selection's languages)."""
+    volumes = runs.groupby("language")["pretraining_data"].first().dropna()
+    if len(volumes) < 3:
+        return pd.Series("all", index=runs.index)
+    low, high = np.quantile(np.log10(volumes), [1 / 3, 2 / 3])
+    group = np.log10(volumes).map(lambda v: "low" if v <= low else "high" if v > high else "mid")
+    return runs["language"].map(group).fillna("unknown volume")
+
+
+@dataclass
+class Answer:
+    ok: bool
+    headline: str  # one or two sentences with the numbers
+    details: list[str]  # caveats, per-group findings
+
+
+def answer(runs: pd.DataFrame, n_boot: int = 1000) -> Answer:
+    """Does more data for a low-resource language beat a bigger model, for this selection?"""
+    try:
+        usable, caveats = fittable(runs)
+        fit = fit_scaling(usable, n_boot=n_boot)
+    except InputError as exc:
+        return Answer(False, f"This selection cannot answer the question: {exc}", [])
+    b, c, m = fit.per_10x_data, fit.per_10x_params, fit.data_multiplier
+    multiplier = (f"{m[0]:,.1f}x" if math.isfinite(m[0]) else "no finite amount of") + \
+        (f" (95% CI {m[1]:,.1f}x to {m[2]:,.1f}x)" if math.isfinite(m[1]) and math.isfinite(m[2]) else
+         " (interval unbounded)")
+    headline = (f"Across {fit.n} runs ({fit.languages} languages, {fit.sizes} model sizes; data in {fit.unit}), "
+                f"10x more pretraining data goes with {b[0]:+.1f} points (95% CI {b[1]:+.1f} to {b[2]:+.1f}) and 10x "
+                f"more parameters with {c[0]:+.1f} points ({c[1]:+.1f} to {c[2]:+.1f}). Doubling the model is worth "
+                f"{multiplier} more data for a language.")
+    details = list(caveats)
+    gains = model_gains(usable).dropna(subset=["pretraining_data"])
+    if len(gains) >= 3:
+        try:
+            corr = pearson(np.log10(gains["pretraining_data"].astype(float)), gains["gain"])
+            direction = "low-resource" if corr.r < 0 else "high-resource"
+            details.append(f"The gain from the bigger model correlates with log10(data) at {corr}: scaling the model "
+                           f"helps {direction} languages more.")
+        except InputError:
+            pass
+    groups = resource_groups(usable)
+    for name in ("low", "mid", "high"):
+        subset = usable[groups == name]
+        try:
+            part = fit_scaling(subset, n_boot=200)
+            details.append(f"{name}-resource languages (n = {part.n}): {part.per_10x_data[0]:+.1f} points per 10x "
+                           f"data, {part.per_10x_params[0]:+.1f} per 10x parameters.")
+        except InputError:
+            if len(subset):
+                details.append(f"{name}-resource languages: too few runs for a fit (n = {len(subset)}).")
+    if fit.n < 30:
+        details.append(f"Small sample (n = {fit.n}): treat the intervals, not the point estimates, as the result.")
+    return Answer(True, headline, details)

@@ -1,0 +1,122 @@
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from salt_core.errors import InputError
+from salt_core.runs import (
+    COLUMNS,
+    apply_mapping,
+    load_runs,
+    read_table_bytes,
+    reference_runs,
+    to_gib,
+    validate,
+)
+
+FIXTURES = Path(__file__).parent / "fixtures" / "runs"
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "reference"
+
+
+def test_project_csv_keeps_good_rows_and_reports_each_bad_one():
+    result = load_runs(FIXTURES / "runs_with_bad_rows.csv")
+    assert list(result.runs["run_id"]) == ["r1", "r2", "r9"]
+    reasons = {p["row"]: p["reason"] for p in result.problems}
+    assert "unknown language" in reasons[4]  # r3 (line 4 of the file: header is line 1)
+    assert "not a number" in reasons[5]
+    assert "outside 0-100" in reasons[6]
+    assert "positive parameter count" in reasons[7]
+    assert "must be positive" in reasons[8]
+    assert "no unit" in reasons[9]
+    assert "duplicate" in reasons[10]
+    assert "missing model" in reasons[12]
+    assert result.runs.loc[0, "score"] == 66.2 and result.runs.loc[0, "params"] == 270_000_000  # unaltered
+
+
+def test_lm_eval_old_and_new_layouts():
+    old = load_runs(FIXTURES / "lm_eval_old.json")
+    assert old.runs.set_index("language")["score"].to_dict() == pytest.approx({"de": 42.51, "fr": 50.10, "sw": 35.38})
+    assert set(old.runs["model"]) == {"bigscience/bloom-560m"} and set(old.runs["task"]) == {"XNLI", "PAWS-X"}
+    assert old.runs.set_index("language").loc["sw", "score_stderr"] == pytest.approx(0.68)
+    new = load_runs(FIXTURES / "lm_eval_new.json")
+    assert set(new.runs["language"]) == {"sw", "ur"} and set(new.runs["params"]) == {564463616}
+    reasons = " ".join(p["reason"] for p in new.problems)
+    assert "unknown language" in reasons and "no numeric acc" in reasons
+
+
+def test_trainer_folder_takes_language_from_the_folder_name():
+    result = load_runs(FIXTURES / "trainer-xnli-sw", model="mbert", task="XNLI")
+    assert result.runs.loc[0, "language"] == "sw" and result.runs.loc[0, "score"] == pytest.approx(65.12)
+    with pytest.raises(InputError, match="which model"):
+        load_runs(FIXTURES / "trainer-xnli-sw")
+
+
+def test_mlflow_file_store():
+    result = load_runs(FIXTURES / "mlruns")
+    row = result.runs.iloc[0]
+    assert (row["model"], row["language"], row["task"]) == ("bert-base-multilingual-cased", "de", "XNLI")
+    assert row["score"] == pytest.approx(66.33) and row["params"] == 178_000_000  # last logged value
+
+
+def test_column_mapping_for_any_table():
+    export = pd.DataFrame({"Name": ["m1", "m1"], "lang": ["sw", "de"], "acc": [61.0, 70.5]})
+    mapped = apply_mapping(export, {"model": "Name", "language": "lang", "score": "acc"},
+                           {"task": "XNLI", "method": "SALT", "metric": "accuracy"})
+    result = validate(mapped)
+    assert len(result.runs) == 2 and not result.problems
+    with pytest.raises(InputError, match="No column"):
+        apply_mapping(export, {"model": "nope"})
+
+
+def test_malformed_and_undecodable_files_are_clear_errors(tmp_path):
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    with pytest.raises(InputError, match="not valid JSON"):
+        load_runs(broken)
+    with pytest.raises(InputError, match="not UTF-8"):
+        read_table_bytes(b"model,score\n\xff\xfe,1\n", "x.csv")
+    with pytest.raises(InputError, match="required column"):
+        validate(pd.DataFrame({"model": ["x"]}))
+
+
+def test_reference_runs_are_valid_sourced_and_flagged():
+    runs = reference_runs()
+    assert list(runs.columns) == COLUMNS and len(runs) > 1000
+    assert runs["source"].notna().all()
+    assert not validate(runs).problems
+    flags = runs["flags"].fillna("")
+    assert flags[runs["model"] == "XLM-100"].str.contains("71.26").all()
+    assert flags[runs["model"].str.lower() == "llama-13b"].str.contains("near chance").all()
+    assert (runs.loc[runs["model"] == "XLM-R Large", "params"] == 560_000_000).all()
+    assert set(runs["language_kind"]) == {"natural", "programming"}
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/reference is not beside this checkout")
+def test_bundled_file_is_what_the_builder_makes(tmp_path):
+    from salt_core.reference import build_reference
+    from salt_core.runs import read_runs_csv
+
+    build_reference(SHARED).to_csv(tmp_path / "rebuilt.csv", index=False)
+    pd.testing.assert_frame_equal(read_runs_csv(tmp_path / "rebuilt.csv"), reference_runs())
+
+
+def test_bytes_to_gib_is_the_only_conversion():
+    runs = pd.DataFrame({"pretraining_data": [2.0**31, 5.0], "pretraining_data_unit": ["bytes", "tokens"]})
+    converted = to_gib(runs)
+    assert converted["pretraining_data"].tolist() == [2.0, 5.0]
+    assert converted["pretraining_data_unit"].tolist() == ["GiB", "tokens"]
+
+
+def test_cli_import(tmp_path):
+    root = Path(__file__).resolve().parents[1]
+    out = tmp_path / "runs.csv"
+    result = subprocess.run([sys.executable, "-m", "salt_core", "runs", "import", str(FIXTURES / "lm_eval_new.json"),
+                             "--output", str(out)], cwd=root, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "unknown language" in result.stderr
+    assert len(pd.read_csv(out)) == 2
+    bad = subprocess.run([sys.executable, "-m", "salt_core", "runs", "import", str(tmp_path / "nothing.json"),
+                          "--output", str(out)], cwd=root, capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "does not exist" in bad.stderr
