@@ -25,6 +25,7 @@ def page_list() -> list:
         st.Page("pages/home.py", title="Home", icon=":material/home:", default=True, url_path="home"),
         st.Page("pages/substitutions.py", title="Substitutions", icon=":material/swap_horiz:", url_path="substitutions"),
         st.Page("pages/mixup.py", title="Mixup", icon=":material/blur_on:", url_path="mixup"),
+        st.Page("pages/scaling.py", title="Scaling", icon=":material/trending_up:", url_path="scaling"),
     ]
 
 

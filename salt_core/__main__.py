@@ -176,12 +176,13 @@ def run_runs(args) -> int:
     if args.runs_command == "build-reference":
         from importlib import resources
 
-        from salt_core.reference import build_reference
+        from salt_core.reference import build_reference, build_volumes
 
-        target = Path(str(resources.files("salt_core") / "data" / "reference_runs.csv"))
+        folder = Path(str(resources.files("salt_core") / "data"))
         runs = build_reference(args.shared)
-        write_table(runs, target)
-        print(f"wrote {len(runs):,} reference runs to {target}")
+        write_table(runs, folder / "reference_runs.csv")
+        write_table(build_volumes(args.shared), folder / "corpus_volumes.csv")
+        print(f"wrote {len(runs):,} reference runs and the corpus volumes to {folder}")
         return 0
     from salt_core.runs import load_runs
 

@@ -9,6 +9,8 @@ all of it visible in the output's `flags` and `notes` columns:
 * averages (avg15, avg7, leaderboard_avg) are not runs and are left out, and so is a row whose score is
   "missing"; "jp" is read as "ja";
 * MultiPL-E language codes (py, js, rkt ...) become language names, language_kind "programming";
+  HumanEval in Python and its MultiPL-E translations are one task, "MultiPL-E HumanEval" (the task as
+  the source named it stays in notes); EvalPlus and reworded variants stay apart;
 * volumes are joined per language from one corpus per model family, never converted between units:
   XLM-R -> CC-100 GiB (zh = Simplified Chinese, Burmese left out: two rows, unlabelled), XGLM ->
   CC-100-XL GiB, BLOOM -> ROOTS bytes (three malformed source values left out), mBERT and XLM-100 ->
@@ -37,6 +39,10 @@ STARCODERDATA = {"Python": "python", "Java": "java", "JavaScript": "javascript",
                  "TypeScript": "typescript", "C#": "c-sharp", "Go": "go", "Ruby": "ruby", "Scala": "scala",
                  "Perl": "perl", "Bash": "shell", "OCaml": "ocaml"}
 UNIT_SCALE = {"K": 1e3, "M": 1e6, "B": 1e9, "T": 1e12}
+# MultiPL-E's Python problems are HumanEval itself: one task, so that Python sits on the same axis.
+SAME_TASK = {"HumanEval (Python, original prompts)", "HumanEval (Python)", "MultiPL-HumanEval",
+             "MultiPL-E HumanEval (card model-index labels Python as MultiPL-HumanEval (Python))"}
+CODE_TASK = "MultiPL-E HumanEval"
 
 
 def parse_params(label, billions: bool = False) -> tuple[int | None, str | None]:
@@ -133,6 +139,33 @@ def _code(codegen: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def build_volumes(shared: Path) -> pd.DataFrame:
+    """Per-language volumes of each corpus the reference runs use, for joining with the user's own runs."""
+    shared = Path(shared)
+    rows = []
+    for name, table in _volumes(pd.read_csv(shared / "corpus_stats.csv")).items():
+        corpus = {"XLM-R": "CC-100", "XGLM": "CC-100-XL", "BLOOM": "ROOTS", "Wikipedia": "Wikipedia 2020-10"}[name]
+        for row in table.to_dict("records"):
+            rows.append({"corpus": corpus, "language": row["language_iso"], "pretraining_data": float(row["value"]),
+                         "pretraining_data_unit": row["unit_label"], "source": row["source"]})
+    code = pd.read_csv(shared / "code_corpus_stats.csv")
+    code = code[code["unit"] == "tokens (Gemma3 tokenizer)"].set_index("language")
+    for language, key in STARCODERDATA.items():
+        if key in code.index:
+            rows.append({"corpus": "StarCoderData", "language": language,
+                         "pretraining_data": float(code.loc[key, "value"]),
+                         "pretraining_data_unit": "tokens (Gemma3 tokenizer)", "source": code.loc[key, "source"]})
+    return pd.DataFrame(rows)
+
+
+def _merge_tasks(frame: pd.DataFrame) -> pd.DataFrame:
+    renamed = frame["task"].isin(SAME_TASK)
+    notes = frame["notes"].fillna("").astype(str)
+    frame.loc[renamed, "notes"] = (notes[renamed] + "; task as given: " + frame.loc[renamed, "task"]).str.lstrip("; ")
+    frame.loc[renamed, "task"] = CODE_TASK
+    return frame
+
+
 def build_reference(shared: Path) -> pd.DataFrame:
     """The reference runs in the project's schema, from the four CSV files in `shared`."""
     shared = Path(shared)
@@ -140,6 +173,7 @@ def build_reference(shared: Path) -> pd.DataFrame:
     code_stats = pd.read_csv(shared / "code_corpus_stats.csv")
     frames = pd.concat([_natural(pd.read_csv(shared / "reference_runs.csv")),
                         _code(pd.read_csv(shared / "codegen_runs.csv"))], ignore_index=True)
+    frames = _merge_tasks(frames)
     volumes = _volumes(corpus_stats)
     tokens = code_stats[code_stats["unit"] == "tokens (Gemma3 tokenizer)"].set_index("language")["value"]
     data, units, extra_flags = [], [], []

@@ -87,6 +87,8 @@ def validate(frame: pd.DataFrame, first_row: int = 1) -> LoadResult:
         seen.add(key)
         good.append(row)
     runs = pd.DataFrame(good, columns=COLUMNS)
+    for column in set(COLUMNS) - {"score", "score_stderr", "pretraining_data", "params", "seed"}:
+        runs[column] = runs[column].astype(object)  # text columns stay text even when all empty
     for column in ("score", "score_stderr", "pretraining_data"):
         runs[column] = pd.to_numeric(runs[column])
     runs["params"] = pd.to_numeric(runs["params"]).astype("Int64")
@@ -332,6 +334,27 @@ def read_runs_csv(handle) -> pd.DataFrame:
     return frame[COLUMNS]
 
 
+def corpus_volumes() -> pd.DataFrame:
+    """Bundled per-language volumes: corpus, language, pretraining_data, pretraining_data_unit, source."""
+    with (resources.files("salt_core") / "data" / "corpus_volumes.csv").open("rb") as handle:
+        return pd.read_csv(handle, keep_default_na=False, na_values=[""])
+
+
+def join_volumes(runs: pd.DataFrame, corpus: str) -> pd.DataFrame:
+    """Fill missing volumes from a bundled corpus (given volumes are kept); joined rows say so in flags."""
+    table = corpus_volumes()
+    table = table[table["corpus"] == corpus].set_index("language")
+    if table.empty:
+        raise InputError(f"No bundled volumes for corpus {corpus!r}.")
+    joined = runs.copy()
+    missing = joined["pretraining_data"].isna() & joined["language"].isin(table.index)
+    joined.loc[missing, "pretraining_data"] = joined.loc[missing, "language"].map(table["pretraining_data"])
+    joined.loc[missing, "pretraining_data_unit"] = joined.loc[missing, "language"].map(table["pretraining_data_unit"])
+    note = f"volume joined from bundled {corpus} statistics"
+    joined.loc[missing, "flags"] = joined.loc[missing, "flags"].fillna("").map(lambda f: f"{f}; {note}".lstrip("; "))
+    return joined
+
+
 def to_gib(runs: pd.DataFrame) -> pd.DataFrame:
     """The documented conversion: volumes in bytes become GiB (bytes / 2**30); other units are untouched."""
     converted = runs.copy()
@@ -340,3 +363,31 @@ def to_gib(runs: pd.DataFrame) -> pd.DataFrame:
     converted.loc[in_bytes, "pretraining_data_unit"] = converted.loc[in_bytes, "pretraining_data_unit"].str.replace(
         "bytes", "GiB", n=1)
     return converted
+
+
+class MappingNeeded(InputError):
+    """A table without the schema's required columns: the user must say which of its columns are which."""
+
+    def __init__(self, name: str, frame: pd.DataFrame):
+        self.frame = frame
+        missing = [c for c in REQUIRED if c not in frame.columns]
+        super().__init__(f"{name} lacks the column(s) {', '.join(missing)}: map its columns to the schema.")
+
+
+def load_bytes(data: bytes, name: str, *, model: str | None = None, language: str | None = None,
+               task: str | None = None, params: int | None = None) -> LoadResult:
+    """An uploaded file: a runs table, lm-evaluation-harness JSON or a Trainer results JSON."""
+    if Path(name).suffix.lower() == ".json":
+        try:
+            document = json.loads(data.decode("utf-8-sig"))
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{name} is not UTF-8 text.") from exc
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{name} is not valid JSON ({exc.msg}, line {exc.lineno}).") from exc
+        if isinstance(document, dict) and isinstance(document.get("results"), dict):
+            return parse_lm_eval(document, name, model, params)
+        return parse_trainer(document, name, model, language, task, params)
+    frame = read_table_bytes(data, name)
+    if any(c not in frame.columns for c in REQUIRED):
+        raise MappingNeeded(name, frame)
+    return validate(frame, first_row=2 if name.lower().endswith(".csv") else 1)

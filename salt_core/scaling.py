@@ -215,3 +215,25 @@ def answer(runs: pd.DataFrame, n_boot: int = 1000) -> Answer:
     if fit.n < 30:
         details.append(f"Small sample (n = {fit.n}): treat the intervals, not the point estimates, as the result.")
     return Answer(True, headline, details)
+
+
+def method_deltas(runs: pd.DataFrame, method: str, baseline: str) -> pd.DataFrame:
+    """Per model, task and language: score under `method` minus score under `baseline`."""
+    keys = ["model", "task", "language"]
+    a = runs[runs["method"] == method].groupby(keys)["score"].mean()
+    b = runs[runs["method"] == baseline].groupby(keys)["score"].mean()
+    joined = pd.concat([a.rename("score"), b.rename("baseline_score")], axis=1, join="inner").reset_index()
+    return joined.assign(delta=joined["score"] - joined["baseline_score"], method=method, baseline=baseline)
+
+
+def select(runs: pd.DataFrame, *, task=None, method=None, metric=None, families=None, kind=None,
+           languages=None) -> pd.DataFrame:
+    """The runs matching every given criterion (None: no constraint)."""
+    keep = pd.Series(True, index=runs.index)
+    for column, value in (("task", task), ("method", method), ("metric", metric), ("language_kind", kind)):
+        if value is not None:
+            keep &= runs[column] == value
+    for column, values in (("model_family", families), ("language", languages)):
+        if values is not None:
+            keep &= runs[column].isin(values)
+    return runs[keep]

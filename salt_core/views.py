@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -123,4 +124,72 @@ def r_histogram(values, is_demo: bool) -> go.Figure:
     fig.add_histogram(x=values, nbinsx=40, marker_color="#7c3aed")
     fig.update_layout(title=_title("Sampled r_j", is_demo), xaxis_title="r_j", yaxis_title="count",
                       xaxis_range=[0, 1], height=360)
+    return fig
+
+
+HOVER = ["run_id", "model", "language", "params", "pretraining_data", "pretraining_data_unit", "source", "flags"]
+
+
+def _label_size(params) -> str:
+    if params is None or pd.isna(params):
+        return "size unknown"
+    params = float(params)
+    return f"{params / 1e9:g}B" if params >= 1e9 else f"{params / 1e6:g}M"
+
+
+def score_vs_data_figure(runs: pd.DataFrame, facet: str | None = None) -> go.Figure:
+    """Score against pretraining data (log axis), one colour per model, an OLS trend line per model."""
+    import plotly.express as px
+
+    data = runs.dropna(subset=["pretraining_data"]).assign(size=lambda d: d["params"].map(_label_size))
+    unit = ", ".join(map(str, data["pretraining_data_unit"].dropna().unique()))
+    fig = px.scatter(data, x="pretraining_data", y="score", color="model", symbol="size", log_x=True,
+                     hover_data=[c for c in HOVER if c in data.columns], facet_col=facet, text="language")
+    for model, group in data.groupby("model"):
+        if group["pretraining_data"].nunique() >= 3:
+            slope, intercept = np.polyfit(np.log10(group["pretraining_data"].astype(float)), group["score"], 1)
+            xs = np.logspace(np.log10(group["pretraining_data"].min()), np.log10(group["pretraining_data"].max()), 20)
+            fig.add_scatter(x=xs, y=intercept + slope * np.log10(xs), mode="lines", showlegend=False,
+                            line=dict(dash="dot", width=1), hoverinfo="skip", name=f"{model} trend",
+                            legendgroup=model)
+    fig.update_traces(textposition="top center", textfont_size=9, selector=dict(mode="markers+text"))
+    fig.update_layout(title=f"Score against the language's pretraining data ({unit}); dotted: OLS trend per model",
+                      xaxis_title=f"pretraining data ({unit}, log scale)", yaxis_title="score", height=520)
+    return fig
+
+
+def score_vs_params_figure(runs: pd.DataFrame) -> go.Figure:
+    """Score against parameters (log axis), one line per language."""
+    import plotly.express as px
+
+    data = runs.dropna(subset=["params"]).sort_values("params").assign(params=lambda d: d["params"].astype(float))
+    fig = px.line(data, x="params", y="score", color="language", line_group="language", log_x=True, markers=True,
+                  hover_data=[c for c in HOVER if c in data.columns])
+    fig.update_layout(title="Score against model size, one line per language", xaxis_title="parameters (log scale)",
+                      yaxis_title="score", height=460)
+    return fig
+
+
+def gain_figure(gains: pd.DataFrame, title_note: str = "") -> go.Figure:
+    """Gain from the smallest to the largest model of a family, against the language's data volume."""
+    import plotly.express as px
+
+    data = gains.dropna(subset=["pretraining_data"])
+    unit = ", ".join(map(str, data["pretraining_data_unit"].dropna().unique()))
+    fig = px.scatter(data, x="pretraining_data", y="gain", color="model_family", text="language", log_x=True,
+                     hover_data=["small_model", "large_model", "task", "method"])
+    fig.update_traces(textposition="top center")
+    fig.add_hline(y=0, line_color="#9ca3af")
+    fig.update_layout(title=f"Gain from scaling the model, against data volume {title_note}",
+                      xaxis_title=f"pretraining data ({unit}, log scale)", yaxis_title="points gained", height=420)
+    return fig
+
+
+def delta_figure(deltas: pd.DataFrame) -> go.Figure:
+    import plotly.express as px
+
+    fig = px.bar(deltas, x="language", y="delta", color="model", barmode="group",
+                 hover_data=["method", "baseline", "score", "baseline_score"])
+    fig.add_hline(y=0, line_color="#9ca3af")
+    fig.update_layout(title="Method minus baseline, per language", yaxis_title="points", height=380)
     return fig

@@ -99,6 +99,10 @@ def test_bundled_file_is_what_the_builder_makes(tmp_path):
     from salt_core.runs import read_runs_csv
 
     build_reference(SHARED).to_csv(tmp_path / "rebuilt.csv", index=False)
+    from salt_core.reference import build_volumes
+    from salt_core.runs import corpus_volumes
+
+    pd.testing.assert_frame_equal(build_volumes(SHARED), corpus_volumes(), check_dtype=False)
     pd.testing.assert_frame_equal(read_runs_csv(tmp_path / "rebuilt.csv"), reference_runs())
 
 
@@ -120,3 +124,16 @@ def test_cli_import(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "salt_core", "runs", "import", str(tmp_path / "nothing.json"),
                           "--output", str(out)], cwd=root, capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "does not exist" in bad.stderr
+
+
+def test_join_volumes_fills_only_missing_and_flags_them():
+    from salt_core.runs import join_volumes
+
+    runs = load_runs(FIXTURES / "lm_eval_new.json").runs
+    runs.loc[runs["language"] == "ur", ["pretraining_data", "pretraining_data_unit"]] = [1.0, "GiB"]
+    joined = join_volumes(runs, "CC-100-XL").set_index("language")
+    assert joined.loc["ur", "pretraining_data"] == 1.0  # given volumes are kept
+    assert joined.loc["sw", "pretraining_data"] > 0 and joined.loc["sw", "pretraining_data_unit"] == "GiB"
+    assert "joined from bundled CC-100-XL" in joined.loc["sw", "flags"]
+    with pytest.raises(InputError):
+        join_volumes(runs, "nonexistent")

@@ -1,0 +1,62 @@
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from tests.app.helpers import APP
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "runs"
+
+
+def key_of(at, prefix):
+    return next(w.key for w in at.multiselect if w.key and w.key.startswith(prefix))
+
+
+def open_scaling() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["model"] = "demo"
+    at.run()
+    at.switch_page("pages/scaling.py")
+    return at.run()
+
+
+def _headline(at) -> str:
+    return " ".join(m.value for m in at.markdown) + " ".join(w.value for w in at.warning)
+
+
+def test_default_view_answers_for_xlmr_on_xnli():
+    at = open_scaling()
+    assert not at.exception and not at.error
+    assert at.selectbox(key="task").value == "XNLI"
+    assert at.selectbox(key="method").value == "finetune-en_zero-shot"
+    text = _headline(at)
+    assert "10x more pretraining data goes with" in text and "95% CI" in text
+    assert "helps low-resource languages more" in text
+
+
+def test_filters_change_the_answer_and_say_when_it_cannot():
+    at = open_scaling()
+    at.multiselect(key=key_of(at, "families")).set_value(["XLM-R"]).run()
+    at.multiselect(key=key_of(at, "languages")).set_value(["sw", "ur"]).run()
+    assert not at.exception
+    assert "at least 6" in _headline(at) or "cannot answer" in _headline(at)
+    at.multiselect(key=key_of(at, "languages")).set_value(["de", "fr", "sw", "ur", "hi", "th", "el", "bg"]).run()
+    assert "10x more pretraining data" in _headline(at)
+
+
+def test_code_generation_shows_the_opposite_sign():
+    at = open_scaling()
+    at.multiselect(key="sets").set_value(["code-generation reference runs"]).run()
+    at.radio(key="kind").set_value("programming").run()
+    methods = at.selectbox(key="method").options
+    leaderboard = next(m for m in methods if m.startswith("bigcode-evaluation-harness; prompted zero-shot"))
+    at.selectbox(key="method").set_value(leaderboard).run()
+    at.multiselect(key=key_of(at, "families")).set_value(["StarCoderBase"]).run()
+    assert not at.exception
+    assert "helps high-resource languages more" in _headline(at)
+
+
+def test_flags_are_visible_and_downloads_exist():
+    at = open_scaling()
+    captions = " ".join(c.value for c in at.caption)
+    assert "known-problem flag" in captions
+    assert len(at.get("download_button")) == 3
