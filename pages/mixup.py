@@ -15,14 +15,11 @@ from salt_core.mixup import (
 )
 from salt_core.views import cosine_figure, mixup_projection_figure, r_histogram
 
-ui.enter_page("pages/mixup.py")
-st.title("Mixup")
-st.caption("SALT mixes each token's embedding with its code-switched substitute's: h = r·h_s + (1 − r)·h_t, with "
-           "a random vector r drawn anew at every step. Defaults are this project's assumptions (the paper's are "
-           "not available): input token embeddings, r_j ~ Uniform(0, 1) per dimension, per token, per instance.")
-mlm = ui.current_model()
-if mlm is None:
-    st.stop()
+mlm = ui.model_page(
+    "pages/mixup.py", "Mixup",
+    "SALT mixes each token's embedding with its code-switched substitute's: h = r·h_s + (1 − r)·h_t, with a random "
+    "vector r drawn anew at every step. Defaults are this project's assumptions (the paper's are not available): "
+    "input token embeddings, r_j ~ Uniform(0, 1) per dimension, per token, per instance.")
 if mlm.is_demo:
     st.info("The demo model's embeddings are random, so everything this page shows is random too: it shows what "
             "the mixup does geometrically, not what a trained model knows.")

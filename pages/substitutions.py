@@ -34,14 +34,11 @@ def mine(model_name: str, sentences: tuple, ids: tuple, source: str, targets: tu
     return mined, mined.attrs["skipped"], mined.attrs["warnings"]
 
 
-ui.enter_page("pages/substitutions.py")
-st.title("Substitutions")
-st.caption("Mask each word, let the masked LM predict it restricted to a language's vocabulary, keep the "
-           "predictions that pass a threshold, and code-switch. Thresholds, ratio and eligibility defaults are "
-           "this project's assumptions: SALT's own values are not available.")
-mlm = ui.current_model()
-if mlm is None:
-    st.stop()
+mlm = ui.model_page(
+    "pages/substitutions.py", "Substitutions",
+    "Mask each word, let the masked LM predict it restricted to a language's vocabulary, keep the predictions that "
+    "pass a threshold, and code-switch. Thresholds, ratio and eligibility defaults are this project's assumptions: "
+    "SALT's own values are not available.")
 
 source, targets = st.session_state.get("source", "en"), tuple(st.session_state.get("targets") or ())
 left, right = st.columns([3, 2])

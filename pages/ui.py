@@ -106,6 +106,17 @@ def current_model() -> MaskedLM | None:
     return mlm
 
 
+def model_page(path: str, title: str, caption: str) -> MaskedLM:
+    """The opening of every page that needs the model: route, title, caption, the model (or stop)."""
+    enter_page(path)
+    st.title(title)
+    st.caption(caption)
+    mlm = current_model()
+    if mlm is None:
+        st.stop()
+    return mlm
+
+
 def _switch_to_demo() -> None:
     st.session_state["model"] = DEMO_CHOICE
 
