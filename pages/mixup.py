@@ -51,7 +51,8 @@ label = {i: f"{i}: {w}" + (" (replaced)" if alignment.replaced[i] else "") for i
          enumerate(alignment.source_words)}
 # Options carry the words, so a new sentence gives a new widget instead of a stale choice.
 word = words[[label[i] for i in words].index(st.selectbox("Word to mix", [label[i] for i in words],
-                                                           index=first_replaced, key="mx_word"))]
+                                                           index=first_replaced, key="mx_word",
+                                                           bind="query-params"))]
 unk = mlm.tokenizer.unk_token_id
 if unk is not None and (unk in alignment.source_ids or unk in alignment.target_ids):
     st.warning("The tokenizer maps part of this pair to its unknown token: those pieces all share one embedding.")

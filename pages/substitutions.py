@@ -20,7 +20,8 @@ from salt_core.text import Eligibility
 from salt_core.views import codeswitched_html, kept_curve_figure, precision_recall_figure, threshold_histogram
 
 MAX_SENTENCES = 200  # the page is for looking; the CLI mines corpora
-MAX_CHARS = 20_000
+MAX_CHARS = 200_000  # the text area's hard limit; MAX_WORDS below gives the message
+MAX_WORDS = 3_000  # each word is one masked forward pass: beyond this, use the CLI
 EXAMPLE = "The cat sat on the mat.\nShe reads a good book every evening."
 
 
@@ -71,6 +72,11 @@ else:
         st.stop()
 if not targets and not synonyms:
     st.info("Pick at least one target language in the sidebar (or ask for synonyms).")
+    st.stop()
+n_words = sum(len(s.split()) for s in sentences if isinstance(s, str))
+if n_words > MAX_WORDS:
+    st.error(f"That is {n_words:,} words; this page mines at most {MAX_WORDS:,} at once (each word is one masked "
+             "prediction). Use `python -m salt_core mine` for long texts and corpora.")
     st.stop()
 
 with st.spinner("Mining …"):

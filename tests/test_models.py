@@ -108,3 +108,12 @@ def test_unavailable_cuda_is_a_clear_error():
         pytest.skip("this machine has CUDA")
     with pytest.raises(ModelLoadError, match="CUDA"):
         load_masked_lm("demo", device="cuda")
+
+
+def test_the_library_never_imports_streamlit():
+    import subprocess
+    import sys
+
+    code = ("import sys, salt_core, salt_core.mining, salt_core.codeswitch, salt_core.mixup, salt_core.runs, "
+            "salt_core.scaling, salt_core.views, salt_core.__main__; assert 'streamlit' not in sys.modules")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=120).returncode == 0

@@ -51,3 +51,10 @@ def test_no_target_language_asks_for_one():
     at = open_page("pages/substitutions.py", targets=[])
     at.checkbox(key="syn").uncheck().run()
     assert any("target language" in i.value for i in at.info)
+
+
+def test_a_ten_thousand_word_sentence_gets_a_message():
+    at = open_page("pages/substitutions.py")
+    at.text_area(key="text").set_value("word " * 10_000).run()
+    assert not at.exception
+    assert any("10,000 words" in e.value and "python -m salt_core mine" in e.value for e in at.error)
