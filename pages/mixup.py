@@ -61,7 +61,7 @@ if unk is not None and (unk in alignment.source_ids or unk in alignment.target_i
 @st.fragment
 def explorer():
     """Controls and figures: changing them reruns only this part (the model and embeddings are cached)."""
-    c1, c2, c3, c4, c5 = st.columns(5)
+    c1, c2, c3, c4, c5, c6 = st.columns(6)
     granularity = c1.selectbox("r drawn per", GRANULARITIES, key="mx_gran", bind="query-params",
                                help="dimension: a random vector (SALT); token / instance: one scalar (the same "
                                     "for a single word)")
@@ -71,23 +71,30 @@ def explorer():
     seed = c4.number_input("Seed", 0, 2**31 - 1, 0, key="mx_seed", bind="query-params")
     n_samples = c5.number_input("Samples of r", 0, 1_000_000, 300, 50, key="mx_n", bind="query-params",
                                 help=f"1 to {MAX_SAMPLES:,}")
+    layer = c6.number_input("Layer", 0, int(mlm.model.config.num_hidden_layers), 0, key="mx_layer",
+                            bind="query-params", help="0: input token embeddings (this project's default, and what "
+                                                      "training mixes); k: output of encoder layer k, in context")
     r = st.slider("Scalar r (1 = source word, 0 = substitute)", 0.0, 1.0, 0.5, 0.05, key="mx_r",
                   bind="query-params")
     try:
         view = explore_word(mlm, alignment, word, MixupConfig(granularity, distribution, float(alpha)), int(seed),
-                            int(n_samples), float(r))
+                            int(n_samples), float(r), layer=int(layer))
     except SaltError as exc:
         st.error(str(exc))
         return
     figure = mixup_projection_figure(view.reference, view.cloud, view.path, view.current, mlm.is_demo)
     st.plotly_chart(figure, width="stretch", key="mx_projection")
-    left, right = st.columns(2)
-    with left:
-        st.markdown(f"**Nearest vocabulary tokens of the mix at r = {r:.2f}** (cosine, input embeddings)")
-        st.table(view.nearest_now.style.format({"cosine": "{:.4f}"}).hide(axis="index"))
-    with right:
-        st.markdown("**Nearest tokens as r moves** (top 3 at each r)")
-        st.table(view.nearest_along.pivot(index="rank", columns="r", values="token"))
+    if layer > 0:
+        st.caption(f"Layer {layer} states are contextual: the grey points are every token of both sentences at that "
+                   "layer, and nearest vocabulary tokens do not apply (they live in the input-embedding space).")
+    else:
+        left, right = st.columns(2)
+        with left:
+            st.markdown(f"**Nearest vocabulary tokens of the mix at r = {r:.2f}** (cosine, input embeddings)")
+            st.table(view.nearest_now.style.format({"cosine": "{:.4f}"}).hide(axis="index"))
+        with right:
+            st.markdown("**Nearest tokens as r moves** (top 3 at each r)")
+            st.table(view.nearest_along.pivot(index="rank", columns="r", values="token"))
     f1, f2 = st.columns(2)
     f1.plotly_chart(cosine_figure(view.curve, view.samples, r, mlm.is_demo), width="stretch")
     f2.plotly_chart(r_histogram(view.r_values, mlm.is_demo), width="stretch")

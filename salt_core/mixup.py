@@ -312,8 +312,8 @@ class WordMixView:
     r_values: np.ndarray  # sampled r_j, flattened (at most 100,000 shown)
     samples: pd.DataFrame  # per sampled vector: mean_r, cos_to_source, cos_to_target
     curve: pd.DataFrame  # cosine_curve over R_GRID
-    nearest_now: pd.DataFrame  # nearest tokens of the mix at the chosen r
-    nearest_along: pd.DataFrame  # r, rank, token, cosine, language for r in R_STEPS
+    nearest_now: pd.DataFrame  # nearest tokens of the mix at the chosen r (layer 0 only)
+    nearest_along: pd.DataFrame  # r, rank, token, cosine, language for r in R_STEPS (layer 0 only)
 
 
 R_GRID = np.linspace(0, 1, 21)
@@ -334,12 +334,42 @@ def _neighbours(mlm: MaskedLM, table: torch.Tensor, vectors: torch.Tensor, k: in
     return [entries[t].surface or mlm.tokenizer.convert_ids_to_tokens(t) for t in ids], table[ids]
 
 
+def layer_states(mlm: MaskedLM, ids: list[int], layer: int) -> torch.Tensor:
+    """(seq, hidden) representations of a sequence: layer 0 = input token embeddings (no positions),
+    layer k = output of encoder layer k, in context."""
+    embeddings = mlm.model.get_input_embeddings()
+    with torch.inference_mode():
+        tensor = torch.tensor([ids], device=mlm.device)
+        if layer == 0:
+            return embeddings(tensor)[0].float().cpu()
+        out = mlm.model.base_model(input_ids=tensor, output_hidden_states=True)
+        return out.hidden_states[layer][0].float().cpu()
+
+
+def _reference_set(mlm: MaskedLM, alignment: Alignment, h_s, h_t, layer: int, k: int):
+    """Fixed points the projection is fitted on: nearest vocabulary tokens (layer 0), or every token of both
+    sentences at that layer (contextual states have no vocabulary to compare with)."""
+    if layer == 0:
+        table = mlm.model.get_input_embeddings().weight.detach().float().cpu()  # (vocab, hidden)
+        return _neighbours(mlm, table, torch.stack([h_s, h_t]), k)
+    specials = set(mlm.tokenizer.all_special_ids)
+    labels, vectors = [], []
+    for ids in (alignment.source_ids, alignment.target_ids):
+        states = layer_states(mlm, ids, layer)
+        for position, token_id in enumerate(ids):
+            if token_id not in specials:
+                labels.append(mlm.tokenizer.convert_ids_to_tokens(token_id))
+                vectors.append(states[position])
+    return labels, torch.stack(vectors)
+
+
 def explore_word(mlm: MaskedLM, alignment: Alignment, word: int, cfg: MixupConfig, seed: int, n_samples: int,
-                 r: float, k: int = 8) -> WordMixView:
+                 r: float, k: int = 8, layer: int = 0) -> WordMixView:
     """Mix the first piece of source word `word` with its aligned substitute vector, many ways.
 
-    The projection is fitted on h_s, h_t and their nearest vocabulary tokens only, so it does not move
-    when r, the sampler or the seed change.
+    layer 0 (the default) mixes input token embeddings; layer k mixes the outputs of encoder layer k, where
+    nearest vocabulary tokens do not apply (their tables are empty). The projection is fitted on h_s, h_t
+    and a fixed reference set only, so it does not move when r, the sampler or the seed change.
     """
     cfg.validate()
     if not 1 <= n_samples <= MAX_SAMPLES:
@@ -349,12 +379,14 @@ def explore_word(mlm: MaskedLM, alignment: Alignment, word: int, cfg: MixupConfi
                          "words and punctuation marks (counting from 0).")
     if not 0.0 <= r <= 1.0:
         raise InputError("r must be between 0 and 1.")
-    table = mlm.model.get_input_embeddings().weight.detach().float().cpu()  # (vocab, hidden)
+    n_layers = int(getattr(mlm.model.config, "num_hidden_layers", 0))
+    if not 0 <= layer <= n_layers:
+        raise InputError(f"Layer {layer} does not exist: choose 0 (input embeddings) to {n_layers}.")
     position = alignment.source_words[word][0]
     targets = alignment.pairs[position]
-    h_s = table[alignment.source_ids[position]]  # (hidden,)
-    h_t = table[[alignment.target_ids[t] for t in targets]].mean(dim=0)  # (hidden,)
-    labels, neighbour_vectors = _neighbours(mlm, table, torch.stack([h_s, h_t]), k)
+    h_s = layer_states(mlm, alignment.source_ids, layer)[position]  # (hidden,)
+    h_t = layer_states(mlm, alignment.target_ids, layer)[targets].mean(dim=0)  # (hidden,)
+    labels, neighbour_vectors = _reference_set(mlm, alignment, h_s, h_t, layer, k)
     fixed = torch.cat([h_s[None], h_t[None], neighbour_vectors]).numpy()
     projection = Projection.fit(fixed)
     points = projection(fixed)
@@ -372,12 +404,17 @@ def explore_word(mlm: MaskedLM, alignment: Alignment, word: int, cfg: MixupConfi
                             "cos_to_source": torch.cosine_similarity(mixes, h_s[None], dim=-1).numpy(),
                             "cos_to_target": torch.cosine_similarity(mixes, h_t[None], dim=-1).numpy()})
     current = mix(h_s, h_t, float(r))[None]  # (1, hidden)
-    along = nearest_tokens(mlm, torch.stack([mix(h_s, h_t, float(x)) for x in R_STEPS]), 3)
+    if layer == 0:
+        along = nearest_tokens(mlm, torch.stack([mix(h_s, h_t, float(x)) for x in R_STEPS]), 3)
+        nearest_now = nearest_tokens(mlm, current, k)[0]
+    else:  # contextual states live in no vocabulary's space
+        along = [pd.DataFrame(columns=["token", "cosine", "language"]) for _ in R_STEPS]
+        nearest_now = pd.DataFrame(columns=["token", "cosine", "language"])
     return WordMixView(
         source_word=source_label, target_word=target_label, reference=reference,
         cloud=projection(mixes.numpy()),
         path=projection(torch.stack([mix(h_s, h_t, float(x)) for x in R_GRID]).numpy()),
         current=projection(current.numpy()), r_values=r_samples.flatten()[:100_000].numpy(), samples=samples,
-        curve=cosine_curve(h_s, h_t, R_GRID), nearest_now=nearest_tokens(mlm, current, k)[0],
+        curve=cosine_curve(h_s, h_t, R_GRID), nearest_now=nearest_now,
         nearest_along=pd.concat([t.assign(r=x, rank=range(1, len(t) + 1)) for x, t in zip(R_STEPS, along)],
                                 ignore_index=True))

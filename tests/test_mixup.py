@@ -176,3 +176,20 @@ def test_explore_word_keeps_the_projection_fixed_and_validates(demo_bert):
         args = dict(word=1, n_samples=10, r=0.5) | bad
         with pytest.raises(InputError):
             explore_word(demo_bert, a, args["word"], MixupConfig(), 0, args["n_samples"], args["r"])
+
+
+def test_explore_word_at_an_encoder_layer_uses_contextual_states(demo_bert):
+    from salt_core.mixup import explore_word, layer_states
+
+    a = align(demo_bert.tokenizer, "The cat sat on the mat.", "The Katze sat on the mat.")
+    view = explore_word(demo_bert, a, 1, MixupConfig(), seed=0, n_samples=20, r=1.0, layer=2)
+    with torch.inference_mode():
+        direct = demo_bert.model.bert(input_ids=torch.tensor([a.source_ids]), output_hidden_states=True)
+    assert torch.allclose(layer_states(demo_bert, a.source_ids, 2), direct.hidden_states[2][0])
+    neighbours = view.reference[view.reference["role"] == "neighbour"]
+    assert len(neighbours) == (len(a.source_ids) - 2) + (len(a.target_ids) - 2)  # every non-special token
+    assert view.nearest_now.empty and view.nearest_along.empty
+    source_point = view.reference[view.reference["role"] == "source"][["x", "y"]].to_numpy()
+    assert np.allclose(view.current, source_point, atol=1e-4)  # r = 1 is h_s at that layer too
+    with pytest.raises(InputError, match="Layer 9"):
+        explore_word(demo_bert, a, 1, MixupConfig(), 0, 10, 0.5, layer=9)

@@ -48,3 +48,12 @@ def test_uses_the_last_pair_from_substitutions():
     assert at.radio(key="mx_origin").value.startswith("last")
     last = at.session_state["last_codeswitched"]
     assert any(last["codeswitched"] in m.value for m in at.markdown)
+
+
+def test_layer_control_switches_to_contextual_states():
+    at = open_page("pages/mixup.py")
+    at.number_input(key="mx_layer").set_value(2).run()
+    assert not at.exception and not at.error
+    assert any("contextual" in c.value for c in at.caption)
+    at.number_input(key="mx_layer").set_value(0).run()
+    assert len(at.table) >= 2
