@@ -54,3 +54,16 @@ def test_bad_input_shows_messages(app_url, page):
     wait_until_idle(page)
     expect(page.get_by_text("not mined").first).to_be_visible()
     assert_no_traceback(page)
+
+
+def test_dictionary_upload_draws_precision_and_recall(app_url, page):
+    from pathlib import Path
+
+    page.goto(f"{app_url}/substitutions?model=demo&t=0")
+    wait_until_idle(page)
+    dictionary = Path(__file__).resolve().parents[1] / "fixtures" / "dictionary_en_de.csv"
+    uploader = page.locator('[data-testid="stFileUploader"]', has_text="Bilingual dictionary")
+    uploader.locator('input[type="file"]').set_input_files(str(dictionary))
+    wait_until_idle(page)
+    expect(page.get_by_text("Kept translations against your dictionary").first).to_be_visible()
+    assert_no_traceback(page)
