@@ -15,3 +15,11 @@ def assert_no_traceback(tab) -> None:
     body = tab.inner_text("body")
     assert "Traceback" not in body and "streamlit.errors" not in body, body[:2000]
     assert tab.locator('[data-testid="stException"]').count() == 0
+
+
+def type_and_submit(tab, label: str, text: str, key: str = "Enter") -> None:
+    """Replace a text field's content, submit it the way a person would, and wait for the rerun."""
+    field = tab.get_by_label(label)
+    field.fill(text)
+    field.press(key)
+    wait_until_idle(tab)

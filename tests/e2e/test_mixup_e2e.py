@@ -1,7 +1,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import assert_no_traceback, wait_until_idle
+from tests.e2e.helpers import assert_no_traceback, type_and_submit, wait_until_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -10,13 +10,8 @@ def test_pick_pair_move_r_and_see_tables_and_projection_change(app_url, page):
     page.goto(f"{app_url}/mixup?model=demo")
     wait_until_idle(page)
     expect(page.get_by_text("embeddings are random").first).to_be_visible()
-    src = page.get_by_label("Source sentence")
-    src.fill("The old man walks home.")
-    src.press("Enter")
-    cs = page.get_by_label("Code-switched sentence")
-    cs.fill("The alte man walks home.")
-    cs.press("Enter")
-    wait_until_idle(page)
+    type_and_submit(page, "Source sentence", "The old man walks home.")
+    type_and_submit(page, "Code-switched sentence", "The alte man walks home.")
     expect(page.get_by_role("combobox", name="Word to mix")).to_have_value("1: old (replaced)")
     projection = page.locator('[data-testid="stPlotlyChart"]').first
     expect(projection).to_be_visible()
@@ -37,9 +32,6 @@ def test_pick_pair_move_r_and_see_tables_and_projection_change(app_url, page):
 def test_misaligned_pair_shows_a_message(app_url, page):
     page.goto(f"{app_url}/mixup?model=demo")
     wait_until_idle(page)
-    cs = page.get_by_label("Code-switched sentence")
-    cs.fill("A completely different and much longer text is here.")
-    cs.press("Enter")
-    wait_until_idle(page)
+    type_and_submit(page, "Code-switched sentence", "A completely different and much longer text is here.")
     expect(page.get_by_text("do not align").first).to_be_visible()
     assert_no_traceback(page)

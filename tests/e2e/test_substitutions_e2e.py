@@ -3,7 +3,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import assert_no_traceback, wait_until_idle
+from tests.e2e.helpers import assert_no_traceback, type_and_submit, wait_until_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -18,10 +18,7 @@ def test_type_pick_two_languages_move_threshold(app_url, page):
     wait_until_idle(page)
     expect(page.get_by_text("random weights — predictions are meaningless").first).to_be_visible()
 
-    box = page.get_by_label("Sentences, one per line")
-    box.fill("The old man walks to the river.")
-    box.press("Control+Enter")
-    wait_until_idle(page)
+    type_and_submit(page, "Sentences, one per line", "The old man walks to the river.", "Control+Enter")
     assert metric_value(page, "Words mined") == 7  # The old man walks to the river
 
     targets = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]')
@@ -48,10 +45,7 @@ def test_type_pick_two_languages_move_threshold(app_url, page):
 def test_bad_input_shows_messages(app_url, page):
     page.goto(f"{app_url}/substitutions?model=demo")
     wait_until_idle(page)
-    box = page.get_by_label("Sentences, one per line")
-    box.fill("🙂 ‮ !!!\n\x00\u200b")
-    box.press("Control+Enter")
-    wait_until_idle(page)
+    type_and_submit(page, "Sentences, one per line", "🙂 ‮ !!!\n\x00\u200b", "Control+Enter")
     expect(page.get_by_text("not mined").first).to_be_visible()
     assert_no_traceback(page)
 
