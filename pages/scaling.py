@@ -107,16 +107,17 @@ with c2:
 with c3:
     metric = pick("Metric", runs.loc[(runs["task"] == task) & (runs["method"] == method), "metric"], "metric")
 narrow = select(runs, task=task, method=method, metric=metric)
-with c4:
-    families = st.multiselect("Model families", sorted(narrow["model_family"].dropna().unique()),
-                              default=sorted(narrow["model_family"].dropna().unique()),
-                              key=f"families:{kind}:{task}:{method}:{metric}")  # a new selection starts afresh
+all_families = sorted(narrow["model_family"].dropna().unique())
 all_languages = sorted(narrow["language"].unique())
 # English is the fine-tuning language of zero-shot transfer, not a transfer target: left out by default.
 transfer_targets = [code for code in all_languages if not (kind == "natural" and code == "en")] or all_languages
-languages = st.multiselect("Languages", all_languages, default=transfer_targets,
-                           key=f"languages:{kind}:{task}:{method}:{metric}",
-                           help="English is left out by default: in zero-shot transfer it is the training language.")
+ui.reset_on_change("scaling", (kind, task, method, metric), {"families": all_families, "languages": transfer_targets})
+with c4:
+    families = st.multiselect("Model families", all_families, key="families", bind="query-params",
+                              **ui.default_unless_set("families", all_families))
+languages = st.multiselect("Languages", all_languages, key="languages", bind="query-params",
+                           help="English is left out by default: in zero-shot transfer it is the training language.",
+                           **ui.default_unless_set("languages", transfer_targets))
 selection = select(narrow, families=families, languages=languages)
 if selection.empty:
     st.info("No runs match these filters.")
@@ -144,7 +145,8 @@ with st.container(border=True):
     for line in verdict.details:
         st.markdown(f"- {line}")
 
-facet = st.radio("Facet the data plot by", ["none", "model_family", "task"], horizontal=True, key="facet")
+facet = st.radio("Facet the data plot by", ["none", "model_family", "task"], horizontal=True, key="facet",
+                 bind="query-params")
 tabs = st.tabs(["Data volume", "Model size", "Gain from scaling", "Method vs baseline", "Fit", "Known problems"])
 data_figure = score_vs_data_figure(with_volume, None if facet == "none" else facet) if len(with_volume) else None
 with tabs[0]:

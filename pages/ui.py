@@ -49,6 +49,25 @@ def route(navigation) -> None:
         st.switch_page(intended, query_params=st.query_params.to_dict())
 
 
+def reset_on_change(scope: str, context: tuple, defaults: dict) -> None:
+    """When `context` (the choices other widgets depend on) changes, put those widgets back to `defaults`.
+
+    A first run keeps what the URL says; later changes of context start the dependent widgets afresh,
+    so a new task never inherits languages or families that it does not have.
+    """
+    marker = f"_context_{scope}"
+    if st.session_state.get(marker) not in (None, context):
+        for key, value in defaults.items():
+            st.session_state[key] = value
+    st.session_state[marker] = context
+
+
+def default_unless_set(key: str, default) -> dict:
+    """`default=` for a widget only when session state does not already hold its value (Streamlit warns
+    when both set it)."""
+    return {} if key in st.session_state else {"default": default}
+
+
 def model_choices() -> list[str]:
     first = default_model_name()
     return list(dict.fromkeys([first, *OFFERED_MODELS, DEMO_CHOICE, OTHER_CHOICE]))

@@ -8,7 +8,7 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "runs"
 
 
 def key_of(at, prefix):
-    return next(w.key for w in at.multiselect if w.key and w.key.startswith(prefix))
+    return prefix
 
 
 def open_scaling() -> AppTest:
@@ -60,3 +60,13 @@ def test_flags_are_visible_and_downloads_exist():
     captions = " ".join(c.value for c in at.caption)
     assert "known-problem flag" in captions
     assert len(at.get("download_button")) == 3
+
+
+def test_changing_task_resets_languages_instead_of_keeping_stale_ones():
+    at = open_scaling()
+    at.multiselect(key="languages").set_value(["sw", "ur"]).run()
+    at.selectbox(key="task").set_value("PAWS-X").run()
+    assert not at.exception
+    chosen = at.multiselect(key="languages").value
+    assert chosen and "sw" not in chosen and "en" not in chosen
+    assert set(chosen) <= set(at.multiselect(key="languages").options)

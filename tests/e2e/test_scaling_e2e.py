@@ -31,3 +31,11 @@ def test_uploaded_lm_eval_file_loads_and_reports_bad_rows(app_url, page):
     expect(page.get_by_text("unknown language code 'xx'").first).to_be_visible()
     expect(page.get_by_text("10x more pretraining data goes with").first).to_be_visible()
     assert_no_traceback(page)
+
+
+def test_a_shared_url_restores_families_and_languages(app_url, page):
+    languages = "".join(f"&languages={code}" for code in ["de", "fr", "sw", "ur", "hi", "th", "el", "bg"])
+    page.goto(f"{app_url}/scaling?families=XLM-R{languages}")
+    wait_until_idle(page)
+    expect(page.get_by_text("(8 languages, 2 model sizes").first).to_be_visible()
+    assert_no_traceback(page)
