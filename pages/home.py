@@ -29,9 +29,11 @@ st.subheader("Model")
 mlm = ui.current_model()
 if mlm is not None:
     n_params = sum(p.numel() for p in mlm.model.parameters())
-    weights = "random weights (demo)" if mlm.is_demo else "real pretrained weights"
+    weights = "random weights" if mlm.is_demo else "real pretrained weights"
+    origin = {"demo": "built offline on this machine", "folder": "loaded from a local folder",
+              "cache": "loaded from the local Hugging Face cache", "hub": "downloaded from the Hugging Face hub"}
     st.markdown(
-        f"Loaded **{mlm.label}** from the {mlm.source} — {weights}; "
+        f"**{mlm.label}**, {origin.get(mlm.source, mlm.source)} — {weights}; "
         f"{type(mlm.model).__name__}, {n_params / 1e6:,.1f}M parameters, vocabulary of "
         f"{len(mlm.tokenizer):,} tokens, inputs up to {mlm.max_length} tokens."
     )

@@ -15,7 +15,7 @@ def test_home_without_weights_explains_and_offers_the_demo():
     at.button(key="demo_fallback_bert-base-multilingual-cased").click().run()
     assert not at.exception and not at.error
     assert any("random weights" in w.value for w in at.warning)
-    assert any("Loaded" in m.value and "random weights" in m.value for m in at.markdown)
+    assert any("built offline" in m.value and "random weights" in m.value for m in at.markdown)
 
 
 def test_home_with_an_unknown_model_id_shows_a_message():

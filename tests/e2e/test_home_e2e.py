@@ -14,7 +14,7 @@ def test_home_offers_the_demo_model_when_weights_are_missing(app_url, page):
     page.get_by_role("button", name="Use the demo model instead").click()
     wait_until_idle(page)
     expect(page.get_by_text("random weights — predictions are meaningless").first).to_be_visible()
-    expect(page.get_by_text("Loaded").first).to_be_visible()
+    expect(page.get_by_text("built offline on this machine").first).to_be_visible()
     assert "model=demo" in page.url  # the choice is in the URL, so the view can be shared
     assert_no_traceback(page)
 
@@ -22,7 +22,7 @@ def test_home_offers_the_demo_model_when_weights_are_missing(app_url, page):
 def test_demo_model_from_the_url_shows_language_coverage(app_url, page):
     page.goto(f"{app_url}/?model=demo")
     wait_until_idle(page)
-    expect(page.get_by_text("Loaded").first).to_be_visible()
+    expect(page.get_by_text("built offline on this machine").first).to_be_visible()
     page.get_by_text("Language coverage of this tokenizer").click()
     expect(page.get_by_text("Language coverage of this tokenizer")).to_be_visible()
     assert_no_traceback(page)
