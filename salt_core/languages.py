@@ -290,6 +290,25 @@ def language_vocabulary(tokenizer, code: str) -> LanguageVocabulary:
     return result
 
 
+_OWNERS: dict[str, dict[int, str]] = {}
+
+
+def token_languages(tokenizer) -> dict[int, str]:
+    """token id -> comma-separated registry languages it belongs to (word-initial entries only; cached)."""
+    key = tokenizer_fingerprint(tokenizer)
+    if key not in _OWNERS:
+        owners: dict[int, list[str]] = {}
+        for code in LANGUAGES:
+            try:
+                ids = language_vocabulary(tokenizer, code).initial_ids
+            except EmptyLanguageError:  # a language absent from this tokenizer simply owns nothing
+                continue
+            for token_id in ids:
+                owners.setdefault(token_id, []).append(code)
+        _OWNERS[key] = {token_id: ",".join(codes) for token_id, codes in owners.items()}
+    return _OWNERS[key]
+
+
 def coverage(tokenizer, codes: list[str] | None = None) -> pd.DataFrame:
     """Per language: how many word-initial and continuation tokens it holds, and by which rule."""
     rows = []

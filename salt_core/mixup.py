@@ -21,7 +21,7 @@ import pandas as pd
 import torch
 
 from salt_core.errors import InputError
-from salt_core.languages import LANGUAGES, language_vocabulary, vocabulary_entries
+from salt_core.languages import token_languages, vocabulary_entries
 from salt_core.models import MaskedLM
 from salt_core.text import segment_words
 
@@ -214,29 +214,23 @@ def collate_pairs(tokenizer, pairs: list[tuple[str, str, list | None]]) -> dict[
 # ----------------------------------------------------------------------------- helpers for the page
 
 
-def token_languages(tokenizer) -> dict[int, str]:
-    """token id -> comma-separated registry languages it belongs to (word-initial entries only)."""
-    owners: dict[int, list[str]] = {}
-    for code in LANGUAGES:
-        try:
-            ids = language_vocabulary(tokenizer, code).initial_ids
-        except Exception:  # noqa: BLE001 - a language absent from this tokenizer simply owns nothing
-            continue
-        for token_id in ids:
-            owners.setdefault(token_id, []).append(code)
-    return {token_id: ",".join(codes) for token_id, codes in owners.items()}
+def _most_similar(mlm: MaskedLM, table: torch.Tensor, vectors: torch.Tensor, k: int):
+    """topk (values, indices) of cosine similarity between vectors and the rows of table, specials excluded."""
+    sims = torch.nn.functional.normalize(vectors.detach().float(), dim=-1) @ torch.nn.functional.normalize(table, dim=-1).T
+    sims[:, torch.tensor(mlm.tokenizer.all_special_ids, dtype=torch.long)] = -2.0  # never propose [CLS], [MASK], ...
+    return torch.topk(sims, k, dim=-1)
+
+
+def _token_label(mlm: MaskedLM, token_id: int) -> str:
+    return vocabulary_entries(mlm.tokenizer)[token_id].surface or mlm.tokenizer.convert_ids_to_tokens(token_id)
 
 
 def nearest_tokens(mlm: MaskedLM, vectors: torch.Tensor, k: int = 8) -> list[pd.DataFrame]:
     """For each vector, the k vocabulary tokens whose input embedding is most cosine-similar."""
     table = mlm.model.get_input_embeddings().weight.detach().float()  # (vocab, hidden)
-    sims = torch.nn.functional.normalize(vectors.detach().float(), dim=-1) @ torch.nn.functional.normalize(table, dim=-1).T
-    special = torch.tensor(mlm.tokenizer.all_special_ids, dtype=torch.long)
-    sims[:, special] = -2.0  # never propose [CLS], [MASK], ...
-    top = torch.topk(sims, k, dim=-1)
-    entries, owners = vocabulary_entries(mlm.tokenizer), token_languages(mlm.tokenizer)
-    return [pd.DataFrame({"token": [entries[int(t)].surface or mlm.tokenizer.convert_ids_to_tokens(int(t))
-                                    for t in ids],
+    top = _most_similar(mlm, table, vectors, k)
+    owners = token_languages(mlm.tokenizer)
+    return [pd.DataFrame({"token": [_token_label(mlm, int(t)) for t in ids],
                           "cosine": [float(v) for v in values],
                           "language": [owners.get(int(t), "—") for t in ids]})
             for values, ids in zip(top.values, top.indices)]
@@ -327,11 +321,8 @@ def _target_label(mlm: MaskedLM, alignment: Alignment, targets: list[int]) -> st
 
 def _neighbours(mlm: MaskedLM, table: torch.Tensor, vectors: torch.Tensor, k: int) -> tuple[list[str], torch.Tensor]:
     """Labels and embeddings of the k nearest vocabulary tokens of each vector (without repeats)."""
-    sims = torch.nn.functional.normalize(vectors, dim=-1) @ torch.nn.functional.normalize(table, dim=-1).T
-    sims[:, torch.tensor(mlm.tokenizer.all_special_ids, dtype=torch.long)] = -2.0
-    ids = list(dict.fromkeys(int(t) for row in torch.topk(sims, k + 1, dim=-1).indices for t in row))
-    entries = vocabulary_entries(mlm.tokenizer)
-    return [entries[t].surface or mlm.tokenizer.convert_ids_to_tokens(t) for t in ids], table[ids]
+    ids = list(dict.fromkeys(int(t) for row in _most_similar(mlm, table, vectors, k + 1).indices for t in row))
+    return [_token_label(mlm, t) for t in ids], table[ids]
 
 
 def layer_states(mlm: MaskedLM, ids: list[int], layer: int) -> torch.Tensor:
