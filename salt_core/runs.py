@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from salt_core.corpus import decode_text
 from salt_core.errors import InputError
 
 COLUMNS = ["run_id", "model", "model_family", "params", "pretraining_corpus", "language", "language_kind",
@@ -137,7 +138,7 @@ def read_table_bytes(data: bytes, name: str) -> pd.DataFrame:
     try:
         if suffix == ".parquet":
             return pd.read_parquet(io.BytesIO(data))
-        text = data.decode("utf-8-sig")
+        text = decode_text(data, name)
         if suffix == ".csv":
             return pd.read_csv(io.StringIO(text), keep_default_na=False, na_values=[""], dtype=str)
         if suffix == ".jsonl":
@@ -149,8 +150,6 @@ def read_table_bytes(data: bytes, name: str) -> pd.DataFrame:
                     except json.JSONDecodeError as exc:
                         raise InputError(f"{name}, line {number}: not valid JSON ({exc.msg}).") from exc
             return pd.DataFrame(records)
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{name} is not UTF-8 text (first bad byte at offset {exc.start}).") from exc
     except InputError:
         raise
     except Exception as exc:  # noqa: BLE001 - the parser's complaint is about the user's file
@@ -292,15 +291,23 @@ def load_runs(path: Path, fmt: str | None = None, *, model: str | None = None, l
     raise InputError(f"Unknown format {fmt!r}; use table, lm-eval, trainer or mlflow.")
 
 
+def _json_bytes(data: bytes, name: str):
+    try:
+        return json.loads(decode_text(data, name))
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{name} is not valid JSON ({exc.msg}, line {exc.lineno}).") from exc
+
+
 def _json(path: Path):
     try:
-        return json.loads(Path(path).read_bytes().decode("utf-8-sig"))
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path} is not UTF-8 text.") from exc
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path} is not valid JSON ({exc.msg}, line {exc.lineno}).") from exc
+        data = Path(path).read_bytes()
     except OSError as exc:
         raise InputError(f"{path} could not be read: {exc}") from exc
+    return _json_bytes(data, str(path))
+
+
+def _is_lm_eval(document) -> bool:
+    return isinstance(document, dict) and isinstance(document.get("results"), dict)
 
 
 def detect_format(path: Path) -> str:
@@ -311,8 +318,7 @@ def detect_format(path: Path) -> str:
             return "trainer"
         raise InputError(f"{path}: a folder should be an MLflow store (mlruns) or a Trainer output folder.")
     if path.suffix.lower() == ".json":
-        document = _json(path)
-        if isinstance(document, dict) and isinstance(document.get("results"), dict):
+        if _is_lm_eval(_json(path)):
             return "lm-eval"
         return "trainer"
     return "table"
@@ -378,13 +384,8 @@ def load_bytes(data: bytes, name: str, *, model: str | None = None, language: st
                task: str | None = None, params: int | None = None) -> LoadResult:
     """An uploaded file: a runs table, lm-evaluation-harness JSON or a Trainer results JSON."""
     if Path(name).suffix.lower() == ".json":
-        try:
-            document = json.loads(data.decode("utf-8-sig"))
-        except UnicodeDecodeError as exc:
-            raise InputError(f"{name} is not UTF-8 text.") from exc
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{name} is not valid JSON ({exc.msg}, line {exc.lineno}).") from exc
-        if isinstance(document, dict) and isinstance(document.get("results"), dict):
+        document = _json_bytes(data, name)
+        if _is_lm_eval(document):
             return parse_lm_eval(document, name, model, params)
         return parse_trainer(document, name, model, language, task, params)
     frame = read_table_bytes(data, name)
