@@ -10,6 +10,7 @@ from pages import ui
 from salt_core.codeswitch import (
     CodeSwitchSettings,
     codeswitch,
+    count_words,
     dictionary_precision_recall,
     kept_substitutions,
     threshold_curve,
@@ -106,7 +107,7 @@ settings = CodeSwitchSettings(threshold, synonym_threshold if synonyms else None
 kept = kept_substitutions(mined, settings)
 kept_translations = int((kept["kind"] == "translation").sum())
 m1, m2, m3 = st.columns(3)
-m1.metric("Words mined", mined[["sentence_id", "word_index"]].drop_duplicates().shape[0])
+m1.metric("Words mined", count_words(mined))
 m2.metric("Translations kept", kept_translations, help="candidates whose score passes the translation threshold")
 m3.metric("Synonyms kept", int((kept["kind"] == "synonym").sum()))
 

@@ -129,18 +129,29 @@ def codeswitch(mined: pd.DataFrame, settings: CodeSwitchSettings | None = None) 
     return results
 
 
-def threshold_curve(mined: pd.DataFrame, thresholds, settings: CodeSwitchSettings | None = None) -> pd.DataFrame:
-    """How many substitutions (and words with one) survive as the translation threshold moves."""
-    settings = settings or CodeSwitchSettings()
+def count_words(rows: pd.DataFrame) -> int:
+    """How many distinct (sentence, word) pairs the rows of a mined table cover."""
+    return rows[["sentence_id", "word_index"]].drop_duplicates().shape[0]
+
+
+def _translations(mined: pd.DataFrame, settings: CodeSwitchSettings) -> pd.DataFrame:
+    """The translation rows of the chosen languages (all languages when none are chosen)."""
     translations = mined[mined["kind"] == "translation"]
     if settings.languages is not None:
         translations = translations[translations["language"].isin(settings.languages)]
+    return translations
+
+
+def threshold_curve(mined: pd.DataFrame, thresholds, settings: CodeSwitchSettings | None = None) -> pd.DataFrame:
+    """How many substitutions (and words with one) survive as the translation threshold moves."""
+    settings = settings or CodeSwitchSettings()
+    translations = _translations(mined, settings)
     score = translations[settings.score]
     rows = []
     for t in thresholds:
         kept = translations[score >= t]
         rows.append({"threshold": float(t), "kept_substitutions": len(kept),
-                     "words_with_a_substitution": kept[["sentence_id", "word_index"]].drop_duplicates().shape[0]})
+                     "words_with_a_substitution": count_words(kept)})
     return pd.DataFrame(rows)
 
 
@@ -155,16 +166,15 @@ def dictionary_precision_recall(mined: pd.DataFrame, dictionary: pd.DataFrame, t
     settings = settings or CodeSwitchSettings()
     pairs = {(s.strip().lower(), t.strip().lower()) for s, t in zip(dictionary["source"], dictionary["target"])}
     known = {s for s, _ in pairs}
-    translations = mined[(mined["kind"] == "translation") & mined["word"].str.lower().isin(known)]
-    if settings.languages is not None:
-        translations = translations[translations["language"].isin(settings.languages)]
+    translations = _translations(mined, settings)
+    translations = translations[translations["word"].str.lower().isin(known)]
     correct = [(w.lower(), c.lower()) in pairs for w, c in zip(translations["word"], translations["candidate"])]
     translations = translations.assign(correct=correct)
-    n_words = translations[["sentence_id", "word_index"]].drop_duplicates().shape[0]
+    n_words = count_words(translations)
     rows = []
     for t in thresholds:
         kept = translations[translations[settings.score] >= t]
-        hits = kept[kept["correct"]][["sentence_id", "word_index"]].drop_duplicates().shape[0]
+        hits = count_words(kept[kept["correct"]])
         rows.append({"threshold": float(t), "kept": len(kept),
                      "precision": kept["correct"].mean() if len(kept) else float("nan"),
                      "recall": hits / n_words if n_words else float("nan"), "words_in_dictionary": n_words})
