@@ -80,7 +80,8 @@ sets = st.multiselect("Bundled runs", list(BUNDLES), default=list(BUNDLES)[:1], 
 files = st.file_uploader("Your runs: runs CSV/JSONL/Parquet, lm-evaluation-harness JSON, Trainer results JSON, or "
                          "any table (you map its columns)", type=["csv", "jsonl", "parquet", "json"],
                          accept_multiple_files=True)
-frames = [bundled()[bundled()["language_kind"].isin([BUNDLES[s] for s in sets])]] + uploaded_runs(files or [])
+reference = bundled()
+frames = [reference[reference["language_kind"].isin([BUNDLES[s] for s in sets])]] + uploaded_runs(files or [])
 runs = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) else \
     pd.DataFrame(columns=COLUMNS)
 if runs.empty:

@@ -337,20 +337,21 @@ def layer_states(mlm: MaskedLM, ids: list[int], layer: int) -> torch.Tensor:
         return out.hidden_states[layer][0].float().cpu()
 
 
-def _reference_set(mlm: MaskedLM, alignment: Alignment, h_s, h_t, layer: int, k: int):
+def _reference_set(mlm: MaskedLM, alignment: Alignment, states: tuple[torch.Tensor, torch.Tensor], h_s, h_t,
+                   layer: int, k: int):
     """Fixed points the projection is fitted on: nearest vocabulary tokens (layer 0), or every token of both
-    sentences at that layer (contextual states have no vocabulary to compare with)."""
+    sentences at that layer (contextual states have no vocabulary to compare with). `states` are the
+    source's and the code-switched sentence's layer states, already computed."""
     if layer == 0:
         table = mlm.model.get_input_embeddings().weight.detach().float().cpu()  # (vocab, hidden)
         return _neighbours(mlm, table, torch.stack([h_s, h_t]), k)
     specials = set(mlm.tokenizer.all_special_ids)
     labels, vectors = [], []
-    for ids in (alignment.source_ids, alignment.target_ids):
-        states = layer_states(mlm, ids, layer)
+    for ids, sentence_states in zip((alignment.source_ids, alignment.target_ids), states):
         for position, token_id in enumerate(ids):
             if token_id not in specials:
                 labels.append(mlm.tokenizer.convert_ids_to_tokens(token_id))
-                vectors.append(states[position])
+                vectors.append(sentence_states[position])
     return labels, torch.stack(vectors)
 
 
@@ -375,9 +376,10 @@ def explore_word(mlm: MaskedLM, alignment: Alignment, word: int, cfg: MixupConfi
         raise InputError(f"Layer {layer} does not exist: choose 0 (input embeddings) to {n_layers}.")
     position = alignment.source_words[word][0]
     targets = alignment.pairs[position]
-    h_s = layer_states(mlm, alignment.source_ids, layer)[position]  # (hidden,)
-    h_t = layer_states(mlm, alignment.target_ids, layer)[targets].mean(dim=0)  # (hidden,)
-    labels, neighbour_vectors = _reference_set(mlm, alignment, h_s, h_t, layer, k)
+    states = layer_states(mlm, alignment.source_ids, layer), layer_states(mlm, alignment.target_ids, layer)
+    h_s = states[0][position]  # (hidden,)
+    h_t = states[1][targets].mean(dim=0)  # (hidden,)
+    labels, neighbour_vectors = _reference_set(mlm, alignment, states, h_s, h_t, layer, k)
     fixed = torch.cat([h_s[None], h_t[None], neighbour_vectors]).numpy()
     projection = Projection.fit(fixed)
     points = projection(fixed)
