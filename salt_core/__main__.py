@@ -33,6 +33,11 @@ def _unit(value: str) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from salt_core.codeswitch import CodeSwitchSettings
+    from salt_core.mining import DEFAULT_TOP_K
+    from salt_core.text import Eligibility
+
+    cs_defaults, eligible = CodeSwitchSettings(), Eligibility()
     parser = argparse.ArgumentParser(prog="python -m salt_core", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -50,10 +55,11 @@ def build_parser() -> argparse.ArgumentParser:
                       help="corpus: .txt (one sentence per line), .csv/.tsv or .jsonl with a text column")
     mine.add_argument("--text-column", default=None, help="column holding the sentences (csv/jsonl)")
     mine.add_argument("--output", type=Path, required=True, help="where to write the table: .parquet or .csv")
-    mine.add_argument("--top-k", type=int, default=5, help="candidates kept per word and language (default: 5)")
+    mine.add_argument("--top-k", type=int, default=DEFAULT_TOP_K,
+                      help=f"candidates kept per word and language (default: {DEFAULT_TOP_K})")
     mine.add_argument("--no-synonyms", action="store_true", help="do not mine source-language synonyms")
-    mine.add_argument("--min-word-chars", type=int, default=2,
-                      help="skip shorter words in spaced scripts (default: 2; project assumption)")
+    mine.add_argument("--min-word-chars", type=int, default=eligible.min_chars,
+                      help=f"skip shorter words in spaced scripts (default: {eligible.min_chars}; project assumption)")
     mine.add_argument("--skip-stopwords", action="store_true",
                       help="skip the source language's 100 most frequent words")
     mine.add_argument("--batch-size", type=int, default=64, help="masked words per forward pass (default: 64)")
@@ -69,17 +75,20 @@ def build_parser() -> argparse.ArgumentParser:
         description="Filter a mined table by thresholds and replace a share of the words that have a kept "
                     "candidate. Runs no model. Output: JSON lines with the replacements and their spans.")
     cs.add_argument("--mined", type=Path, required=True, help="table written by `mine` (.parquet or .csv)")
-    cs.add_argument("--threshold", type=_probability, default=0.3,
-                    help="keep translations whose score is >= this (default: 0.3; project assumption)")
-    cs.add_argument("--synonym-threshold", type=_probability, default=0.5,
+    cs.add_argument("--threshold", type=_probability, default=cs_defaults.translation_threshold,
+                    help="keep translations whose score is >= this "
+                         f"(default: {cs_defaults.translation_threshold}; project assumption)")
+    cs.add_argument("--synonym-threshold", type=_probability, default=cs_defaults.synonym_threshold,
                     help="keep synonyms whose score is >= this, or 'none' for no synonyms "
-                         "(default: 0.5; project assumption)")
-    cs.add_argument("--score", choices=["p_restricted", "p_full"], default="p_restricted",
-                    help="which probability the thresholds read (default: p_restricted)")
-    cs.add_argument("--ratio", type=_unit, default=0.5,
-                    help="share of words with a kept candidate to replace (default: 0.5; project assumption)")
+                         f"(default: {cs_defaults.synonym_threshold}; project assumption)")
+    cs.add_argument("--score", choices=["p_restricted", "p_full"], default=cs_defaults.score,
+                    help=f"which probability the thresholds read (default: {cs_defaults.score})")
+    cs.add_argument("--ratio", type=_unit, default=cs_defaults.ratio,
+                    help=f"share of words with a kept candidate to replace (default: {cs_defaults.ratio}; "
+                         "project assumption)")
     cs.add_argument("--languages", type=_languages, default=None, help="target languages to use (default: all)")
-    cs.add_argument("--seed", type=int, default=0, help="random seed; same seed, same output (default: 0)")
+    cs.add_argument("--seed", type=int, default=cs_defaults.seed,
+                    help=f"random seed; same seed, same output (default: {cs_defaults.seed})")
     cs.add_argument("--output", type=Path, required=True, help="code-switched corpus, .jsonl")
 
     runs = commands.add_parser("runs", help="saved runs: import other formats into the project's schema")

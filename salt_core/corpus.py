@@ -100,14 +100,55 @@ def read_corpus(data: bytes, name: str, text_column: str | None = None, max_sent
     return corpus
 
 
+def language_code(token: str) -> str | None:
+    """A registry language code for an ISO 639-1/2/3 code, BCP-47 tag or English name, else None."""
+    import langcodes
+
+    from salt_core.languages import LANGUAGES
+
+    token = token.strip()
+    if not token or token.isdigit():
+        return None
+    try:
+        language = langcodes.Language.get(token).language
+    except (ValueError, LookupError):
+        try:
+            language = langcodes.find(token).language
+        except LookupError:
+            return None
+    return language if language in LANGUAGES else None
+
+
+def dictionary_languages(name: str, header: list[str] | None = None) -> tuple[str | None, str | None]:
+    """(source, target) languages a dictionary names in its header ("en,de") or file name ("eng-deu.tsv",
+    "dictionary_en_de.csv"); None where it names none. The page asks the user whenever this is unsure."""
+    if header and len(header) >= 2:
+        codes = [language_code(cell) for cell in header[:2]]
+        if all(codes):
+            return codes[0], codes[1]
+    import re
+
+    tokens = [t for t in re.split(r"[-_. ]+", Path(name).stem) if 2 <= len(t) <= 3]
+    codes = [code for code in (language_code(t) for t in tokens) if code]
+    if len(codes) >= 2:
+        return codes[-2], codes[-1]
+    return None, None
+
+
 def read_dictionary(data: bytes, name: str):
-    """A bilingual dictionary: two columns (source word, target word), CSV or TSV, header optional."""
+    """A bilingual dictionary: two columns (source word, target word), CSV or TSV, header optional.
+
+    The header may name the languages ("en,de" or "English,German"); they are kept, with any the file
+    name names, in attrs["languages"] = (source, target) (None where unknown).
+    """
     import pandas as pd
 
     text = decode_text(data, name)
     delimiter = "\t" if Path(name).suffix.lower() == ".tsv" or "\t" in text.split("\n", 1)[0] else ","
     rows = [row for row in csv.reader(io.StringIO(text), delimiter=delimiter) if any(cell.strip() for cell in row)]
-    if rows and [c.strip().lower() for c in rows[0][:2]] == ["source", "target"]:
+    languages = dictionary_languages(name, rows[0] if rows else None)
+    header = [c.strip().lower() for c in rows[0][:2]] if rows else []
+    if header == ["source", "target"] or (rows and all(language_code(c) for c in rows[0][:2])):
         rows = rows[1:]
     bad = [n for n, row in enumerate(rows, start=1) if len(row) < 2 or not row[0].strip() or not row[1].strip()]
     if bad:
@@ -115,4 +156,6 @@ def read_dictionary(data: bytes, name: str):
                          f"{bad[0]}).")
     if not rows:
         raise InputError(f"{name} holds no word pairs.")
-    return pd.DataFrame({"source": [r[0].strip() for r in rows], "target": [r[1].strip() for r in rows]})
+    frame = pd.DataFrame({"source": [r[0].strip() for r in rows], "target": [r[1].strip() for r in rows]})
+    frame.attrs["languages"] = languages
+    return frame

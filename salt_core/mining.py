@@ -38,6 +38,8 @@ COLUMNS = ["sentence_id", "sentence", "word_index", "word", "start", "end", "n_p
            "language", "rank", "candidate", "token_id", "p_restricted", "p_full", "lang_mass"]
 MAX_SENTENCE_CHARS = 100_000  # a sentence longer than this is almost surely a whole file pasted by mistake
 
+DEFAULT_TOP_K = 5  # candidates kept per word and language; the page, the CLI and this function share it
+
 
 @dataclass
 class MaskedItem:
@@ -244,7 +246,7 @@ def check_languages(mlm: MaskedLM, source: str, targets, synonyms: bool = True) 
 
 
 def mine_substitutions(mlm: MaskedLM, sentences: Sequence[str], source: str = "en", targets: Sequence[str] = ("de",),
-                       top_k: int = 5, *, synonyms: bool = True, eligibility: Eligibility | None = None,
+                       top_k: int = DEFAULT_TOP_K, *, synonyms: bool = True, eligibility: Eligibility | None = None,
                        batch_size: int = 64, sentence_ids: Sequence | None = None,
                        progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
     """Mine translation (and synonym) candidates for every eligible word; one row per candidate.

@@ -386,10 +386,12 @@ def explore_word(mlm: MaskedLM, alignment: Alignment, word: int, cfg: MixupConfi
     target_word = _target_label(mlm, alignment, targets)
     source_word, piece = alignment.source_words[word][2], vocabulary_entries(mlm.tokenizer)[
         alignment.source_ids[position]].surface
+    # Short labels on the figure (a long one is cut at the plot's edge); the details go to the hover.
     source_label = source_word if piece == source_word else f"{source_word} (first piece '{piece}')"
     target_label = target_word if len(targets) == 1 else f"{target_word} (mean of {len(targets)} pieces)"
     reference = pd.DataFrame({"x": points[:, 0], "y": points[:, 1],
-                              "label": [source_label, target_label] + labels,
+                              "label": [f"h_s: {source_word}", f"h_t: {target_word}"] + labels,
+                              "hover": [f"h_s: {source_label}", f"h_t: {target_label}"] + labels,
                               "role": ["source", "target"] + ["neighbour"] * len(labels)})
     r_samples = sample_r((n_samples, 1, h_s.shape[0]), cfg, torch.Generator().manual_seed(seed))[:, 0, :]
     mixes = mix(h_s.expand(n_samples, -1), h_t.expand(n_samples, -1), r_samples)  # (n, hidden)

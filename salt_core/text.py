@@ -76,3 +76,28 @@ def ineligible_reason(word: Word, source: Language, rules: Eligibility, stopword
     if rules.skip_stopwords and word.text.lower() in stopwords:
         return "stopword"
     return None
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How much of a text the page mines: the first `taken` sentences, within both limits."""
+
+    taken: int  # sentences mined, from the start
+    left: int  # sentences left out
+    words: int  # words (as segment_words counts them, in every script) in the sentences taken
+    words_left: int  # words in the sentences left out
+
+
+def within_budget(sentences: list[str], max_sentences: int, max_words: int) -> Budget:
+    """The longest prefix of `sentences` with at most `max_sentences` sentences and `max_words` words.
+
+    Words are counted the way the miner segments them, so 200 lines of Chinese (one word per character)
+    count as the thousands of masked predictions they cost, not as 200 whitespace-split "words".
+    """
+    counts = [sum(1 for w in segment_words(s) if _kind(w.text[0]) == "word") for s in sentences]
+    taken, words = 0, 0
+    for count in counts[:max_sentences]:
+        if words + count > max_words:
+            break
+        taken, words = taken + 1, words + count
+    return Budget(taken, len(sentences) - taken, words, sum(counts) - words)

@@ -17,6 +17,25 @@ DEMO_NOTE = "<br><sup>demo model: random weights, the values mean nothing</sup>"
 KIND_COLOURS = {"translation": "#c2410c", "synonym": "#1d4ed8"}
 
 
+RTL_BIDI = {"R", "AL"}  # Unicode bidirectional classes of right-to-left letters (Arabic, Hebrew, ...)
+
+
+def isolate(text: str) -> str:
+    """Wrap text holding right-to-left letters in FIRST STRONG ISOLATE ... POP DIRECTIONAL ISOLATE, so a label
+    such as "كتاب (ar)" keeps its own order and does not reorder the text around it."""
+    import unicodedata
+
+    text = str(text)
+    if any(unicodedata.bidirectional(ch) in RTL_BIDI for ch in text):
+        return "\u2068" + text + "\u2069"
+    return text
+
+
+def probability_text(p: float) -> str:
+    """A probability with three significant digits (0.412, 0.00213, 1.87e-05): never a row of "0.000"."""
+    return f"{p:.3f}" if p >= 0.1 else f"{p:.3g}"
+
+
 def _title(text: str, is_demo: bool) -> str:
     return text + (DEMO_NOTE if is_demo else "")
 
@@ -54,15 +73,21 @@ def threshold_histogram(mined: pd.DataFrame, threshold: float, score: str, is_de
     return fig
 
 
-def kept_curve_figure(curve: pd.DataFrame, threshold: float, score: str, is_demo: bool) -> go.Figure:
-    """How many translation substitutions survive as the threshold moves."""
+def kept_curve_figure(curve: pd.DataFrame, threshold: float, score: str, is_demo: bool,
+                      log_counts: bool = False) -> go.Figure:
+    """How many translation substitutions survive as the threshold moves (counts on a log axis if asked:
+    zero counts are then left out of the lines rather than drawn at an invented floor)."""
+    if log_counts:
+        curve = curve.assign(**{c: curve[c].where(curve[c] > 0) for c in
+                                ("kept_substitutions", "words_with_a_substitution")})
     fig = go.Figure()
     fig.add_scatter(x=curve["threshold"], y=curve["kept_substitutions"], name="substitutions kept", mode="lines")
     fig.add_scatter(x=curve["threshold"], y=curve["words_with_a_substitution"], name="words with one kept",
                     mode="lines")
     fig.add_vline(x=threshold, line_dash="dash", line_color="black")
     fig.update_layout(title=_title("Survivors as the translation threshold moves", is_demo),
-                      xaxis_title=f"threshold on {score}", yaxis_title="count", height=340)
+                      xaxis_title=f"threshold on {score}", yaxis_title="count" + (" (log scale)" if log_counts else ""),
+                      yaxis_type="log" if log_counts else "linear", height=340)
     return fig
 
 
@@ -76,29 +101,37 @@ def precision_recall_figure(pr: pd.DataFrame, threshold: float, is_demo: bool) -
     return fig
 
 
-def mixup_projection_figure(reference: pd.DataFrame, cloud, path, current, is_demo: bool) -> go.Figure:
-    """2-D view: neighbours (grey), h_s and h_t, a cloud of vector-r mixes, the scalar path, the current r.
+def mixup_projection_figure(reference: pd.DataFrame, cloud, path, current, is_demo: bool,
+                            reference_name: str = "nearest vocabulary tokens") -> go.Figure:
+    """2-D view: reference points (grey), h_s and h_t, a cloud of vector-r mixes, the scalar path, the current r.
 
-    `reference` has columns x, y, label, role ("source", "target" or "neighbour"); cloud, path and current
-    are (n, 2) arrays in the same projection.
+    `reference` has columns x, y, label, role ("source", "target" or "neighbour") and optionally hover;
+    cloud, path and current are (n, 2) arrays in the same projection. `reference_name` says what the grey
+    points are (nearest vocabulary tokens at layer 0, the sentences' own tokens above it).
     """
+    reference = reference.assign(label=reference["label"].map(isolate))
+    hover = reference["hover"].map(isolate) if "hover" in reference else reference["label"]
     fig = go.Figure()
-    neighbours = reference[reference["role"] == "neighbour"]
-    fig.add_scatter(x=neighbours["x"], y=neighbours["y"], mode="markers+text", text=neighbours["label"],
-                    textposition="top center", marker=dict(color="#9ca3af", size=7), name="nearest tokens",
-                    hovertemplate="%{text}<extra>vocabulary token</extra>")
+    grey = reference["role"] == "neighbour"
+    fig.add_scatter(x=reference.loc[grey, "x"], y=reference.loc[grey, "y"], mode="markers+text",
+                    text=reference.loc[grey, "label"], textposition="top center", cliponaxis=False,
+                    marker=dict(color="#9ca3af", size=7), name=reference_name,
+                    hovertemplate="%{text}<extra>" + reference_name + "</extra>")
     fig.add_scatter(x=cloud[:, 0], y=cloud[:, 1], mode="markers", marker=dict(color="#7c3aed", size=4, opacity=0.35),
                     name="mixes, random vector r", hoverinfo="skip")
     fig.add_scatter(x=path[:, 0], y=path[:, 1], mode="lines", line=dict(color="#111827", dash="dot"),
                     name="scalar r from 0 to 1", hoverinfo="skip")
     for role, colour in (("source", "#1d4ed8"), ("target", "#c2410c")):
-        point = reference[reference["role"] == role]
-        fig.add_scatter(x=point["x"], y=point["y"], mode="markers+text", text=point["label"],
-                        textposition="bottom center", marker=dict(color=colour, size=14), name=f"h_{role[0]} ({role})")
+        point = reference["role"] == role
+        fig.add_scatter(x=reference.loc[point, "x"], y=reference.loc[point, "y"], mode="markers+text",
+                        text=reference.loc[point, "label"], customdata=hover[point], textposition="bottom center",
+                        cliponaxis=False, marker=dict(color=colour, size=14), name=f"h_{role[0]} ({role})",
+                        hovertemplate="%{customdata}<extra></extra>")
     fig.add_scatter(x=[current[0, 0]], y=[current[0, 1]], mode="markers", name="mix at the chosen scalar r",
                     marker=dict(color="#111827", size=14, symbol="star"))
-    fig.update_layout(title=_title("Where the mixed embedding falls (PCA fitted on the grey and coloured points)",
-                                   is_demo), height=520, xaxis_title="PC 1", yaxis_title="PC 2")
+    fig.update_layout(title=_title(f"Where the mixed embedding falls (PCA fitted on the {reference_name}, h_s and "
+                                   "h_t)", is_demo), height=520, xaxis_title="PC 1", yaxis_title="PC 2",
+                      margin=dict(l=60, r=60, t=90, b=60))
     return fig
 
 

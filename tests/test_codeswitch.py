@@ -1,3 +1,4 @@
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -91,7 +92,90 @@ def test_dictionary_precision_recall_against_hand_counts():
                            "kind": "translation", "language": "de", "candidate": c, "p_restricted": p,
                            "p_full": p / 2} for s, w, word, c, p in rows])
     dictionary = pd.DataFrame({"source": ["cat", "Dog"], "target": ["katze", "hund"]})
-    pr = dictionary_precision_recall(mined, dictionary, [0.0, 0.25, 0.55]).set_index("threshold")
+    pr = dictionary_precision_recall(mined, dictionary, [0.0, 0.25, 0.55], "de").set_index("threshold")
     assert pr.loc[0.0, "precision"] == pytest.approx(3 / 5) and pr.loc[0.0, "recall"] == pytest.approx(1.0)
     assert pr.loc[0.25, "precision"] == pytest.approx(2 / 3) and pr.loc[0.25, "recall"] == pytest.approx(2 / 3)
     assert pr.loc[0.55, "precision"] == pytest.approx(1.0) and pr.loc[0.55, "recall"] == pytest.approx(1 / 3)
+
+
+def test_dictionary_scores_only_its_own_language_among_several_targets():
+    """An en-de dictionary with targets de, fr, zh gives exactly the de-only figures (it was capped at 1/3)."""
+    rows = []
+    for sentence, word in enumerate(["cat", "dog", "house"]):
+        for language, candidate in (("de", {"cat": "Katze", "dog": "Hund", "house": "Haus"}[word]),
+                                    ("fr", "chat"), ("zh", "猫")):
+            rows.append({"sentence_id": sentence, "sentence": word, "word_index": 0, "word": word, "start": 0,
+                         "end": len(word), "kind": "translation", "language": language, "candidate": candidate,
+                         "p_restricted": 0.9, "p_full": 0.5})
+    mined = pd.DataFrame(rows)
+    dictionary = pd.DataFrame({"source": ["cat", "dog", "house"], "target": ["Katze", "Hund", "Haus"]})
+    grid = [0.0, 0.5, 0.95]
+    settings = CodeSwitchSettings(languages=("de", "fr", "zh"))
+    several = dictionary_precision_recall(mined, dictionary, grid, "de", settings)
+    de_only = dictionary_precision_recall(mined[mined["language"] == "de"], dictionary, grid, "de",
+                                          CodeSwitchSettings(languages=("de",)))
+    pd.testing.assert_frame_equal(several, de_only)
+    assert several["precision"].iloc[0] == 1.0 and several["recall"].iloc[0] == 1.0
+    assert dictionary_precision_recall(mined, dictionary, grid, "fr")["precision"].iloc[0] == 0.0
+
+
+def _slow_codeswitch(mined, settings):
+    """The rule written plainly: filter the kept rows per sentence and per word (the page's old, slow path)."""
+    import random
+
+    from salt_core.codeswitch import Replacement as R
+    from salt_core.codeswitch import _apply
+
+    kept = kept_substitutions(mined, settings)
+    out = []
+    for sentence_id, rows in mined.groupby("sentence_id", sort=False):
+        candidates = kept[kept["sentence_id"] == sentence_id]
+        by_word = {index: group for index, group in candidates.groupby("word_index")}
+        rng = random.Random(f"{settings.seed}:{sentence_id}")
+        chosen = []
+        for word_index in sorted(rng.sample(sorted(by_word), int(settings.ratio * len(by_word) + 0.5))):
+            row = by_word[word_index].iloc[rng.randrange(len(by_word[word_index]))]
+            chosen.append(R(int(word_index), int(row["start"]), int(row["end"]), row["word"], row["candidate"],
+                            row["language"], row["kind"], float(row[settings.score])))
+        out.append(_apply(rows["sentence"].iloc[0], chosen))
+    return out
+
+
+@pytest.mark.parametrize("threshold,ratio,seed", [(0.0, 0.5, 0), (0.0, 1.0, 3), (0.002, 0.3, 7)])
+def test_codeswitch_equals_the_plain_rule(mined, threshold, ratio, seed):
+    settings = CodeSwitchSettings(threshold, threshold, ratio=ratio, seed=seed)
+    assert [r.codeswitched for r in codeswitch(mined, settings)] == _slow_codeswitch(mined, settings)
+
+
+def test_curves_equal_a_filter_per_threshold(mined):
+    grid = [0.0, 0.0005, 0.001, 0.002, 0.01, 0.5, 1.0]
+    settings = CodeSwitchSettings(languages=("de",))
+    curve = threshold_curve(mined, grid, settings)
+    translations = mined[(mined["kind"] == "translation") & (mined["language"] == "de")]
+    for t, row in zip(grid, curve.itertuples()):
+        kept = translations[translations["p_restricted"] >= t]
+        assert row.kept_substitutions == len(kept)
+        assert row.words_with_a_substitution == len(kept[["sentence_id", "word_index"]].drop_duplicates())
+    words = translations.drop_duplicates("word")
+    dictionary = pd.DataFrame({"source": words["word"], "target": words["candidate"]})  # each word's first candidate
+    pr = dictionary_precision_recall(mined, dictionary, grid, "de", settings)
+    for t, row in zip(grid, pr.itertuples()):
+        kept = translations[translations["p_restricted"] >= t]
+        correct = [(w.lower(), c.lower()) in set(zip(dictionary["source"].str.lower(), dictionary["target"].str.lower()))
+                   for w, c in zip(kept["word"], kept["candidate"])]
+        assert row.kept == len(kept)
+        if len(kept):
+            assert row.precision == pytest.approx(sum(correct) / len(kept))
+        else:
+            assert np.isnan(row.precision)
+
+
+def test_threshold_step_and_just_below_keep_the_best_candidate():
+    from salt_core.codeswitch import just_below, threshold_step
+
+    assert threshold_step(0.9) == 0.001 and threshold_step(0.0) == 0.001
+    assert threshold_step(0.0023) == pytest.approx(1e-5) and threshold_step(0.05) == pytest.approx(1e-4)
+    for best in (0.0023456, 0.05, 0.3, 0.999, 0.00001234):
+        step = threshold_step(best)
+        below = just_below(best, step)
+        assert below <= best and best - below < step + 1e-12

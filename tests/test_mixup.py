@@ -1,4 +1,5 @@
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -10,6 +11,7 @@ from salt_core.mixup import (
     align,
     collate_pairs,
     cosine_curve,
+    explore_word,
     mix,
     nearest_tokens,
     predictions_under_mix,
@@ -135,8 +137,12 @@ def test_nearest_tokens_projection_and_cosine(demo_bert):
     reference = embed[:50].numpy()
     projection = Projection.fit(reference)
     assert projection(reference).shape == (50, 2)
-    moved = Projection.fit(reference)(embed[60:65].numpy())
-    assert np.allclose(moved, projection(embed[60:65].numpy()))  # fitted once, points stay put
+    # Fitted on fixed points only: projecting other points (the mixes) never moves the fixed ones, and the
+    # projection is an orthonormal linear map of the centred data.
+    projection(embed[60:65].numpy())
+    assert np.allclose(projection(reference), Projection.fit(reference)(reference))
+    assert np.allclose(projection.components @ projection.components.T, np.eye(2), atol=1e-5)
+    assert np.allclose(projection(reference).mean(axis=0), 0, atol=1e-4)
     curve = cosine_curve(embed[5], embed[6], [0.0, 0.5, 1.0])
     assert curve["cos_to_source"].iloc[-1] == pytest.approx(1.0, abs=1e-5)
     assert curve["cos_to_target"].iloc[0] == pytest.approx(1.0, abs=1e-5)
@@ -193,3 +199,13 @@ def test_explore_word_at_an_encoder_layer_uses_contextual_states(demo_bert):
     assert np.allclose(view.current, source_point, atol=1e-4)  # r = 1 is h_s at that layer too
     with pytest.raises(InputError, match="Layer 9"):
         explore_word(demo_bert, a, 1, MixupConfig(), 0, 10, 0.5, layer=9)
+
+
+def test_the_fixed_points_do_not_move_when_r_sampler_or_seed_change(demo_bert):
+    a = align(demo_bert.tokenizer, "The cat sat on the mat.", "The Katze sat on the mat.")
+    first = explore_word(demo_bert, a, 1, MixupConfig(), seed=0, n_samples=50, r=0.0)
+    second = explore_word(demo_bert, a, 1, MixupConfig("token", "beta", 0.5), seed=7, n_samples=80, r=1.0)
+    pd.testing.assert_frame_equal(first.reference, second.reference)
+    assert not np.allclose(first.current, second.current)  # the star moved: r = 0 is h_t, r = 1 is h_s
+    source = first.reference[first.reference["role"] == "source"][["x", "y"]].to_numpy()
+    assert np.allclose(second.current, source, atol=1e-4)

@@ -18,3 +18,33 @@ def test_demo_figures_say_so():
                           "language": ["de"], "rank": [1], "candidate": ["Katze"], "p_restricted": [0.5]})
     assert DEMO_NOTE in threshold_histogram(mined, 0.3, "p_restricted", is_demo=True).layout.title.text
     assert DEMO_NOTE not in threshold_histogram(mined, 0.3, "p_restricted", is_demo=False).layout.title.text
+
+
+def test_right_to_left_labels_are_isolated_and_left_to_right_ones_untouched():
+    from salt_core.views import isolate
+
+    assert isolate("كتاب") == "\u2068كتاب\u2069" and isolate("ספר (he)").startswith("\u2068")
+    assert isolate("Katze") == "Katze" and isolate("猫") == "猫"
+
+
+def test_probability_text_never_rounds_to_zero():
+    from salt_core.views import probability_text
+
+    assert probability_text(0.41234) == "0.412" and probability_text(0.00213) == "0.00213"
+    assert probability_text(1.87e-5) == "1.87e-05" and probability_text(0.0) == "0"
+
+
+def test_projection_labels_are_short_and_layer_names_its_grey_points():
+    import numpy as np
+
+    from salt_core.views import mixup_projection_figure
+
+    reference = pd.DataFrame({"x": [0.0, 1.0, 2.0], "y": [0.0, 1.0, 0.5], "role": ["source", "target", "neighbour"],
+                              "label": ["h_s: Researchers", "h_t: كتاب", "tok"],
+                              "hover": ["h_s: Researchers (first piece 'Res')", "h_t: كتاب", "tok"]})
+    points = np.zeros((2, 2))
+    figure = mixup_projection_figure(reference, points, points, points[:1], False, "tokens of both sentences at layer 3")
+    names = [trace.name for trace in figure.data]
+    assert "tokens of both sentences at layer 3" in names and "nearest vocabulary tokens" not in names
+    texts = [t for trace in figure.data if trace.text is not None for t in trace.text]
+    assert "\u2068h_t: كتاب\u2069" in texts and all(trace.cliponaxis is False for trace in figure.data if trace.text)
