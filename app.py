@@ -8,5 +8,5 @@ st.set_page_config(page_title="SALT Explorer", page_icon=":material/science:", l
 
 navigation = st.navigation(ui.page_list())
 ui.route(navigation)
-ui.sidebar()
+ui.sidebar(navigation)
 ui.run_page_safely(navigation)

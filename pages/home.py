@@ -43,7 +43,11 @@ if mlm is not None:
         st.dataframe(coverage(mlm.tokenizer), hide_index=True)
 
 st.subheader("Pages")
+NEEDS = {"substitutions": "needs a masked LM (with the demo model it shows the plumbing; its predictions are noise)",
+         "mixup": "needs a model's embeddings; the last section needs a masked-LM head",
+         "scaling": "needs no model: it reads the bundled published runs and your result files"}
 for page in ui.page_list()[1:]:
-    st.page_link(page)
-if len(ui.page_list()) == 1:
-    st.caption("More pages arrive as they are built.")
+    c1, c2 = st.columns([1, 3])
+    with c1:
+        st.page_link(page)
+    c2.caption(NEEDS.get(page.url_path, ""))

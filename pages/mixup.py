@@ -13,7 +13,7 @@ from salt_core.mixup import (
     explore_word,
     predictions_under_mix,
 )
-from salt_core.views import cosine_figure, mixup_projection_figure, r_histogram
+from salt_core.views import cosine_figure, isolate, mixup_projection_figure, probability_text, r_histogram
 
 mlm = ui.model_page(
     "pages/mixup.py", "Mixup",
@@ -24,20 +24,26 @@ if mlm.is_demo:
     st.info("The demo model's embeddings are random, so everything this page shows is random too: it shows what "
             "the mixup does geometrically, not what a trained model knows.")
 
-last = st.session_state.get("last_codeswitched")
-choices = (["last code-switched sentence from Substitutions"] if last else []) + ["type both sentences"]
-origin = st.radio("Pair", choices, horizontal=True, key="mx_origin")
-if origin.startswith("last") and last:
-    source, codeswitched = last["source"], last["codeswitched"]
-    spans = [(r["start"], r["end"], r["new_start"], r["new_end"]) for r in last["replacements"]]
-    st.markdown(f"**Source:** {source}  \n**Code-switched:** {codeswitched}")
-else:
-    c1, c2 = st.columns(2)
-    source = c1.text_input("Source sentence", "The cat sat on the mat.", key="mx_src", bind="query-params",
-                           max_chars=2000)
-    codeswitched = c2.text_input("Code-switched sentence", "The Katze sat on the mat.", key="mx_cs",
-                                 bind="query-params", max_chars=2000)
-    spans = None
+EXAMPLE_SOURCE, EXAMPLE_CODESWITCHED = "The cat sat on the mat.", "The Katze sat on the mat."
+pairs = st.session_state.get("codeswitched_pairs") or []
+
+
+def _use_pair(pair: dict) -> None:
+    st.session_state["mx_src"], st.session_state["mx_cs"] = pair["source"], pair["codeswitched"]
+
+
+if pairs:
+    p1, p2 = st.columns([4, 1], vertical_alignment="bottom")
+    index = p1.selectbox(f"Code-switched on the Substitutions page ({len(pairs)} sentences changed)",
+                         range(len(pairs)), key="mx_pick", format_func=lambda i: pairs[i]["codeswitched"][:100])
+    p2.button("Use this pair", key="mx_use", on_click=_use_pair, args=(pairs[index],))
+c1, c2 = st.columns(2)
+source = c1.text_input("Source sentence", EXAMPLE_SOURCE, key="mx_src", bind="query-params", max_chars=2000)
+codeswitched = c2.text_input("Code-switched sentence", EXAMPLE_CODESWITCHED, key="mx_cs", bind="query-params",
+                             max_chars=2000)
+# A pair made on the Substitutions page keeps its exact replacement spans; a typed pair derives them word by word.
+spans = next(([(r["start"], r["end"], r["new_start"], r["new_end"]) for r in pair["replacements"]]
+              for pair in pairs if (pair["source"], pair["codeswitched"]) == (source, codeswitched)), None)
 try:
     alignment = align(mlm.tokenizer, source or "", codeswitched or "", spans)
 except SaltError as exc:
@@ -49,7 +55,9 @@ words = list(range(len(alignment.source_words)))
 first_replaced = next((i for i, flag in enumerate(alignment.replaced) if flag), 0)
 label = {i: f"{i}: {w}" + (" (replaced)" if alignment.replaced[i] else "") for i, (_, _, w) in
          enumerate(alignment.source_words)}
-# Options carry the words, so a new sentence gives a new widget instead of a stale choice.
+# A new pair resets the word to its first replaced one, in the widget and in the URL (a shared link must not
+# carry a word of the previous pair).
+ui.reset_on_change("mixup_word", (source, codeswitched), {"mx_word": label[first_replaced]})
 word = words[[label[i] for i in words].index(st.selectbox("Word to mix", [label[i] for i in words],
                                                            index=first_replaced, key="mx_word",
                                                            bind="query-params"))]
@@ -69,7 +77,7 @@ def explorer():
     alpha = c3.number_input("alpha (Beta)", 0.0, 100.0, 1.0, 0.1, key="mx_alpha", bind="query-params",
                             disabled=distribution != "beta")
     seed = c4.number_input("Seed", 0, 2**31 - 1, 0, key="mx_seed", bind="query-params")
-    n_samples = c5.number_input("Samples of r", 0, 1_000_000, 300, 50, key="mx_n", bind="query-params",
+    n_samples = c5.number_input("Samples of r", 1, MAX_SAMPLES, 300, 50, key="mx_n", bind="query-params",
                                 help=f"1 to {MAX_SAMPLES:,}")
     layer = c6.number_input("Layer", 0, int(mlm.model.config.num_hidden_layers), 0, key="mx_layer",
                             bind="query-params", help="0: input token embeddings (this project's default, and what "
@@ -82,7 +90,8 @@ def explorer():
     except SaltError as exc:
         st.error(str(exc))
         return
-    figure = mixup_projection_figure(view.reference, view.cloud, view.path, view.current, mlm.is_demo)
+    grey = "nearest vocabulary tokens" if layer == 0 else f"tokens of both sentences at layer {layer}"
+    figure = mixup_projection_figure(view.reference, view.cloud, view.path, view.current, mlm.is_demo, grey)
     st.plotly_chart(figure, width="stretch", key="mx_projection")
     if layer > 0:
         st.caption(f"Layer {layer} states are contextual: the grey points are every token of both sentences at that "
@@ -91,10 +100,12 @@ def explorer():
         left, right = st.columns(2)
         with left:
             st.markdown(f"**Nearest vocabulary tokens of the mix at r = {r:.2f}** (cosine, input embeddings)")
-            st.table(view.nearest_now.style.format({"cosine": "{:.4f}"}).hide(axis="index"))
+            st.table(view.nearest_now.assign(token=view.nearest_now["token"].map(isolate))
+                     .style.format({"cosine": "{:.4f}"}).hide(axis="index"))
         with right:
             st.markdown("**Nearest tokens as r moves** (top 3 at each r)")
-            st.table(view.nearest_along.pivot(index="rank", columns="r", values="token"))
+            st.table(view.nearest_along.assign(token=view.nearest_along["token"].map(isolate))
+                     .pivot(index="rank", columns="r", values="token"))
     f1, f2 = st.columns(2)
     f1.plotly_chart(cosine_figure(view.curve, view.samples, r, mlm.is_demo), width="stretch")
     f2.plotly_chart(r_histogram(view.r_values, mlm.is_demo), width="stretch")
@@ -117,5 +128,7 @@ st.caption(f"The mixed embeddings of '{alignment.source_words[word][2]}' sit at 
            f"'{alignment.source_words[masked][2]}' is masked, and the masked LM predicts it; scalar r from 0 "
            "(substitute) to 1 (source word).")
 predictions = predictions_under_mix(mlm, alignment, word, masked, R_STEPS)
-predictions["prediction"] = predictions["prediction"] + " (" + predictions["probability"].map("{:.3f}".format) + ")"
+# Three significant digits: a random model's probabilities (~1e-5) all read "0.000" at three decimals.
+predictions["prediction"] = predictions["prediction"].map(isolate) + " (" + \
+    predictions["probability"].map(probability_text) + ")"
 st.table(predictions.pivot(index="rank", columns="r", values="prediction"))

@@ -98,15 +98,25 @@ def pick(label, options, key, preferred=None):
 kind = st.radio("Language kind", sorted(runs["language_kind"].unique()), horizontal=True, key="kind",
                 bind="query-params")
 runs = runs[runs["language_kind"] == kind]
+# Each choice depends on the ones before it. When a choice changes, everything after it is reset to the new
+# context's default *and* written back to the URL (a programmatic set is synced to the URL), so a shared link
+# reopens exactly the view it was copied from.
+preferred_task = "XNLI" if kind == "natural" else "MultiPL-E HumanEval"
+ui.reset_on_change("scaling_task", (kind,), {"task": preferred_task if preferred_task in set(runs["task"]) else
+                                             sorted(map(str, runs["task"].unique()))[0]})
 c1, c2, c3, c4 = st.columns(4)
 with c1:
-    task = pick("Task", runs["task"], "task", "XNLI" if kind == "natural" else "MultiPL-E HumanEval")
+    task = pick("Task", runs["task"], "task", preferred_task)
+task_methods = runs.loc[runs["task"] == task, "method"]
+preferred_method = "finetune-en_zero-shot" if "finetune-en_zero-shot" in set(task_methods) else \
+    task_methods.mode().iloc[0]
+ui.reset_on_change("scaling_method", (kind, task), {"method": preferred_method})
 with c2:
-    task_methods = runs.loc[runs["task"] == task, "method"]
-    preferred = "finetune-en_zero-shot" if "finetune-en_zero-shot" in set(task_methods) else task_methods.mode().iloc[0]
-    method = pick("Method", task_methods, "method", preferred)
+    method = pick("Method", task_methods, "method", preferred_method)
+metrics = runs.loc[(runs["task"] == task) & (runs["method"] == method), "metric"]
+ui.reset_on_change("scaling_metric", (kind, task, method), {"metric": sorted(map(str, metrics.unique()))[0]})
 with c3:
-    metric = pick("Metric", runs.loc[(runs["task"] == task) & (runs["method"] == method), "metric"], "metric")
+    metric = pick("Metric", metrics, "metric")
 narrow = select(runs, task=task, method=method, metric=metric)
 all_families = sorted(narrow["model_family"].dropna().unique())
 all_languages = sorted(narrow["language"].unique())
@@ -142,7 +152,10 @@ st.caption(f"{len(selection)} runs selected; {len(with_volume)} with a data volu
 with st.container(border=True):
     st.markdown("#### More data for a language, or a bigger model?")
     verdict = answer(with_volume, n_boot=500)
-    (st.markdown if verdict.ok else st.warning)(verdict.headline)
+    if verdict.ok:
+        st.markdown(verdict.headline)
+    else:
+        st.warning(verdict.headline)
     for line in verdict.details:
         st.markdown(f"- {line}")
 
@@ -174,7 +187,10 @@ with tabs[3]:
         treated = st.selectbox("Method", salt_like, key="treated")
         baseline = st.selectbox("Baseline", [m for m in methods if m != treated], key="baseline")
         deltas = method_deltas(select(runs, task=task, metric=metric), treated, baseline)
-        st.plotly_chart(delta_figure(deltas), width="stretch") if len(deltas) else st.info("No shared languages.")
+        if len(deltas):
+            st.plotly_chart(delta_figure(deltas), width="stretch")
+        else:
+            st.info("No shared languages.")
 fit_terms = None
 with tabs[4]:
     try:
@@ -187,7 +203,10 @@ with tabs[4]:
         st.info(str(exc))
 with tabs[5]:
     problems = selection[selection["flags"].fillna("").ne("")][["run_id", "model", "language", "score", "flags"]]
-    st.dataframe(problems, hide_index=True) if len(problems) else st.success("No known problems in this selection.")
+    if len(problems):
+        st.dataframe(problems, hide_index=True)
+    else:
+        st.success("No known problems in this selection.")
 
 d1, d2, d3 = st.columns(3)
 d1.download_button("Selected runs (CSV)", selection.to_csv(index=False), "runs.csv", "text/csv")

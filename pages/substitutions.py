@@ -2,6 +2,7 @@
 
 import io
 import json
+import math
 
 import numpy as np
 import streamlit as st
@@ -12,18 +13,23 @@ from salt_core.codeswitch import (
     codeswitch,
     count_words,
     dictionary_precision_recall,
+    just_below,
     kept_substitutions,
     threshold_curve,
+    threshold_step,
 )
 from salt_core.corpus import read_corpus, read_dictionary
-from salt_core.mining import mine_substitutions
-from salt_core.text import Eligibility
+from salt_core.errors import SaltError
+from salt_core.mining import DEFAULT_TOP_K, mine_substitutions
+from salt_core.text import Eligibility, within_budget
 from salt_core.views import codeswitched_html, kept_curve_figure, precision_recall_figure, threshold_histogram
 
 MAX_SENTENCES = 200  # the page is for looking; the CLI mines corpora
-MAX_CHARS = 200_000  # the text area's hard limit; MAX_WORDS below gives the message
-MAX_WORDS = 3_000  # each word is one masked forward pass: beyond this, use the CLI
+MAX_CHARS = 200_000  # the text area's hard limit
+MAX_WORDS = 3_000  # each word is one masked prediction: beyond this, use the CLI
+PER_PAGE = 10  # code-switched sentences shown at once
 EXAMPLE = "The cat sat on the mat.\nShe reads a good book every evening."
+DEFAULTS, ELIGIBLE = CodeSwitchSettings(), Eligibility()
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -34,6 +40,42 @@ def mine(model_name: str, sentences: tuple, ids: tuple, source: str, targets: tu
                                synonyms=synonyms, sentence_ids=list(ids),
                                eligibility=Eligibility(min_chars=min_chars, skip_stopwords=skip_stopwords))
     return mined, mined.attrs["skipped"], mined.attrs["warnings"]
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def best_score(mined, score: str, kind: str) -> float:
+    values = mined.loc[mined["kind"] == kind, score]
+    return float(values.max()) if len(values) else 0.0
+
+
+def _set_threshold(key: str, value: float) -> None:
+    st.session_state[key] = value
+
+
+def threshold_slider(column, label: str, key: str, default: float, best: float, disabled: bool = False) -> float:
+    """A threshold slider whose resolution follows the data (a random model's scores sit near 0.002)."""
+    step = threshold_step(best)
+    digits = max(3, -math.floor(math.log10(step)))
+    return column.slider(label, 0.0, 1.0, default, step, format=f"%.{digits}f", key=key, bind="query-params",
+                         disabled=disabled)
+
+
+def nothing_kept_hints(hints: list[tuple[str, str, float, float]], score: str) -> None:
+    """Below zero counts: why, and one click to a threshold that keeps the best candidate.
+
+    `hints` holds (kind, slider key, best score seen, slider step) for each kind that kept nothing."""
+    hints = [hint for hint in hints if hint[2] > 0]
+    if not hints:
+        return
+    why = "; ".join(f"no {kind} reaches its threshold (the highest {score} seen is {best:.6f})"
+                    for kind, _, best, _ in hints)
+    note = " The model has random weights, so its probability is spread over the whole vocabulary." \
+        if mlm.is_demo else ""
+    st.info(why[0].upper() + why[1:] + "." + note, icon=":material/lightbulb:")
+    for column, (kind, key, best, step) in zip(st.columns(len(hints)), hints):
+        below = just_below(best, step)
+        column.button(f"Set the {kind} threshold to {below:g} (just below the best)", key=f"below_{key}",
+                      on_click=_set_threshold, args=(key, below))
 
 
 mlm = ui.model_page(
@@ -50,16 +92,24 @@ with left:
     upload = st.file_uploader("…or a small corpus", type=["txt", "csv", "tsv", "jsonl"],
                               help=".txt: one sentence per line; .csv/.tsv/.jsonl: a column named text or sentence")
 with right:
-    top_k = st.number_input("Candidates per word and language (top-k)", 1, 50, 5, key="k", bind="query-params")
+    top_k = st.number_input("Candidates per word and language (top-k)", 1, 50, DEFAULT_TOP_K, key="k",
+                            bind="query-params")
     synonyms = st.checkbox("Also mine source-language synonyms", True, key="syn", bind="query-params")
     with st.expander("Which words are eligible"):
-        min_chars = st.number_input("Minimum word length (spaced scripts)", 1, 10, 2, key="minc")
-        skip_stopwords = st.checkbox("Skip the source language's 100 most frequent words", False, key="stop")
+        min_chars = st.number_input("Minimum word length (spaced scripts)", 1, 10, ELIGIBLE.min_chars, key="minc")
+        skip_stopwords = st.checkbox(f"Skip the source language's {ELIGIBLE.stopword_count} most frequent words",
+                                     ELIGIBLE.skip_stopwords, key="stop")
 
 if upload is not None:
-    corpus = read_corpus(upload.getvalue(), upload.name, max_sentences=MAX_SENTENCES)
-    for problem in corpus.problems:
+    try:
+        corpus = read_corpus(upload.getvalue(), upload.name)
+    except SaltError as exc:
+        st.error(str(exc))
+        st.stop()
+    for problem in corpus.problems[:20]:
         st.warning(f"{upload.name}, line {problem['line']}: {problem['reason']} — skipped.")
+    if len(corpus.problems) > 20:
+        st.warning(f"… and {len(corpus.problems) - 20} more problem lines.")
     ids, sentences = corpus.sentence_ids, corpus.sentences
 else:
     sentences = (text or "").splitlines()
@@ -67,93 +117,157 @@ else:
     if not any(s.strip() for s in sentences):
         st.info("Type a sentence (or upload a corpus) to mine substitutions.")
         st.stop()
-    if len(sentences) > MAX_SENTENCES:
-        st.error(f"{len(sentences):,} lines is more than this page mines at once ({MAX_SENTENCES}). Use "
-                 "`python -m salt_core mine` for corpora.")
-        st.stop()
 if not targets and not synonyms:
     st.info("Pick at least one target language in the sidebar (or ask for synonyms).")
     st.stop()
-n_words = sum(len(s.split()) for s in sentences if isinstance(s, str))
-if n_words > MAX_WORDS:
-    st.error(f"That is {n_words:,} words; this page mines at most {MAX_WORDS:,} at once (each word is one masked "
-             "prediction). Use `python -m salt_core mine` for long texts and corpora.")
+budget = within_budget(sentences, MAX_SENTENCES, MAX_WORDS)
+if budget.taken == 0:
+    st.error(f"The first sentence alone has {budget.words_left:,} words; this page mines at most {MAX_WORDS:,} "
+             "at once (each word is one masked prediction). Use `python -m salt_core mine` for long texts.")
     st.stop()
+if budget.left:
+    st.warning(f"Mining the first {budget.taken:,} sentences ({budget.words:,} words); {budget.left:,} sentences "
+               f"({budget.words_left:,} words) were left out — this page mines at most {MAX_SENTENCES} sentences "
+               f"and {MAX_WORDS:,} words at once. Use `python -m salt_core mine` for the whole corpus.")
+    ids, sentences = ids[:budget.taken], sentences[:budget.taken]
 
 with st.spinner("Mining …"):
     mined, skipped, warnings = mine(mlm.name, tuple(sentences), tuple(ids), source, targets, int(top_k), synonyms,
                                     int(min_chars), skip_stopwords)
-for item in skipped:
+for item in skipped[:20]:
     st.warning(f"Line {item['sentence_id']} not mined: {item['reason']}.")
+if len(skipped) > 20:
+    st.warning(f"… and {len(skipped) - 20} more lines not mined.")
 for warning in warnings:
     st.warning(warning)
 if mined.empty:
     st.info("Nothing to show: no eligible words were found.")
     st.stop()
 
-st.subheader("Thresholds and code-switching")
-c1, c2, c3, c4 = st.columns(4)
-score = c1.radio("Threshold reads", ["p_restricted", "p_full"], key="score", bind="query-params",
-                 help="p_restricted: softmax renormalised over the language's vocabulary; p_full: the model's "
-                      "full softmax")
-threshold = c2.slider("Translation threshold", 0.0, 1.0, 0.3, 0.001, format="%.3f", key="t", bind="query-params")
-synonym_threshold = c2.slider("Synonym threshold", 0.0, 1.0, 0.5, 0.001, format="%.3f", key="ts",
-                              bind="query-params", disabled=not synonyms)
-ratio = c3.slider("Replacement ratio", 0.0, 1.0, 0.5, 0.05, key="ratio", bind="query-params",
-                  help="share of the words with a kept candidate that get replaced")
-seed = c4.number_input("Seed", 0, 2**31 - 1, 0, key="seed", bind="query-params")
-settings = CodeSwitchSettings(threshold, synonym_threshold if synonyms else None, score, ratio, targets or None,
-                              int(seed))
-kept = kept_substitutions(mined, settings)
-kept_translations = int((kept["kind"] == "translation").sum())
-m1, m2, m3 = st.columns(3)
-m1.metric("Words mined", count_words(mined))
-m2.metric("Translations kept", kept_translations, help="candidates whose score passes the translation threshold")
-m3.metric("Synonyms kept", int((kept["kind"] == "synonym").sum()))
 
-results = codeswitch(mined, settings)
-st.session_state["last_codeswitched"] = results[-1].to_dict() if results else None
-for result in results:
-    st.markdown(codeswitched_html(result), unsafe_allow_html=True)
+def show_codeswitched(results) -> None:
+    """The code-switched sentences, a page of them at a time, so the inspector stays near the top."""
+    pages = max(1, -(-len(results) // PER_PAGE))
+    page = st.number_input(f"Page (of {pages}, {PER_PAGE} sentences each)", 1, pages, 1, key="cs_page") \
+        if pages > 1 else 1
+    for result in results[(page - 1) * PER_PAGE:page * PER_PAGE]:
+        st.markdown(codeswitched_html(result), unsafe_allow_html=True)
 
-st.subheader("Candidates")
-sentence_ids = list(dict.fromkeys(mined["sentence_id"]))
-first_text = mined.groupby("sentence_id", sort=False)["sentence"].first()
-chosen = st.selectbox("Sentence", sentence_ids, format_func=lambda i: f"line {i}: {first_text[i][:80]}")
-table = mined[mined["sentence_id"] == chosen].copy()
-table["kept"] = table.index.isin(kept.index)
-columns = list(dict.fromkeys(["word", "kind", "language", "rank", "candidate", score, "kept", "p_restricted",
-                              "p_full", "lang_mass"]))
-st.dataframe(table[columns], hide_index=True, width="stretch",
-             column_config={score: st.column_config.ProgressColumn(score, min_value=0.0, max_value=1.0,
-                                                                    format="%.4f")})
 
-st.subheader("Threshold inspector")
-grid = np.round(np.linspace(0, 1, 201), 3)
-h1, h2 = st.columns(2)
-h1.plotly_chart(threshold_histogram(mined, threshold, score, mlm.is_demo), width="stretch")
-h2.plotly_chart(kept_curve_figure(threshold_curve(mined, grid, settings), threshold, score, mlm.is_demo),
-                width="stretch")
-dictionary_file = st.file_uploader("Bilingual dictionary (two columns: source word, target word) for precision "
-                                   "and recall", type=["csv", "tsv", "txt"], key="dictionary")
-if dictionary_file is not None:
-    dictionary = read_dictionary(dictionary_file.getvalue(), dictionary_file.name)
-    pr = dictionary_precision_recall(mined, dictionary, grid, settings)
+def show_dictionary(settings: CodeSwitchSettings, grid) -> None:
+    dictionary_file = st.file_uploader("Bilingual dictionary (two columns: source word, target word) for precision "
+                                       "and recall", type=["csv", "tsv", "txt"], key="dictionary")
+    if dictionary_file is None:
+        return
+    try:
+        dictionary = read_dictionary(dictionary_file.getvalue(), dictionary_file.name)
+    except SaltError as exc:
+        st.error(str(exc))
+        return
+    if not targets:
+        st.info("Pick a target language in the sidebar: a dictionary scores translations into one language.")
+        return
+    named_source, named_target = dictionary.attrs.get("languages", (None, None))
+    language = st.selectbox("This dictionary translates into", targets, key="dict_lang",
+                            index=targets.index(named_target) if named_target in targets else 0,
+                            format_func=ui.language_label,
+                            help="Read from the file's header or name where it says (e.g. en-de.csv); only the "
+                                 "candidates of this language are scored.")
+    if named_target and named_target not in targets:
+        st.warning(f"{dictionary_file.name} names {ui.language_label(named_target)} as its target language, which "
+                   "is not among the sidebar's targets.")
+    if named_source and named_source != source:
+        st.warning(f"{dictionary_file.name} names {named_source} as its source language; the sentences are {source}.")
+    pr = dictionary_precision_recall(mined, dictionary, grid, language, settings)
     if pr["words_in_dictionary"].iloc[0] == 0:
         st.info("None of the mined words is in the dictionary's source column.")
     else:
-        st.plotly_chart(precision_recall_figure(pr, threshold, mlm.is_demo), width="stretch")
+        st.plotly_chart(precision_recall_figure(pr, settings.translation_threshold, mlm.is_demo), width="stretch")
 
-st.subheader("Downloads")
-d1, d2, d3 = st.columns(3)
-plain = mined.copy()
-plain.attrs = {}
-parquet = io.BytesIO()
-plain.to_parquet(parquet, index=False)
-d1.download_button("Mined table (CSV)", plain.to_csv(index=False), "mined.csv", "text/csv")
-d2.download_button("Mined table (Parquet)", parquet.getvalue(), "mined.parquet", "application/octet-stream")
-d3.download_button("Code-switched corpus (JSONL)",
-                   "".join(json.dumps(r.to_dict(), ensure_ascii=False, default=str) + "\n" for r in results),
-                   "codeswitched.jsonl", "application/jsonl")
-if mlm.is_demo:
-    st.caption("Every number on this page comes from the demo model's random weights.")
+
+def csv_bytes() -> bytes:
+    plain = mined.copy()
+    plain.attrs = {}
+    return plain.to_csv(index=False).encode("utf-8")
+
+
+def parquet_bytes() -> bytes:
+    plain, buffer = mined.copy(), io.BytesIO()
+    plain.attrs = {}
+    plain.to_parquet(buffer, index=False)
+    return buffer.getvalue()
+
+
+@st.fragment
+def inspector() -> None:
+    """Thresholds and everything that depends on them: a threshold move reruns only this part."""
+    st.subheader("Thresholds and code-switching")
+    c1, c2, c3, c4 = st.columns(4)
+    score = c1.radio("Threshold reads", ["p_restricted", "p_full"], key="score", bind="query-params",
+                     help="p_restricted: softmax renormalised over the language's vocabulary; p_full: the model's "
+                          "full softmax")
+    best_translation, best_synonym = best_score(mined, score, "translation"), best_score(mined, score, "synonym")
+    threshold = threshold_slider(c2, "Translation threshold", "t", DEFAULTS.translation_threshold, best_translation)
+    synonym_threshold = threshold_slider(c2, "Synonym threshold", "ts", DEFAULTS.synonym_threshold, best_synonym,
+                                         disabled=not synonyms)
+    ratio = c3.slider("Replacement ratio", 0.0, 1.0, DEFAULTS.ratio, 0.05, key="ratio", bind="query-params",
+                      help="share of the words with a kept candidate that get replaced")
+    seed = c4.number_input("Seed", 0, 2**31 - 1, DEFAULTS.seed, key="seed", bind="query-params")
+    settings = CodeSwitchSettings(threshold, synonym_threshold if synonyms else None, score, ratio, targets or None,
+                                  int(seed))
+    kept = kept_substitutions(mined, settings)
+    kept_translations, kept_synonyms = int((kept["kind"] == "translation").sum()), int((kept["kind"] == "synonym").sum())
+    m1, m2, m3 = st.columns(3)
+    m1.metric("Words mined", count_words(mined))
+    m2.metric("Translations kept", kept_translations, help="candidates whose score passes the translation threshold")
+    m3.metric("Synonyms kept", kept_synonyms)
+    hints = []
+    if kept_translations == 0 and targets:
+        hints.append(("translation", "t", best_translation, threshold_step(best_translation)))
+    if kept_synonyms == 0 and synonyms:
+        hints.append(("synonym", "ts", best_synonym, threshold_step(best_synonym)))
+    nothing_kept_hints(hints, score)
+
+    st.markdown("##### Threshold inspector")
+    grid = np.unique(np.concatenate([np.linspace(0, 1, 201), np.linspace(0, min(1.0, 2 * best_translation), 201)]))
+    h1, h2 = st.columns(2)
+    h1.plotly_chart(threshold_histogram(mined, threshold, score, mlm.is_demo), width="stretch")
+    log_axis = h2.toggle("Log scale for the counts", key="log_counts",
+                         help="Counts fall by orders of magnitude as the threshold rises; zero counts are not drawn.")
+    h2.plotly_chart(kept_curve_figure(threshold_curve(mined, grid, settings), threshold, score, mlm.is_demo,
+                                      log_axis), width="stretch")
+    show_dictionary(settings, grid)
+
+    results = codeswitch(mined, settings)
+    st.session_state["codeswitched_pairs"] = [r.to_dict() for r in results if r.replacements]
+    st.markdown(f"##### Code-switched sentences ({sum(bool(r.replacements) for r in results)} of {len(results)} "
+                "changed)")
+    show_codeswitched(results)
+
+    st.markdown("##### Candidates")
+    sentence_ids = list(dict.fromkeys(mined["sentence_id"]))
+    first_text = mined.groupby("sentence_id", sort=False)["sentence"].first()
+    chosen = st.selectbox("Sentence", sentence_ids, format_func=lambda i: f"line {i}: {first_text[i][:80]}")
+    table = mined[mined["sentence_id"] == chosen].copy()
+    table["kept"] = table.index.isin(kept.index)
+    columns = list(dict.fromkeys(["word", "kind", "language", "rank", "candidate", score, "kept", "p_restricted",
+                                  "p_full", "lang_mass"]))
+    st.dataframe(table[columns], hide_index=True, width="stretch",
+                 column_config={score: st.column_config.ProgressColumn(score, min_value=0.0, max_value=1.0,
+                                                                        format="%.6f")})
+
+    st.markdown("##### Downloads")
+    d1, d2, d3 = st.columns(3)
+    # Built only when clicked: a 200-sentence table is ~7 MB of CSV, too slow to rebuild on every move.
+    d1.download_button("Mined table (CSV)", csv_bytes, "mined.csv", "text/csv", on_click="ignore")
+    d2.download_button("Mined table (Parquet)", parquet_bytes, "mined.parquet", "application/octet-stream",
+                       on_click="ignore")
+    d3.download_button("Code-switched corpus (JSONL)",
+                       lambda: "".join(json.dumps(r.to_dict(), ensure_ascii=False, default=str) + "\n"
+                                       for r in codeswitch(mined, settings)),
+                       "codeswitched.jsonl", "application/jsonl", on_click="ignore")
+    if mlm.is_demo:
+        st.caption("Every number on this page comes from the demo model's random weights.")
+
+
+inspector()

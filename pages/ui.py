@@ -10,7 +10,7 @@ import logging
 
 import streamlit as st
 
-from salt_core.errors import SaltError
+from salt_core.errors import ModelLoadError, SaltError
 from salt_core.languages import LANGUAGES
 from salt_core.models import DEMO_LABEL, OFFERED_MODELS, MaskedLM, default_model_name, load_masked_lm
 
@@ -77,9 +77,27 @@ def language_label(code: str) -> str:
     return f"{code} — {LANGUAGES[code].name}"
 
 
-def sidebar() -> None:
-    """Model and language pickers, bound to the URL so a view can be shared."""
+MODEL_KEYS = ("model", "model_path", "source", "targets")  # the sidebar's choices, kept while they are hidden
+NO_MODEL_PAGES = ("scaling",)  # pages that read saved runs and need no model
+
+
+def sidebar(page=None) -> None:
+    """Model and language pickers, bound to the URL so a view can be shared.
+
+    Pages that need no model (Scaling) show a note instead; the choices are kept in the session meanwhile
+    (a widget that is not drawn loses its value), so they are there again on the next model page.
+    """
     with st.sidebar:
+        if page is not None and getattr(page, "url_path", "") in NO_MODEL_PAGES:
+            for key in MODEL_KEYS:
+                if key in st.session_state:
+                    st.session_state[f"_kept_{key}"] = st.session_state[key]
+            st.caption("This page reads saved runs and needs no model: the model and language pickers are "
+                       "on the Home, Substitutions and Mixup pages.")
+            return
+        for key in MODEL_KEYS:
+            if key not in st.session_state and f"_kept_{key}" in st.session_state:
+                st.session_state[key] = st.session_state[f"_kept_{key}"]
         st.header("Model")
         st.selectbox("Masked LM", model_choices(), key="model", bind="query-params",
                      help="Hugging Face masked LM. The demo model has random weights: it shows the plumbing, "
@@ -91,8 +109,8 @@ def sidebar() -> None:
         codes = list(LANGUAGES)
         st.selectbox("Source language", codes, index=codes.index("en"), key="source",
                      format_func=language_label, bind="query-params")
-        st.multiselect("Target languages", codes, default=["de"], key="targets",
-                       format_func=language_label, bind="query-params")
+        st.multiselect("Target languages", codes, default=["de"], key="targets", format_func=language_label,
+                       bind="query-params")
 
 
 def chosen_model_name() -> str:
@@ -102,9 +120,25 @@ def chosen_model_name() -> str:
     return choice
 
 
-@st.cache_resource(show_spinner=False, max_entries=3)
+@st.cache_resource(show_spinner=False, max_entries=8)
+def model_or_error(name: str) -> tuple[MaskedLM | None, str | None]:
+    """The model, or why it cannot load — both cached per process, so a missing model is looked for once,
+    not again by every new browser session (each look costs a hub probe)."""
+    try:
+        return load_masked_lm(name), None
+    except SaltError as exc:
+        return None, str(exc)
+
+
 def cached_model(name: str) -> MaskedLM:
-    return load_masked_lm(name)
+    mlm, error = model_or_error(name)
+    if mlm is None:
+        raise ModelLoadError(error)
+    return mlm
+
+
+def _look_again() -> None:
+    model_or_error.clear()
 
 
 def current_model() -> MaskedLM | None:
@@ -113,12 +147,18 @@ def current_model() -> MaskedLM | None:
     if not name:
         st.info("Type a Hugging Face model id or the path of a local model folder in the sidebar.")
         return None
-    try:
-        with st.spinner(f"Loading {name} …"):
-            mlm = cached_model(name)
-    except SaltError as exc:
-        st.error(str(exc))
-        st.button("Use the demo model instead", on_click=_switch_to_demo, key=f"demo_fallback_{name}")
+    with st.spinner(f"Loading {name} …"):
+        mlm, error = model_or_error(name)
+    if mlm is None:
+        if name == default_model_name() and st.session_state.get("model") in (None, name):
+            # Nobody chose this model: it is the default, and its weights are not here. Not an error of the user's.
+            st.warning(f"{name} (the default model) is not on this machine. {error}", icon=":material/info:")
+        else:
+            st.error(error)
+        c1, c2 = st.columns(2)
+        c1.button("Use the demo model instead", on_click=_switch_to_demo, key=f"demo_fallback_{name}", type="primary")
+        c2.button("Look for the model again", on_click=_look_again, key=f"look_again_{name}",
+                  help="After copying the weights into place, or connecting to the hub.")
         return None
     if mlm.is_demo:
         demo_banner()

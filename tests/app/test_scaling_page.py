@@ -70,3 +70,4 @@ def test_changing_task_resets_languages_instead_of_keeping_stale_ones():
     chosen = at.multiselect(key="languages").value
     assert chosen and "sw" not in chosen and "en" not in chosen
     assert set(chosen) <= set(at.multiselect(key="languages").options)
+

@@ -1,3 +1,8 @@
+import re
+
+import pytest
+
+from salt_core.codeswitch import CodeSwitchSettings, threshold_step
 from tests.app.helpers import open_page
 
 
@@ -22,7 +27,8 @@ def test_mines_the_example_and_thresholds_filter_without_rerunning_the_model(mon
     assert calls == []  # mining results came from the cache
     marked = [m.value for m in at.markdown if "<mark" in m.value]
     assert len(marked) == 2 and "title=" in marked[0]
-    assert at.session_state["last_codeswitched"]["replacements"]
+    pairs = at.session_state["codeswitched_pairs"]
+    assert len(pairs) == 2 and all(p["replacements"] for p in pairs)
 
 
 def test_two_target_languages_and_synonyms(monkeypatch):
@@ -34,6 +40,30 @@ def test_two_target_languages_and_synonyms(monkeypatch):
     assert len(at.get("plotly_chart")) == 2
 
 
+def test_a_random_model_at_the_default_threshold_gets_a_hint_and_a_button():
+    at = open_page("pages/substitutions.py")
+    defaults = CodeSwitchSettings()
+    assert at.slider(key="t").value == defaults.translation_threshold  # the dataclass is the one source
+    assert at.slider(key="ts").value == defaults.synonym_threshold
+    hint = next(i.value for i in at.info if "No translation reaches its threshold" in i.value)
+    best = float(re.search(r"seen is ([0-9.]+[0-9])", hint).group(1))
+    assert 0 < best < 0.05  # random weights: about 1/vocabulary
+    assert at.slider(key="t").step == pytest.approx(threshold_step(best))  # fine enough to place a threshold there
+    at.button(key="below_t").click().run()
+    assert not at.exception
+    assert 0 < at.slider(key="t").value <= best
+    assert int(_metric(at, "Translations kept")) >= 1
+    assert not any("translation reaches" in i.value for i in at.info)
+
+
+def test_log_axis_for_the_survivors_curve():
+    at = open_page("pages/substitutions.py")
+    at.toggle(key="log_counts").set_value(True).run()
+    assert not at.exception
+    figure = at.get("plotly_chart")[1].proto.spec
+    assert '"type":"log"' in figure.replace(" ", "")
+
+
 def test_bad_input_gives_messages_not_tracebacks():
     at = open_page("pages/substitutions.py")
     at.text_area(key="text").set_value("   ").run()
@@ -43,8 +73,23 @@ def test_bad_input_gives_messages_not_tracebacks():
     warnings = " ".join(w.value for w in at.warning)
     assert "Line 1 not mined" in warnings and "Line 2 not mined" in warnings and "Line 4 not mined" in warnings
     assert int(_metric(at, "Words mined")) == 4  # The, dog, runs, home
-    at.text_area(key="text").set_value("\n".join(["a line"] * 300)).run()
-    assert any("more than this page mines" in e.value for e in at.error)
+
+
+def test_more_lines_than_the_limit_mines_the_first_and_says_how_many_were_left():
+    at = open_page("pages/substitutions.py")
+    at.text_area(key="text").set_value("\n".join(f"line number {i}" for i in range(210))).run()
+    assert not at.exception and not at.error
+    assert any("Mining the first 200 sentences" in w.value and "10 sentences" in w.value for w in at.warning)
+    assert int(_metric(at, "Words mined")) == 200 * 2  # "line", "number" (digits are never eligible)
+    assert at.number_input(key="cs_page").max == 20  # the sentence list is paginated, 10 at a time
+
+
+def test_han_text_counts_words_as_the_miner_does():
+    at = open_page("pages/substitutions.py")
+    at.text_area(key="text").set_value("\n".join(["我们今天去看电影了"] * 200)).run()  # 9 words a line, 1,800
+    assert not at.exception
+    at.text_area(key="text").set_value("\n".join(["我们今天去看电影了我们今天去看电影了"] * 200)).run()
+    assert any("Mining the first 166 sentences" in w.value for w in at.warning)  # 18 words each, 3,000 at most
 
 
 def test_no_target_language_asks_for_one():
@@ -58,3 +103,4 @@ def test_a_ten_thousand_word_sentence_gets_a_message():
     at.text_area(key="text").set_value("word " * 10_000).run()
     assert not at.exception
     assert any("10,000 words" in e.value and "python -m salt_core mine" in e.value for e in at.error)
+
