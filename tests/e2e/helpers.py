@@ -1,19 +1,31 @@
-"""What every browser test does: wait for the app to settle, and check no traceback leaked."""
+"""What every browser test does: wait for the app to settle, and check that nothing internal leaked.
 
-IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+No fixed pauses: waits are for states of the page (the script has finished and no element is stale), and
+tests then wait for the element they expect with Playwright's `expect`, which retries until it holds.
+"""
+
+from playwright.sync_api import expect
+
+SETTLED = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    return app !== null && app.dataset.testScriptState === 'notRunning'
+        && document.querySelector('[data-stale="true"]') === null
+        && document.querySelector('[data-testid="stSpinner"]') === null;
+}"""
+LEAKS = ("Traceback", "streamlit.errors", "DeltaGenerator", "Something went wrong", "StreamlitAPIException")
 
 
 def wait_until_idle(tab, timeout_ms: int = 120_000) -> None:
-    """Wait until the app's script has finished running, and stays finished (reruns included)."""
+    """Wait until the app's script has finished running and every element on the page is current."""
     tab.wait_for_selector('[data-testid="stApp"]', timeout=timeout_ms)
-    for _ in range(3):
-        tab.wait_for_timeout(400)
-        tab.wait_for_selector(IDLE, timeout=timeout_ms)
+    tab.wait_for_function(SETTLED, timeout=timeout_ms, polling=100)
 
 
 def assert_no_traceback(tab) -> None:
+    """No traceback, no Streamlit internals (magic once printed DeltaGenerator's docs), no exception box."""
     body = tab.inner_text("body")
-    assert "Traceback" not in body and "streamlit.errors" not in body, body[:2000]
+    for leak in LEAKS:
+        assert leak not in body, f"{leak!r} on the page:\n{body[:3000]}"
     assert tab.locator('[data-testid="stException"]').count() == 0
 
 
@@ -22,4 +34,10 @@ def type_and_submit(tab, label: str, text: str, key: str = "Enter") -> None:
     field = tab.get_by_label(label)
     field.fill(text)
     field.press(key)
+    expect(field).to_have_value(text)
     wait_until_idle(tab)
+
+
+def metric_value(tab, label: str) -> int:
+    metric = tab.locator('[data-testid="stMetric"]', has_text=label)
+    return int(metric.locator('[data-testid="stMetricValue"]').inner_text().replace(",", ""))

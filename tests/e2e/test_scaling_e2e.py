@@ -1,4 +1,5 @@
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 from playwright.sync_api import expect
@@ -16,7 +17,7 @@ def test_bundled_runs_answer_and_plot(app_url, page):
     expect(page.get_by_text("10x more pretraining data goes with").first).to_be_visible()
     expect(page.get_by_text("helps low-resource languages more").first).to_be_visible()
     expect(page.locator('[data-testid="stPlotlyChart"]').first).to_be_visible()
-    assert "task=XNLI" in page.url or "scaling" in page.url
+    expect(page.get_by_role("combobox", name="Task")).to_have_value("XNLI")  # the natural-language default
     assert_no_traceback(page)
 
 
@@ -39,3 +40,36 @@ def test_a_shared_url_restores_families_and_languages(app_url, page):
     wait_until_idle(page)
     expect(page.get_by_text("(8 languages, 2 model sizes").first).to_be_visible()
     assert_no_traceback(page)
+
+
+def _view(tab) -> dict:
+    """What the view shows: the selectboxes' values and the chips of the two multiselects."""
+    view = {label: tab.get_by_role("combobox", name=label).input_value() for label in ("Task", "Method", "Metric")}
+    for label in ("Model families", "Languages"):
+        chips = tab.locator('[data-testid="stMultiSelect"]', has_text=label).locator('[data-baseweb="tag"]')
+        view[label] = sorted(chips.all_inner_texts())
+    return view
+
+
+def test_a_shared_url_reopens_the_view_after_a_change_of_task(app_url, page, browser):
+    page.goto(f"{app_url}/scaling")
+    wait_until_idle(page)
+    page.get_by_role("combobox", name="Task").click()
+    page.get_by_role("option", name="PAWS-X", exact=True).click()
+    wait_until_idle(page)
+    expect(page.get_by_role("combobox", name="Task")).to_have_value("PAWS-X")
+    shown, shared = _view(page), page.url
+    query = parse_qs(urlparse(shared).query)
+    assert query.get("task") == ["PAWS-X"]
+    methods = page.get_by_role("combobox", name="Method")
+    methods.click()
+    offered = set(page.get_by_role("option").all_inner_texts())
+    page.keyboard.press("Escape")
+    assert set(query.get("method", [])) <= offered  # no stale method from XNLI
+    fresh = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    fresh.goto(shared)
+    wait_until_idle(fresh)
+    expect(fresh.get_by_role("combobox", name="Task")).to_have_value("PAWS-X")
+    assert _view(fresh) == shown
+    assert_no_traceback(fresh)
+    fresh.context.close()

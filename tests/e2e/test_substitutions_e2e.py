@@ -53,11 +53,25 @@ def test_bad_input_shows_messages(app_url, page):
 def test_dictionary_upload_draws_precision_and_recall(app_url, page):
     from pathlib import Path
 
-    page.goto(f"{app_url}/substitutions?model=demo&t=0")
+    page.goto(f"{app_url}/substitutions?model=demo&t=0&targets=fr&targets=de&targets=zh")
     wait_until_idle(page)
     dictionary = Path(__file__).resolve().parents[1] / "fixtures" / "dictionary_en_de.csv"
     uploader = page.locator('[data-testid="stFileUploader"]', has_text="Bilingual dictionary")
     uploader.locator('input[type="file"]').set_input_files(str(dictionary))
     wait_until_idle(page)
     expect(page.get_by_text("Kept translations against your dictionary").first).to_be_visible()
+    # Three targets, and the dictionary's name says en-de: German is picked, and only German is scored.
+    expect(page.get_by_role("combobox", name="This dictionary translates into")).to_have_value("de — German")
+    assert_no_traceback(page)
+
+
+def test_moving_the_threshold_reruns_only_the_inspector_and_the_hint_sets_it(app_url, page):
+    page.goto(f"{app_url}/substitutions?model=demo")
+    wait_until_idle(page)
+    expect(page.get_by_text("No translation reaches its threshold").first).to_be_visible()
+    page.get_by_role("button", name="Set the translation threshold to").click()
+    wait_until_idle(page)
+    expect(page.locator('[data-testid="stMetric"]', has_text="Translations kept").locator(
+        '[data-testid="stMetricValue"]')).not_to_have_text("0")
+    assert "t=0.00" in page.url  # the threshold the button chose is in the URL
     assert_no_traceback(page)
