@@ -1,0 +1,52 @@
+"""The project's own promises: requirement ranges, the constraints CI runs with, one source of defaults."""
+
+import re
+from pathlib import Path
+
+from packaging.requirements import Requirement
+from packaging.version import Version
+
+from salt_core.codeswitch import CodeSwitchSettings
+from salt_core.mining import DEFAULT_TOP_K
+from salt_core.text import Eligibility
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _requirements(path: Path) -> dict[str, Requirement]:
+    lines = [line.split("#")[0].strip() for line in path.read_text(encoding="utf-8").splitlines()]
+    reqs = [Requirement(line) for line in lines if line and not line.startswith("-")]
+    return {r.name.lower().replace("_", "-"): r for r in reqs}
+
+
+def test_constraints_satisfy_every_requirement_range():
+    pinned = {name: next(iter(r.specifier)).version for name, r in _requirements(ROOT / "constraints.txt").items()}
+    for path in (ROOT / "requirements.txt", ROOT / "requirements-dev.txt"):
+        for name, requirement in _requirements(path).items():
+            assert name in pinned, f"{name} is required but constraints.txt does not pin it"
+            assert requirement.specifier.contains(Version(pinned[name]), prereleases=True), (name, pinned[name])
+
+
+def test_streamlit_lower_bound_has_the_url_binding_the_pages_rely_on():
+    """bind="query-params" arrived in 1.55 and programmatic sets reach the URL from 1.58 (the Scaling resets)."""
+    spec = _requirements(ROOT / "requirements.txt")["streamlit"].specifier
+    assert not spec.contains("1.57.0") and spec.contains("1.58.0")
+
+
+def test_readme_and_cli_state_the_defaults_of_the_settings_dataclasses():
+    from salt_core.__main__ import build_parser
+
+    defaults, eligible = CodeSwitchSettings(), Eligibility()
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    stated = re.search(r"translation threshold ([0-9.]+),\s+synonym threshold ([0-9.]+), replacement ratio ([0-9.]+), "
+                       r"words of at least (\d+) characters", readme)
+    assert stated, "the README no longer states the assumed defaults"
+    assert tuple(map(float, stated.groups()[:3])) == (defaults.translation_threshold, defaults.synonym_threshold,
+                                                       defaults.ratio)
+    assert int(stated.group(4)) == eligible.min_chars
+    parser = build_parser()
+    mine = parser.parse_args(["mine", "--targets", "de", "--input", "x.txt", "--output", "y.parquet"])
+    cs = parser.parse_args(["codeswitch", "--mined", "m.parquet", "--output", "o.jsonl"])
+    assert (mine.top_k, mine.min_word_chars) == (DEFAULT_TOP_K, eligible.min_chars)
+    assert (cs.threshold, cs.synonym_threshold, cs.ratio, cs.seed, cs.score) == (
+        defaults.translation_threshold, defaults.synonym_threshold, defaults.ratio, defaults.seed, defaults.score)
