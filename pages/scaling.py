@@ -1,62 +1,117 @@
 """Scaling: from saved runs, does more data for a low-resource language beat a bigger model?"""
 
+import hashlib
+
 import pandas as pd
 import streamlit as st
 
 from pages import ui
 from salt_core.errors import SaltError
+from salt_core.identity import METHODS
+from salt_core.importers import MappingNeeded, Overrides, apply_mapping, load_bytes, load_table
 from salt_core.runs import (
     COLUMNS,
-    MappingNeeded,
-    apply_mapping,
+    canonicalise,
     corpus_volumes,
     join_volumes,
-    load_bytes,
     reference_runs,
     to_gib,
     validate,
 )
 from salt_core.scaling import answer, fit_scaling, method_deltas, model_gains, select
+from salt_core.selection import (
+    PUBLISHED,
+    by_protocol,
+    default_kind,
+    default_method,
+    default_metric,
+    default_task,
+    hidden,
+    is_upload,
+    join_model_volumes,
+    protocol_options,
+    salt_methods,
+    transfer_targets,
+    units_by_use,
+)
 from salt_core.views import delta_figure, gain_figure, score_vs_data_figure, score_vs_params_figure
 
 BUNDLES = {"natural-language reference runs": "natural", "code-generation reference runs": "programming"}
 CORPORA = sorted(corpus_volumes()["corpus"].unique())
+EDITABLE = ["model", "model_family", "params", "language", "task", "method", "metric", "score", "pretraining_data",
+            "pretraining_data_unit", "flags"]
 
 
 @st.cache_data(show_spinner=False)
 def bundled() -> pd.DataFrame:
-    return reference_runs()
+    return reference_runs().assign(origin=PUBLISHED)
 
 
-def uploaded_runs(files) -> list[pd.DataFrame]:
-    frames = []
-    for file in files:
-        with st.expander(f"Upload: {file.name}", expanded=True):
+@st.cache_data(show_spinner=False, max_entries=16)
+def read_upload(data: bytes, name: str, overrides: Overrides):
+    """Cached by content and overrides: a rerun never parses a file again."""
+    return load_bytes(data, name, overrides)
+
+
+def overrides_for(key: str) -> Overrides:
+    with st.popover("Say what the file lacks (or correct it)"):
+        c1, c2, c3 = st.columns(3)
+        values = dict(model=c1.text_input("Model", key=f"m_{key}"), language=c2.text_input("Language", key=f"l_{key}"),
+                      task=c3.text_input("Task", key=f"t_{key}"),
+                      method=c1.selectbox("Method", ["", *METHODS, "prompted 0-shot", "prompted 5-shot"],
+                                          key=f"me_{key}"),
+                      corpus=c2.text_input("Pretraining corpus", key=f"c_{key}"))
+        params = c3.number_input("Parameters", 0, 10**13, 0, key=f"p_{key}")
+        replace = st.checkbox("Replace values the file has (not only fill missing ones)", key=f"r_{key}")
+    return Overrides(**{k: (v or None) for k, v in values.items()}, params=int(params) or None, replace=replace)
+
+
+def one_upload(file) -> pd.DataFrame | None:
+    data = file.getvalue()
+    key = hashlib.sha256(data).hexdigest()[:12]  # keyed by content: two all_results.json never collide
+    with st.expander(f"Upload: {file.name}", expanded=True):
+        overrides = overrides_for(key)
+        try:
             try:
-                c1, c2, c3 = st.columns(3)
-                model = c1.text_input("Model (if the file lacks it)", key=f"m_{file.name}") or None
-                language = c2.text_input("Language (if the file lacks it)", key=f"l_{file.name}") or None
-                task = c3.text_input("Task (if the file lacks it)", key=f"t_{file.name}") or None
-                try:
-                    result = load_bytes(file.getvalue(), file.name, model=model, language=language, task=task)
-                except MappingNeeded as need:
-                    result = validate(column_mapping(need.frame, file.name))
-            except SaltError as exc:
-                st.error(str(exc))
-                continue
-            st.success(f"{len(result.runs)} runs loaded.")
-            corpus = st.selectbox("Join missing data volumes from", ["none"] + CORPORA, key=f"corpus_{file.name}",
-                                  help="Bundled per-language statistics; volumes in the file are kept.")
-            if corpus != "none":
-                result.runs = join_volumes(result.runs, corpus)
-            if result.problems:
-                st.warning(f"{len(result.problems)} rows were not loaded:")
-                st.table(pd.DataFrame(result.problems))
-            frames.append(result.runs.assign(source=result.runs["source"].fillna(file.name)))
-    return frames
+                result = read_upload(data, file.name, overrides)
+            except MappingNeeded as need:
+                result = load_table(column_mapping(need.frame, file.name, key), file.name)
+        except SaltError as exc:
+            st.error(f"{file.name}: {exc}")
+            return None
+        for message in result.messages:
+            st.caption(message)
+        if result.problems:
+            st.warning(f"{len(result.problems)} rows were not loaded:")
+            st.table(pd.DataFrame(result.problems[:50]).set_index("row"))
+            if len(result.problems) > 50:
+                st.caption(f"… and {len(result.problems) - 50} more.")
+        if result.runs.empty:
+            st.info("Nothing from this file can be plotted yet: fill in what it lacks above.")
+            return None
+        corpus = st.selectbox("Join missing data volumes from", ["the model's own corpus", "none", *CORPORA],
+                              key=f"corpus_{key}", help="Bundled per-language statistics; volumes in the file "
+                                                        "are kept.")
+        runs = result.runs
+        if corpus == "the model's own corpus":
+            runs, notes = join_model_volumes(runs)
+            for note in notes:
+                st.caption(note)
+        elif corpus != "none":
+            runs = join_volumes(runs, corpus)
+        st.success(f"{len(runs)} runs loaded. What was read (edit a cell to correct it):")
+        edited = st.data_editor(runs[EDITABLE], key=f"edit_{key}", hide_index=True, width="stretch",
+                                num_rows="fixed")
+        runs = runs.copy()
+        runs[EDITABLE] = edited[EDITABLE].to_numpy()
+        checked = validate(canonicalise(runs)[0])
+        for problem in checked.problems:
+            st.warning(f"Row {problem['row']} as edited: {problem['reason']} (left out).")
+        runs = checked.runs
+        return runs.assign(origin=f"yours: {file.name}", source=runs["source"].fillna(file.name))
 
 
-def column_mapping(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+def column_mapping(frame: pd.DataFrame, name: str, key: str) -> pd.DataFrame:
     st.info(f"{name} is not in the runs format. Say which of its columns hold what, or give a constant.")
     choices = ["—"] + list(frame.columns)
     mapping, constants = {}, {}
@@ -64,11 +119,17 @@ def column_mapping(frame: pd.DataFrame, name: str) -> pd.DataFrame:
                    "pretraining_data_unit", "model_family", "language_kind"):
         c1, c2 = st.columns(2)
         guess = column if column in frame.columns else "—"
-        picked = c1.selectbox(f"{column}", choices, index=choices.index(guess), key=f"map_{name}_{column}")
+        picked = c1.selectbox(f"{column}", choices, index=choices.index(guess), key=f"map_{key}_{column}")
         mapping[column] = None if picked == "—" else picked
         if picked == "—":
-            constants[column] = c2.text_input(f"or a constant for {column}", key=f"const_{name}_{column}") or None
+            constants[column] = c2.text_input(f"or a constant for {column}", key=f"const_{key}_{column}") or None
     return apply_mapping(frame, mapping, constants)
+
+
+def pick(label, options, key, default):
+    options = sorted(map(str, pd.unique(options)))
+    return st.selectbox(label, options, index=options.index(default) if default in options else 0, key=key,
+                        bind="query-params")
 
 
 ui.enter_page("pages/scaling.py")
@@ -77,77 +138,84 @@ st.caption("Accuracy against a language's pretraining-data volume and against mo
            "Bundled runs are published figures, each with its source; known problems travel with them as flags.")
 
 sets = st.multiselect("Bundled runs", list(BUNDLES), default=list(BUNDLES)[:1], key="sets", bind="query-params")
-files = st.file_uploader("Your runs: runs CSV/JSONL/Parquet, lm-evaluation-harness JSON, Trainer results JSON, or "
-                         "any table (you map its columns)", type=["csv", "jsonl", "parquet", "json"],
+files = st.file_uploader("Your runs: lm-evaluation-harness JSON, Trainer all_results/eval_results/trainer_state JSON, "
+                         "a zip of an MLflow store or of result folders, a runs CSV/JSONL/Parquet, or any table (you "
+                         "map its columns)", type=["csv", "jsonl", "parquet", "json", "zip"],
                          accept_multiple_files=True)
 reference = bundled()
-frames = [reference[reference["language_kind"].isin([BUNDLES[s] for s in sets])]] + uploaded_runs(files or [])
-runs = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) else \
-    pd.DataFrame(columns=COLUMNS)
+uploads = [frame for frame in (one_upload(file) for file in files or []) if frame is not None]
+frames = [reference[reference["language_kind"].isin([BUNDLES[s] for s in sets])], *uploads]
+frames = [f for f in frames if len(f)]
+runs = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*COLUMNS, "origin"])
 if runs.empty:
     st.info("Choose a bundled set or upload runs.")
     st.stop()
 
-
-def pick(label, options, key, preferred=None):
-    options = sorted(map(str, pd.unique(options)))
-    default = options.index(preferred) if preferred in options else 0
-    return st.selectbox(label, options, index=default, key=key, bind="query-params")
-
-
-kind = st.radio("Language kind", sorted(runs["language_kind"].unique()), horizontal=True, key="kind",
-                bind="query-params")
+# Each choice depends on the ones before it. When a choice (or the set of uploads) changes, everything after it is
+# reset to the new context's default *and* written back to the URL, so a shared link reopens exactly this view; a
+# new upload moves the view to its own task, method and metric.
+upload_ids = tuple(sorted(runs.loc[is_upload(runs), "origin"].unique()))
+ui.reset_on_change("scaling_kind", (upload_ids,), {"kind": default_kind(runs)})
+kinds = sorted(runs["language_kind"].unique())
+kind = st.radio("Language kind", kinds, horizontal=True, key="kind", bind="query-params",
+                index=kinds.index(default_kind(runs)) if default_kind(runs) in kinds else 0)
 runs = runs[runs["language_kind"] == kind]
-# Each choice depends on the ones before it. When a choice changes, everything after it is reset to the new
-# context's default *and* written back to the URL (a programmatic set is synced to the URL), so a shared link
-# reopens exactly the view it was copied from.
-preferred_task = "XNLI" if kind == "natural" else "MultiPL-E HumanEval"
-ui.reset_on_change("scaling_task", (kind,), {"task": preferred_task if preferred_task in set(runs["task"]) else
-                                             sorted(map(str, runs["task"].unique()))[0]})
+ui.reset_on_change("scaling_task", (kind, upload_ids), {"task": default_task(runs, kind)})
 c1, c2, c3, c4 = st.columns(4)
 with c1:
-    task = pick("Task", runs["task"], "task", preferred_task)
-task_methods = runs.loc[runs["task"] == task, "method"]
-preferred_method = "finetune-en_zero-shot" if "finetune-en_zero-shot" in set(task_methods) else \
-    task_methods.mode().iloc[0]
-ui.reset_on_change("scaling_method", (kind, task), {"method": preferred_method})
+    task = pick("Task", runs["task"], "task", default_task(runs, kind))
+task_runs = runs[runs["task"] == task]
+ui.reset_on_change("scaling_method", (kind, task, upload_ids), {"method": default_method(task_runs)})
 with c2:
-    method = pick("Method", task_methods, "method", preferred_method)
-metrics = runs.loc[(runs["task"] == task) & (runs["method"] == method), "metric"]
-ui.reset_on_change("scaling_metric", (kind, task, method), {"metric": sorted(map(str, metrics.unique()))[0]})
+    method = pick("Method", task_runs["method"], "method", default_method(task_runs))
+method_runs = task_runs[task_runs["method"] == method]
+ui.reset_on_change("scaling_metric", (kind, task, method, upload_ids), {"metric": default_metric(method_runs)})
 with c3:
-    metric = pick("Metric", metrics, "metric")
+    metric = pick("Metric", method_runs["metric"], "metric", default_metric(method_runs))
 narrow = select(runs, task=task, method=method, metric=metric)
+protocols, protocol_default = protocol_options(narrow)
+ui.reset_on_change("scaling_protocol", (kind, task, method, metric, upload_ids), {"protocol": protocol_default})
+with c4:
+    protocol = st.selectbox("Protocol", protocols, index=protocols.index(protocol_default), key="protocol",
+                            format_func=lambda p: p or "(not stated)",
+                            help="Harness, prompt and decoding. Runs of one model and language under two protocols "
+                                 "are not comparable, so such views pick one protocol by default.")
+narrow = by_protocol(narrow, protocol)
 all_families = sorted(narrow["model_family"].dropna().unique())
 all_languages = sorted(narrow["language"].unique())
-# English is the fine-tuning language of zero-shot transfer, not a transfer target: left out by default.
-transfer_targets = [code for code in all_languages if not (kind == "natural" and code == "en")] or all_languages
-ui.reset_on_change("scaling", (kind, task, method, metric), {"families": all_families, "languages": transfer_targets})
-with c4:
-    families = st.multiselect("Model families", all_families, key="families", bind="query-params",
-                              **ui.default_unless_set("families", all_families))
-languages = st.multiselect("Languages", all_languages, key="languages", bind="query-params",
-                           help="English is left out by default: in zero-shot transfer it is the training language.",
-                           **ui.default_unless_set("languages", transfer_targets))
+targets = transfer_targets(all_languages, kind, method)
+ui.reset_on_change("scaling", (kind, task, method, metric, protocol, upload_ids),
+                   {"families": all_families, "languages": targets})
+f1, f2 = st.columns(2)
+families = f1.multiselect("Model families", all_families, key="families", bind="query-params",
+                          **ui.default_unless_set("families", all_families))
+languages = f2.multiselect("Languages", all_languages, key="languages", bind="query-params",
+                           help="English is left out of zero-shot transfer by default: it is the training language.",
+                           **ui.default_unless_set("languages", targets))
 selection = select(narrow, families=families, languages=languages)
 if selection.empty:
     st.info("No runs match these filters.")
     st.stop()
 
-units = list(selection["pretraining_data_unit"].dropna().unique())
+units = units_by_use(selection)
 if any(str(u).startswith("bytes") for u in units) and len(units) > 1 and st.checkbox(
         "Convert bytes to GiB (bytes / 2^30) so the units can share an axis", key="to_gib"):
     selection = to_gib(selection)
-    units = list(selection["pretraining_data_unit"].dropna().unique())
-fittable_count = {u: int(((selection["pretraining_data_unit"] == u) & selection["params"].notna()).sum()) for u in units}
-units.sort(key=lambda u: -fittable_count[u])  # the unit with the most fittable runs comes first
-unit = st.radio("Data unit on the axis", units, horizontal=True, key="unit",
-                help="Volumes in different units never share an axis.") if len(units) > 1 else \
-    (units[0] if units else None)
+    units = units_by_use(selection)
+ui.reset_on_change("scaling_unit", (tuple(units), upload_ids), {"unit": units[0] if units else None})
+if len(units) > 1:
+    unit = st.radio("Data unit on the axis", units, horizontal=True, key="unit",
+                    help="Volumes in different units never share an axis.")
+else:
+    unit = units[0] if units else None
 with_volume = selection[selection["pretraining_data_unit"] == unit] if unit else selection.iloc[0:0]
+left_out = hidden(pd.concat(uploads, ignore_index=True) if uploads else runs.iloc[0:0], selection, with_volume)
 flagged = selection["flags"].fillna("").ne("").sum()
-st.caption(f"{len(selection)} runs selected; {len(with_volume)} with a data volume in {unit or '—'}; "
-           f"{flagged} carry a known-problem flag (see the last tab).")
+st.caption(f"{len(selection)} runs selected ({int(is_upload(selection).sum())} of them yours); {len(with_volume)} "
+           f"with a data volume in {unit or '—'}; {flagged} carry a known-problem flag (see the last tab).")
+if left_out.uploads_hidden:
+    st.warning(f"{left_out.uploads_hidden} of your uploaded runs are hidden by the choices above (language kind, "
+               "task, method, metric, protocol, families or languages).")
 
 with st.container(border=True):
     st.markdown("#### More data for a language, or a bigger model?")
@@ -168,6 +236,9 @@ with tabs[0]:
         st.info("No run in this selection has a data volume.")
     else:
         st.plotly_chart(data_figure, width="stretch")
+    if len(left_out.no_volume):
+        st.caption(f"Volume unknown (or in another unit), so not on this axis: {len(left_out.no_volume)} runs.")
+        st.dataframe(left_out.no_volume, hide_index=True)
 with tabs[1]:
     st.plotly_chart(score_vs_params_figure(selection), width="stretch")
 with tabs[2]:
@@ -179,12 +250,12 @@ with tabs[2]:
         st.dataframe(gains, hide_index=True)
 with tabs[3]:
     methods = sorted(select(runs, task=task, metric=metric)["method"].unique())
-    salt_like = [m for m in methods if "salt" in m.lower()]
-    if not salt_like:
-        st.info("No run in this task carries a SALT method: upload runs whose method names SALT and a baseline "
-                "to compare them per language. (No per-language SALT results are published.)")
+    treated_options = salt_methods(methods)
+    if not treated_options:
+        st.info("No run in this task carries a SALT method: upload runs whose method is SALT and a baseline to "
+                "compare them per language. (No per-language SALT results are published.)")
     else:
-        treated = st.selectbox("Method", salt_like, key="treated")
+        treated = st.selectbox("Method", treated_options, key="treated")
         baseline = st.selectbox("Baseline", [m for m in methods if m != treated], key="baseline")
         deltas = method_deltas(select(runs, task=task, metric=metric), treated, baseline)
         if len(deltas):

@@ -102,10 +102,16 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--output", type=Path, required=True, help="runs file to write (.csv or .parquet)")
     imp.add_argument("--format", choices=["table", "lm-eval", "trainer", "mlflow"], default=None,
                      help="override the detected format")
-    imp.add_argument("--model", default=None, help="model name, for formats that lack it")
-    imp.add_argument("--language", default=None, help="language code, for formats that lack it")
-    imp.add_argument("--task", default=None, help="task name (e.g. XNLI), for formats that lack it")
-    imp.add_argument("--params", type=int, default=None, help="parameter count, for formats that lack it")
+    imp.add_argument("--model", default=None, help="model name or hub id, where the file lacks it")
+    imp.add_argument("--language", default=None, help="language (ISO code, BCP-47 tag or English name), where the "
+                                                      "file lacks it")
+    imp.add_argument("--task", default=None, help="task name (e.g. XNLI), where the file lacks it")
+    imp.add_argument("--method", default=None, help="method, e.g. 'zero-shot transfer (fine-tuned on English)', "
+                                                    "'translate-train', 'SALT'; where the file lacks it")
+    imp.add_argument("--params", type=int, default=None, help="parameter count, where the file lacks it")
+    imp.add_argument("--corpus", default=None, help="pretraining corpus (e.g. CC-100), where the file lacks it")
+    imp.add_argument("--replace", action="store_true",
+                     help="let the options above replace values the file has (each replacement is reported)")
     build = runs_commands.add_parser("build-reference", help="rebuild salt_core/data/reference_runs.csv")
     build.add_argument("--shared", type=Path, default=Path("../shared/reference"),
                        help="folder with the curated public figures (default: ../shared/reference)")
@@ -193,10 +199,13 @@ def run_runs(args) -> int:
         write_table(build_volumes(args.shared), folder / "corpus_volumes.csv")
         print(f"wrote {len(runs):,} reference runs and the corpus volumes to {folder}")
         return 0
-    from salt_core.runs import load_runs
+    from salt_core.importers import Overrides, load_runs
 
-    result = load_runs(args.path, args.format, model=args.model, language=args.language, task=args.task,
-                       params=args.params)
+    overrides = Overrides(model=args.model, language=args.language, task=args.task, method=args.method,
+                          params=args.params, corpus=args.corpus, replace=args.replace)
+    result = load_runs(args.path, args.format, overrides)
+    for message in result.messages:
+        print(f"note: {message}", file=sys.stderr)
     for problem in result.problems:
         print(f"warning: {args.path}: row {problem['row']}: {problem['reason']} (row skipped)", file=sys.stderr)
     if result.runs.empty:

@@ -27,7 +27,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from salt_core.runs import COLUMNS, validate
+from salt_core.catalogue import resolve_model
+from salt_core.runs import COLUMNS, canonicalise, validate
 
 AGGREGATES = {"avg15", "avg7", "leaderboard_avg"}
 PROGRAMMING = {"py": "Python", "js": "JavaScript", "ts": "TypeScript", "java": "Java", "d": "D", "cpp": "C++",
@@ -204,5 +205,37 @@ def build_reference(shared: Path) -> pd.DataFrame:
         "; ".join(dict.fromkeys(base + more + _flags(row)))
         for base, more, row in zip(frames["flags"], extra_flags, frames.to_dict("records"))]
     frames["params"] = pd.array(frames["params"], dtype="Int64")
+    frames = _one_identity(frames)
     checked = validate(frames[COLUMNS].reset_index(drop=True))  # e.g. a score given as "missing" is no run
     return checked.runs
+
+
+def _one_identity(frames: pd.DataFrame) -> pd.DataFrame:
+    """One name and one size per model (the catalogue's; a source's other label is kept as a flag), and the
+    controlled method vocabulary with harness and decoding details in `protocol`."""
+    frames = frames.copy()
+    labelled = frames["params"].copy()
+    frames["protocol"] = None
+    harness = frames["source"].fillna("").str.contains("lm-evaluation-harness")
+    frames.loc[harness, "protocol"] = "lm-evaluation-harness"
+    given_models = frames["model"].copy()
+    # "StarCoderBase-1B + MultiPL-T ft": the fine-tune is the method (already in `method`), not another model
+    fine_tuned = frames["method"].fillna("").str.contains("finetune|fine-tune", case=False)
+    frames.loc[fine_tuned, "model"] = frames.loc[fine_tuned, "model"].str.replace(
+        r"\s*\+\s*(MultiPL-T ft|natural-\w+ ft|fine-tune on .*)$", "", regex=True)
+    frames, _ = canonicalise(frames)
+    for index, model in frames["model"].items():
+        info = resolve_model(model)
+        if not info.known:
+            continue
+        frames.at[index, "model_family"] = info.family
+        if info.params and not pd.isna(labelled[index]) and int(labelled[index]) != info.params:
+            frames.at[index, "flags"] = "; ".join(filter(None, [
+                frames.at[index, "flags"], f"size as labelled by the source: {int(labelled[index]):,} "
+                                           f"(catalogue: {info.params:,})"]))
+        if info.params:
+            frames.at[index, "params"] = info.params
+        if given_models[index] != model:
+            frames.at[index, "notes"] = "; ".join(filter(None, [str(frames.at[index, "notes"] or ""),
+                                                               f"model as named by the source: {given_models[index]}"]))
+    return frames

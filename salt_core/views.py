@@ -160,7 +160,23 @@ def r_histogram(values, is_demo: bool) -> go.Figure:
     return fig
 
 
-HOVER = ["run_id", "model", "language", "params", "pretraining_data", "pretraining_data_unit", "source", "flags"]
+HOVER = ["run_id", "model", "language", "params", "pretraining_data", "pretraining_data_unit", "protocol", "origin",
+         "source", "flags"]
+YOURS = "your runs (uploaded)"
+
+
+def _mark_uploads(fig: go.Figure, data: pd.DataFrame, x: str) -> None:
+    """Ring the user's own runs (uploaded files) so they stand out beside the published ones."""
+    if "origin" not in data:
+        return
+    mine = data[data["origin"].fillna("published") != "published"]
+    if mine.empty:
+        return
+    fig.add_scatter(x=mine[x], y=mine["score"], mode="markers", name=YOURS,
+                    marker=dict(size=17, color="rgba(0,0,0,0)", line=dict(width=2.5, color="#111827")),
+                    customdata=mine[["origin", "model", "language"]].astype(str).to_numpy(),
+                    hovertemplate="%{customdata[0]}<br>%{customdata[1]} · %{customdata[2]}<br>score %{y:.1f}"
+                                  "<extra>your run</extra>")
 
 
 def _label_size(params) -> str:
@@ -186,6 +202,7 @@ def score_vs_data_figure(runs: pd.DataFrame, facet: str | None = None) -> go.Fig
                             line=dict(dash="dot", width=1), hoverinfo="skip", name=f"{model} trend",
                             legendgroup=model)
     fig.update_traces(textposition="top center", textfont_size=9, selector=dict(mode="markers+text"))
+    _mark_uploads(fig, data, "pretraining_data")
     fig.update_layout(title=f"Score against the language's pretraining data ({unit}); dotted: OLS trend per model",
                       xaxis_title=f"pretraining data ({unit}, log scale)", yaxis_title="score", height=520)
     return fig
@@ -196,8 +213,11 @@ def score_vs_params_figure(runs: pd.DataFrame) -> go.Figure:
     import plotly.express as px
 
     data = runs.dropna(subset=["params"]).sort_values("params").assign(params=lambda d: d["params"].astype(float))
-    fig = px.line(data, x="params", y="score", color="language", line_group="language", log_x=True, markers=True,
+    origin = data["origin"].fillna("published") if "origin" in data else pd.Series("published", index=data.index)
+    data = data.assign(series=data["language"].astype(str) + " · " + origin.astype(str))  # yours and published apart
+    fig = px.line(data, x="params", y="score", color="language", line_group="series", log_x=True, markers=True,
                   hover_data=[c for c in HOVER if c in data.columns])
+    _mark_uploads(fig, data, "params")
     fig.update_layout(title="Score against model size, one line per language", xaxis_title="parameters (log scale)",
                       yaxis_title="score", height=460)
     return fig

@@ -6,15 +6,8 @@ import pandas as pd
 import pytest
 
 from salt_core.errors import InputError
-from salt_core.runs import (
-    COLUMNS,
-    apply_mapping,
-    load_runs,
-    read_table_bytes,
-    reference_runs,
-    to_gib,
-    validate,
-)
+from salt_core.importers import Overrides, apply_mapping, load_runs, read_table_bytes
+from salt_core.runs import COLUMNS, reference_runs, to_gib, validate
 
 FIXTURES = Path(__file__).parent / "fixtures" / "runs"
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "reference"
@@ -38,25 +31,28 @@ def test_project_csv_keeps_good_rows_and_reports_each_bad_one():
 def test_lm_eval_old_and_new_layouts():
     old = load_runs(FIXTURES / "lm_eval_old.json")
     assert old.runs.set_index("language")["score"].to_dict() == pytest.approx({"de": 42.51, "fr": 50.10, "sw": 35.38})
-    assert set(old.runs["model"]) == {"bigscience/bloom-560m"} and set(old.runs["task"]) == {"XNLI", "PAWS-X"}
+    assert set(old.runs["model"]) == {"bloom-560m"} and set(old.runs["task"]) == {"XNLI", "PAWS-X"}
+    assert set(old.runs["model_family"]) == {"BLOOM"} and set(old.runs["params"]) == {560_000_000}  # catalogue
     assert old.runs.set_index("language").loc["sw", "score_stderr"] == pytest.approx(0.68)
     new = load_runs(FIXTURES / "lm_eval_new.json")
-    assert set(new.runs["language"]) == {"sw", "ur"} and set(new.runs["params"]) == {564463616}
+    assert set(new.runs["language"]) == {"sw", "ur", "th"} and set(new.runs["params"]) == {564463616}
     reasons = " ".join(p["reason"] for p in new.problems)
-    assert "unknown language" in reasons and "no numeric acc" in reasons
+    assert "'xx' after 'xnli' is not a language code" in reasons
+    assert new.runs.set_index("language").loc["th", "metric"] == "accuracy (length-normalised)"
 
 
 def test_trainer_folder_takes_language_from_the_folder_name():
-    result = load_runs(FIXTURES / "trainer-xnli-sw", model="mbert", task="XNLI")
+    result = load_runs(FIXTURES / "trainer-xnli-sw", overrides=Overrides(model="mbert", task="XNLI"))
     assert result.runs.loc[0, "language"] == "sw" and result.runs.loc[0, "score"] == pytest.approx(65.12)
-    with pytest.raises(InputError, match="which model"):
-        load_runs(FIXTURES / "trainer-xnli-sw")
+    assert result.runs.loc[0, "task"] == "XNLI"  # the folder name says xnli too
+    missing = load_runs(FIXTURES / "trainer-xnli-sw")
+    assert missing.runs.empty and "missing model" in missing.problems[0]["reason"]
 
 
 def test_mlflow_file_store():
     result = load_runs(FIXTURES / "mlruns")
     row = result.runs.iloc[0]
-    assert (row["model"], row["language"], row["task"]) == ("bert-base-multilingual-cased", "de", "XNLI")
+    assert (row["model"], row["language"], row["task"]) == ("mBERT", "de", "XNLI")  # hub id -> catalogue name
     assert row["score"] == pytest.approx(66.33) and row["params"] == 178_000_000  # last logged value
 
 
@@ -119,8 +115,8 @@ def test_cli_import(tmp_path):
     result = subprocess.run([sys.executable, "-m", "salt_core", "runs", "import", str(FIXTURES / "lm_eval_new.json"),
                              "--output", str(out)], cwd=root, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
-    assert "unknown language" in result.stderr
-    assert len(pd.read_csv(out)) == 2
+    assert "is not a language code" in result.stderr
+    assert len(pd.read_csv(out)) == 3
     bad = subprocess.run([sys.executable, "-m", "salt_core", "runs", "import", str(tmp_path / "nothing.json"),
                           "--output", str(out)], cwd=root, capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "does not exist" in bad.stderr

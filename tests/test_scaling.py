@@ -15,7 +15,7 @@ def runs():
 
 
 def xnli(runs, model):
-    sel = runs[(runs["model"] == model) & (runs["task"] == "XNLI") & (runs["method"] == "finetune-en_zero-shot")
+    sel = runs[(runs["model"] == model) & (runs["task"] == "XNLI") & (runs["method"] == "zero-shot transfer (fine-tuned on English)")
                & (runs["language"] != "en")]
     return sel.set_index("language")
 
@@ -48,7 +48,7 @@ def test_fit_equals_statsmodels_ols_and_ci_covers_it(runs):
     import statsmodels.api as sm
 
     sel = runs[runs["model"].isin(["XLM-R Base", "XLM-R Large"]) & (runs["task"] == "XNLI")
-               & (runs["method"] == "finetune-en_zero-shot") & (runs["language"] != "en")]
+               & (runs["method"] == "zero-shot transfer (fine-tuned on English)") & (runs["language"] != "en")]
     fit = fit_scaling(sel, n_boot=300)
     x = sm.add_constant(np.column_stack([np.log10(sel["pretraining_data"].astype(float)),
                                          np.log10(sel["params"].astype(float))]))
@@ -79,7 +79,7 @@ def test_selections_that_cannot_answer_say_why(runs):
 
 def test_answer_states_numbers_intervals_and_the_contrast(runs):
     sel = runs[runs["model"].isin(["XLM-R Base", "XLM-R Large"]) & (runs["task"] == "XNLI")
-               & (runs["method"] == "finetune-en_zero-shot") & (runs["language"] != "en")]
+               & (runs["method"] == "zero-shot transfer (fine-tuned on English)") & (runs["language"] != "en")]
     result = answer(sel, n_boot=200)
     assert result.ok and "10x more pretraining data" in result.headline and "95% CI" in result.headline
     assert any("low-resource languages more" in d for d in result.details)

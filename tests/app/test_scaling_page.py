@@ -27,7 +27,7 @@ def test_default_view_answers_for_xlmr_on_xnli():
     at = open_scaling()
     assert not at.exception and not at.error
     assert at.selectbox(key="task").value == "XNLI"
-    assert at.selectbox(key="method").value == "finetune-en_zero-shot"
+    assert at.selectbox(key="method").value == "zero-shot transfer (fine-tuned on English)"
     text = _headline(at)
     assert "10x more pretraining data goes with" in text and "95% CI" in text
     assert "helps low-resource languages more" in text
@@ -47,9 +47,11 @@ def test_code_generation_shows_the_opposite_sign():
     at = open_scaling()
     at.multiselect(key="sets").set_value(["code-generation reference runs"]).run()
     at.radio(key="kind").set_value("programming").run()
-    methods = at.selectbox(key="method").options
-    leaderboard = next(m for m in methods if m.startswith("bigcode-evaluation-harness; prompted zero-shot"))
-    at.selectbox(key="method").set_value(leaderboard).run()
+    at.selectbox(key="method").set_value("prompted 0-shot").run()
+    protocols = at.selectbox(key="protocol").options
+    leaderboard = next(p for p in protocols if p.startswith("bigcode-evaluation-harness; prompted zero-shot"))
+    assert at.selectbox(key="protocol").value == leaderboard  # sources that disagree on decoding are not mixed
+    at.selectbox(key="protocol").set_value(leaderboard).run()
     at.multiselect(key=key_of(at, "families")).set_value(["StarCoderBase"]).run()
     assert not at.exception
     assert "helps high-resource languages more" in _headline(at)

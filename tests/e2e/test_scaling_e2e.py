@@ -8,6 +8,7 @@ from tests.e2e.helpers import assert_no_traceback, wait_until_idle
 
 pytestmark = pytest.mark.e2e
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "runs"
+REAL = Path(__file__).resolve().parents[1] / "fixtures" / "real"
 
 
 def test_bundled_runs_answer_and_plot(app_url, page):
@@ -21,16 +22,36 @@ def test_bundled_runs_answer_and_plot(app_url, page):
     assert_no_traceback(page)
 
 
+def open_scaling_with_uploads(tab, app_url, *paths) -> None:
+    tab.goto(f"{app_url}/scaling")
+    wait_until_idle(tab)
+    tab.locator('[data-testid="stFileUploader"] input[type="file"]').first.set_input_files([str(p) for p in paths])
+    wait_until_idle(tab)
+
+
 def test_uploaded_lm_eval_file_loads_and_reports_bad_rows(app_url, page):
-    page.goto(f"{app_url}/scaling")
+    open_scaling_with_uploads(page, app_url, FIXTURES / "lm_eval_new.json")
+    expect(page.get_by_text("3 runs loaded.")).to_be_visible()
+    expect(page.get_by_text("1 rows were not loaded")).to_be_visible()
+    expect(page.get_by_text("is not a language code").first).to_be_visible()
+    assert_no_traceback(page)
+
+
+def test_a_real_bloom_xnli_file_lands_beside_the_published_bloom_runs(app_url, page):
+    """Issue 8's acceptance: no other click than the upload."""
+    open_scaling_with_uploads(page, app_url, REAL / "lm_eval_v03_bloom-560m_xnli_0-shot.json")
+    expect(page.get_by_text("15 runs loaded.")).to_be_visible()
+    expect(page.get_by_role("combobox", name="Method")).to_have_value("prompted 0-shot")  # the view moved
+    expect(page.get_by_role("combobox", name="Task")).to_have_value("XNLI")
+    chips = page.locator('[data-testid="stMultiSelect"]', has_text="Model families")
+    expect(chips).to_contain_text("BLOOM")
+    data_figure = page.locator('[data-testid="stPlotlyChart"]').first
+    expect(data_figure).to_contain_text("your runs (uploaded)")
+    expect(data_figure).to_contain_text("bloom-7b1")  # the published BLOOM runs share the axis
+    page.get_by_role("tab", name="Model size").click()
     wait_until_idle(page)
-    page.locator('[data-testid="stFileUploader"] input[type="file"]').first.set_input_files(
-        str(FIXTURES / "lm_eval_new.json"))
-    wait_until_idle(page)
-    expect(page.get_by_text("2 runs loaded.")).to_be_visible()
-    expect(page.get_by_text("2 rows were not loaded")).to_be_visible()
-    expect(page.get_by_text("unknown language code 'xx'").first).to_be_visible()
-    expect(page.get_by_text("10x more pretraining data goes with").first).to_be_visible()
+    size_figure = page.locator('[data-testid="stPlotlyChart"]').nth(1)
+    expect(size_figure).to_contain_text("your runs (uploaded)")
     assert_no_traceback(page)
 
 
@@ -73,3 +94,16 @@ def test_a_shared_url_reopens_the_view_after_a_change_of_task(app_url, page, bro
     assert _view(fresh) == shown
     assert_no_traceback(fresh)
     fresh.context.close()
+
+
+def test_two_uploads_with_the_same_file_name_both_load(app_url, page, tmp_path):
+    """Every Trainer run is all_results.json: uploads are keyed by content, not by name."""
+    first, second = tmp_path / "a" / "all_results.json", tmp_path / "b" / "all_results.json"
+    for path, accuracy in ((first, 0.61), (second, 0.66)):
+        path.parent.mkdir()
+        path.write_text(f'{{"eval_accuracy": {accuracy}, "epoch": 3.0}}')
+    open_scaling_with_uploads(page, app_url, first, second)
+    expect(page.get_by_text("Upload: all_results.json")).to_have_count(2)
+    expect(page.get_by_text("Trainer eval_accuracy = 0.61").first).to_be_visible()
+    expect(page.get_by_text("Trainer eval_accuracy = 0.66").first).to_be_visible()
+    assert_no_traceback(page)
