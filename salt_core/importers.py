@@ -157,7 +157,8 @@ def parse_trainer(document: dict, name: str, overrides: Overrides | None = None,
     key = next((k for k in ("eval_accuracy", "eval_acc", "test_accuracy", "predict_accuracy", "accuracy")
                 if isinstance(values.get(k), (int, float)) and not isinstance(values.get(k), bool)), None)
     if key is None:
-        raise InputError(f"{name} has no eval_accuracy / test_accuracy value.")
+        where = " in its log_history (it logged no evaluation)" if "log_history" in document else ""
+        raise InputError(f"{name} has no eval_accuracy / test_accuracy value{where}.")
     accuracy = float(values[key])
     folder = Path(name).parent.name
     parsed = _task_in(folder)
@@ -218,7 +219,9 @@ def parse_mlflow(root: Path, overrides: Overrides | None = None) -> LoadResult:
         except (IndexError, ValueError):
             value = None
         if value is None:
-            problems.append({"row": number, "reason": f"run {run.name}: no readable accuracy metric"})
+            found = sorted(p.name for p in (run / "metrics").iterdir() if not p.is_symlink())[:8]
+            problems.append({"row": number, "reason": f"run {run.name}: no readable accuracy metric (eval_accuracy, "
+                                                      f"accuracy, test_accuracy); found: {', '.join(found) or 'none'}"})
             continue
         task, language = _task_in(params.get("task_name") or params.get("task") or "")
         rows.append({"run_id": run.name, "model": params.get("model") or params.get("model_name_or_path"),

@@ -187,3 +187,26 @@ def test_catalogue_rows_are_sourced_unique_and_sized_consistently():
     assert len(aliases) == len(set(aliases))  # one alias, one model
     sized = table.dropna(subset=["params", "non_embedding_params"])
     assert (sized["non_embedding_params"] < sized["params"]).all()
+
+
+def test_real_trainer_all_results_asks_for_what_it_lacks():
+    folder = REAL / "trainer_nnlp"
+    bare = load_runs(folder)
+    assert bare.runs.empty and {"missing model"} <= {p["reason"] for p in bare.problems}
+    assert any("No language code in the folder name" in m for m in bare.messages)
+    given = load_runs(folder, overrides=Overrides(model="xlm-roberta-base", language="it", task="NER"))
+    row = given.runs.iloc[0]
+    assert (row["model"], row["language"], row["score"]) == ("XLM-R Base", "it", pytest.approx(98.5479775401452))
+
+
+def test_real_trainer_state_without_evaluations_says_so():
+    from salt_core.errors import InputError
+
+    with pytest.raises(InputError, match="logged no evaluation"):
+        load_runs(REAL / "trainer_weibo_rumor")
+
+
+def test_real_mlflow_store_without_an_accuracy_metric_names_what_it_found():
+    result = load_runs(REAL / "mlflow_iris")  # the folder that *contains* mlruns/
+    assert result.runs.empty
+    assert "found: metric_0" in result.problems[0]["reason"]

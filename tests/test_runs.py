@@ -133,3 +133,17 @@ def test_join_volumes_fills_only_missing_and_flags_them():
     assert "joined from bundled CC-100-XL" in joined.loc["sw", "flags"]
     with pytest.raises(InputError):
         join_volumes(runs, "nonexistent")
+
+
+def test_cli_overrides_reach_lm_eval_and_replacing_is_reported(tmp_path):
+    root = Path(__file__).resolve().parents[1]
+    document = tmp_path / "agieval.json"
+    document.write_text('{"results": {"agieval_lsat_ar": {"acc": 0.4}}, "config": {"model_args": "pretrained=gpt2"}}')
+    out = tmp_path / "runs.csv"
+    run = subprocess.run([sys.executable, "-m", "salt_core", "runs", "import", str(document), "--output", str(out),
+                          "--task", "AGIEval LSAT-AR", "--language", "English", "--method", "SALT", "--replace"],
+                         cwd=root, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    written = pd.read_csv(out)
+    assert written[["task", "language", "method", "model"]].iloc[0].tolist() == ["AGIEval LSAT-AR", "en", "SALT", "gpt2"]
+    assert "method: 1 value(s) in the file replaced by 'SALT'" in run.stderr
