@@ -29,7 +29,8 @@ st.subheader("Model")
 mlm = ui.current_model()
 if mlm is not None:
     n_params = sum(p.numel() for p in mlm.model.parameters())
-    weights = "random weights" if mlm.is_demo else "real pretrained weights"
+    weights = "random weights" if mlm.is_demo else "real pretrained weights" + (
+        "" if mlm.has_mlm_head else " but no trained masked-LM head (Substitutions cannot use it)")
     origin = {"demo": "built offline on this machine", "folder": "loaded from a local folder",
               "cache": "loaded from the local Hugging Face cache", "hub": "downloaded from the Hugging Face hub"}
     st.markdown(

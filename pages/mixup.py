@@ -116,6 +116,10 @@ def explorer():
 explorer()
 
 st.subheader("What the model makes of it")
+if not mlm.has_mlm_head:
+    st.info("This section needs a trained masked-LM head, and this checkpoint has none (its head would be random): "
+            "the geometry above is all this model can show.")
+    st.stop()
 others = [i for i in words if i != word and alignment.source_words[i][2].isalnum()] or [i for i in words if i != word]
 if not others:
     st.info("The sentence needs a second word to mask.")

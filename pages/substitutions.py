@@ -20,7 +20,7 @@ from salt_core.codeswitch import (
 )
 from salt_core.corpus import read_corpus, read_dictionary
 from salt_core.errors import SaltError
-from salt_core.mining import DEFAULT_TOP_K, mine_substitutions
+from salt_core.mining import DEFAULT_TOP_K, NO_HEAD, mine_substitutions
 from salt_core.text import Eligibility, within_budget
 from salt_core.views import codeswitched_html, kept_curve_figure, precision_recall_figure, threshold_histogram
 
@@ -84,6 +84,9 @@ mlm = ui.model_page(
     "pass a threshold, and code-switch. Thresholds, ratio and eligibility defaults are this project's assumptions: "
     "SALT's own values are not available.")
 
+if not mlm.has_mlm_head:
+    st.error(NO_HEAD.format(name=mlm.name))
+    st.stop()
 source, targets = st.session_state.get("source", "en"), tuple(st.session_state.get("targets") or ())
 left, right = st.columns([3, 2])
 with left:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -32,6 +33,31 @@ def _unit(value: str) -> float:
     return number
 
 
+def _bounded(low: int, high: int):
+    """An argparse type: an integer within [low, high], with a one-line message otherwise."""
+    def parse(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(f"{value[:40]!r} is not a whole number") from exc
+        if not low <= number <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low:,} and {high:,}")
+        return number
+    return parse
+
+
+def _device(value: str) -> str:
+    if not re.fullmatch(r"cpu|cuda(:\d{1,2})?|mps", value):
+        raise argparse.ArgumentTypeError("use cpu, cuda, cuda:N or mps")
+    return value
+
+
+def _model_name(value: str) -> str:
+    if len(value) > 1000:
+        raise argparse.ArgumentTypeError(f"a model name or path of {len(value):,} characters is not one")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     from salt_core.codeswitch import CodeSwitchSettings
     from salt_core.mining import DEFAULT_TOP_K
@@ -46,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Mask each eligible word of each sentence and record the masked LM's predictions "
                     "restricted to each target language (and to the source language, for synonyms). "
                     "Resumable: re-run the same command after an interruption to continue.")
-    mine.add_argument("--model", default=None,
+    mine.add_argument("--model", default=None, type=_model_name,
                       help="Hugging Face id, local folder, or 'demo' (random weights). Default: $SALT_MODEL "
                            "or bert-base-multilingual-cased")
     mine.add_argument("--source", default="en", help="source language code (default: en)")
@@ -55,17 +81,17 @@ def build_parser() -> argparse.ArgumentParser:
                       help="corpus: .txt (one sentence per line), .csv/.tsv or .jsonl with a text column")
     mine.add_argument("--text-column", default=None, help="column holding the sentences (csv/jsonl)")
     mine.add_argument("--output", type=Path, required=True, help="where to write the table: .parquet or .csv")
-    mine.add_argument("--top-k", type=int, default=DEFAULT_TOP_K,
+    mine.add_argument("--top-k", type=_bounded(1, 1000), default=DEFAULT_TOP_K,
                       help=f"candidates kept per word and language (default: {DEFAULT_TOP_K})")
     mine.add_argument("--no-synonyms", action="store_true", help="do not mine source-language synonyms")
-    mine.add_argument("--min-word-chars", type=int, default=eligible.min_chars,
+    mine.add_argument("--min-word-chars", type=_bounded(1, 100), default=eligible.min_chars,
                       help=f"skip shorter words in spaced scripts (default: {eligible.min_chars}; project assumption)")
     mine.add_argument("--skip-stopwords", action="store_true",
                       help="skip the source language's 100 most frequent words")
-    mine.add_argument("--batch-size", type=int, default=64, help="masked words per forward pass (default: 64)")
-    mine.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
-    mine.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
-    mine.add_argument("--chunk-size", type=int, default=256,
+    mine.add_argument("--batch-size", type=_bounded(1, 100_000), default=64, help="masked words per forward pass (default: 64)")
+    mine.add_argument("--device", default="cpu", type=_device, help="cpu or cuda (default: cpu)")
+    mine.add_argument("--threads", type=_bounded(1, 1024), default=None, help="torch CPU threads (default: torch's choice)")
+    mine.add_argument("--chunk-size", type=_bounded(1, 1_000_000), default=256,
                       help="sentences per checkpoint; smaller loses less on interruption (default: 256)")
     mine.add_argument("--restart", action="store_true", help="discard an interrupted run and start over")
     mine.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -87,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help=f"share of words with a kept candidate to replace (default: {cs_defaults.ratio}; "
                          "project assumption)")
     cs.add_argument("--languages", type=_languages, default=None, help="target languages to use (default: all)")
-    cs.add_argument("--seed", type=int, default=cs_defaults.seed,
+    cs.add_argument("--seed", type=_bounded(0, 2**63 - 1), default=cs_defaults.seed,
                     help=f"random seed; same seed, same output (default: {cs_defaults.seed})")
     cs.add_argument("--output", type=Path, required=True, help="code-switched corpus, .jsonl")
 
@@ -108,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--task", default=None, help="task name (e.g. XNLI), where the file lacks it")
     imp.add_argument("--method", default=None, help="method, e.g. 'zero-shot transfer (fine-tuned on English)', "
                                                     "'translate-train', 'SALT'; where the file lacks it")
-    imp.add_argument("--params", type=int, default=None, help="parameter count, where the file lacks it")
+    imp.add_argument("--params", type=_bounded(1, 10**15), default=None, help="parameter count, where the file lacks it")
     imp.add_argument("--corpus", default=None, help="pretraining corpus (e.g. CC-100), where the file lacks it")
     imp.add_argument("--replace", action="store_true",
                      help="let the options above replace values the file has (each replacement is reported)")
@@ -117,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="folder with the curated public figures (default: ../shared/reference)")
 
     langs = commands.add_parser("languages", help="how many tokens each language holds in a model's tokenizer")
-    langs.add_argument("--model", default=None, help="as for mine")
+    langs.add_argument("--model", default=None, type=_model_name, help="as for mine")
     return parser
 
 
@@ -138,12 +164,14 @@ def _progress_bar(quiet: bool):
 
 def run_mine(args) -> int:
     from salt_core.corpus import read_corpus
-    from salt_core.jobs import mine_corpus
+    from salt_core.jobs import mine_corpus, output_lock
     from salt_core.models import load_masked_lm
     from salt_core.text import Eligibility
 
     if not args.input.is_file():
         raise SaltError(f"{args.input} does not exist.")
+    if args.output.resolve() == args.input.resolve():
+        raise SaltError(f"{args.output} is the input corpus: choose another output file, nothing was written.")
     corpus = read_corpus(args.input.read_bytes(), args.input.name, args.text_column)
     for problem in corpus.problems:
         print(f"warning: {args.input}:{problem['line']}: {problem['reason']} (line skipped)", file=sys.stderr)
@@ -155,8 +183,9 @@ def run_mine(args) -> int:
                     batch_size=args.batch_size)
     bar, update = _progress_bar(args.quiet)
     try:
-        mined = mine_corpus(mlm, corpus, args.output, settings=settings, chunk_size=args.chunk_size,
-                            restart=args.restart, progress=update)
+        with output_lock(args.output, (args.input,)):
+            mined = mine_corpus(mlm, corpus, args.output, settings=settings, chunk_size=args.chunk_size,
+                                restart=args.restart, progress=update)
     finally:
         if bar is not None:
             bar.close()
@@ -169,24 +198,28 @@ def run_mine(args) -> int:
 
 
 def run_codeswitch(args) -> int:
-    from salt_core.codeswitch import CodeSwitchSettings, codeswitch
-    from salt_core.jobs import atomic_write, read_table
+    from salt_core.codeswitch import CodeSwitchSettings, clean_mined, codeswitch
+    from salt_core.jobs import atomic_write, output_lock, read_table
 
     if args.output.suffix.lower() != ".jsonl":
         raise SaltError(f"{args.output}: the code-switched corpus is written as .jsonl.")
     settings = CodeSwitchSettings(translation_threshold=args.threshold, synonym_threshold=args.synonym_threshold,
                                   score=args.score, ratio=args.ratio,
                                   languages=tuple(args.languages) if args.languages else None, seed=args.seed)
-    results = codeswitch(read_table(args.mined), settings)
+    mined, problems = clean_mined(read_table(args.mined))
+    for problem in problems:
+        print(f"warning: {args.mined}: {problem}", file=sys.stderr)
+    results = codeswitch(mined, settings)
     lines = "".join(json.dumps(r.to_dict(), ensure_ascii=False, default=str) + "\n" for r in results)
-    atomic_write(args.output, lambda tmp: tmp.write_text(lines, encoding="utf-8"))
+    with output_lock(args.output, (args.mined,)):
+        atomic_write(args.output, lambda tmp: tmp.write_text(lines, encoding="utf-8"))
     replaced = sum(len(r.replacements) for r in results)
     print(f"wrote {len(results):,} sentences ({replaced:,} replacements) to {args.output}")
     return 0
 
 
 def run_runs(args) -> int:
-    from salt_core.jobs import write_table
+    from salt_core.jobs import output_lock, write_table
 
     if args.runs_command == "build-reference":
         from importlib import resources
@@ -210,7 +243,8 @@ def run_runs(args) -> int:
         print(f"warning: {args.path}: row {problem['row']}: {problem['reason']} (row skipped)", file=sys.stderr)
     if result.runs.empty:
         raise SaltError(f"{args.path}: no usable runs.")
-    write_table(result.runs, args.output)
+    with output_lock(args.output, (args.path,)):
+        write_table(result.runs, args.output)
     print(f"wrote {len(result.runs):,} runs to {args.output}" +
           (f" ({len(result.problems)} bad rows reported above)" if result.problems else ""))
     return 0
@@ -236,6 +270,17 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted: re-run the same command to continue where it stopped", file=sys.stderr)
         return 130
+    except OSError as exc:  # unwritable, read-only or missing paths: the user's to fix
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        print(f"error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 2
+    except (RecursionError, MemoryError) as exc:
+        print(f"error: the input is too deeply nested or too large to read ({type(exc).__name__})", file=sys.stderr)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, never a traceback
+        print(f"error: unexpected {type(exc).__name__}: {str(exc)[:300]} (please report it with the command "
+              "you ran)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -79,6 +79,29 @@ def check_mined(mined: pd.DataFrame) -> None:
         raise InputError(f"This table is not a mined-substitutions table: it lacks {', '.join(sorted(missing))}.")
 
 
+def clean_mined(mined: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """The rows of a mined table read from a file that can be used: scores are numbers in [0, 1] and each
+    word's span lies inside its sentence and spells the word. Returns them and, in words, what was dropped
+    (a bad table must never write text taken from outside a sentence)."""
+    check_mined(mined)
+    mined = mined.copy()
+    problems = []
+    for column in ("p_restricted", "p_full"):
+        mined[column] = pd.to_numeric(mined[column], errors="coerce")
+    starts, ends = pd.to_numeric(mined["start"], errors="coerce"), pd.to_numeric(mined["end"], errors="coerce")
+    scores_ok = mined["p_restricted"].between(0, 1) & mined["p_full"].between(0, 1)
+    spans_ok = [isinstance(s, str) and isinstance(w, str) and a == a and b == b and 0 <= a <= b <= len(s)
+                and s[int(a):int(b)] == w for s, w, a, b in zip(mined["sentence"], mined["word"], starts, ends)]
+    keep = scores_ok & pd.Series(spans_ok, index=mined.index)
+    if (~scores_ok).any():
+        problems.append(f"{int((~scores_ok).sum())} rows have a score that is not a probability; left out")
+    if (~pd.Series(spans_ok, index=mined.index)).any():
+        problems.append(f"{int((~pd.Series(spans_ok, index=mined.index)).sum())} rows have a word span outside "
+                        "their sentence (or one that does not spell the word); left out")
+    cleaned = mined[keep].assign(start=starts[keep].astype(int), end=ends[keep].astype(int))
+    return cleaned, problems
+
+
 def kept_substitutions(mined: pd.DataFrame, settings: CodeSwitchSettings) -> pd.DataFrame:
     """The rows whose score passes the threshold of their kind (a pure filter of `mined`)."""
     settings.validate()

@@ -35,6 +35,15 @@ def decode_text(data: bytes, name: str) -> str:
                          "Save it as UTF-8 and upload it again.") from exc
 
 
+def lines(text: str) -> list[str]:
+    """Lines split on "\\n" only (a trailing "\\r" dropped): U+2028, NEL and form feed inside a line are
+    text, not line breaks, so line numbers match what an editor shows and valid JSON lines stay whole."""
+    parts = text.split("\n")
+    if parts and parts[-1] == "":
+        parts.pop()
+    return [part[:-1] if part.endswith("\r") else part for part in parts]
+
+
 def _pick_column(columns: list[str], text_column: str | None, name: str) -> str:
     if text_column:
         if text_column not in columns:
@@ -55,7 +64,7 @@ def read_corpus(data: bytes, name: str, text_column: str | None = None, max_sent
     text = decode_text(data, name)
     corpus = Corpus()
     if suffix == ".txt":
-        for number, line in enumerate(text.splitlines(), start=1):
+        for number, line in enumerate(lines(text), start=1):
             corpus.sentence_ids.append(number)
             corpus.sentences.append(line)
     elif suffix in (".csv", ".tsv"):
@@ -73,7 +82,7 @@ def read_corpus(data: bytes, name: str, text_column: str | None = None, max_sent
             raise InputError(f"{name} is not a readable CSV file: {exc}") from exc
     else:
         column = text_column
-        for number, line in enumerate(text.splitlines(), start=1):
+        for number, line in enumerate(lines(text), start=1):
             if not line.strip():
                 continue
             try:

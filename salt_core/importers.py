@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from salt_core.corpus import decode_text
+from salt_core.corpus import decode_text, lines
 from salt_core.errors import InputError
 from salt_core.identity import TASK_FAMILIES, language_code, parse_task, prompted
 from salt_core.runs import COLUMNS, REQUIRED, LoadResult, canonicalise, validate
@@ -241,28 +241,55 @@ def parse_mlflow(root: Path, overrides: Overrides | None = None) -> LoadResult:
 
 
 def read_table_bytes(data: bytes, name: str) -> pd.DataFrame:
-    """CSV, JSONL or Parquet into a DataFrame of strings/numbers (never a pickle)."""
+    """CSV, JSONL or Parquet into a DataFrame of strings/numbers (never a pickle).
+
+    Bad lines do not reject the file: they are left out and listed in `frame.attrs["problems"]` with their
+    line numbers (a JSON line that does not parse; a CSV row whose quote is never closed, which would
+    otherwise swallow the lines after it)."""
     suffix = Path(name).suffix.lower()
+    problems: list[dict] = []
     try:
         if suffix == ".parquet":
-            return pd.read_parquet(io.BytesIO(data))
-        text = decode_text(data, name)
-        if suffix == ".csv":
-            return pd.read_csv(io.StringIO(text), keep_default_na=False, na_values=[""], dtype=str)
-        if suffix == ".jsonl":
+            frame = pd.read_parquet(io.BytesIO(data))
+        elif suffix == ".csv":
+            frame = pd.read_csv(io.StringIO(decode_text(data, name)), keep_default_na=False, na_values=[""],
+                                dtype=str)
+            frame = _drop_runaway_quotes(frame, problems)
+        elif suffix == ".jsonl":
             records = []
-            for number, line in enumerate(text.split("\n"), start=1):
-                if line.strip():
-                    try:
-                        records.append(json.loads(line))
-                    except json.JSONDecodeError as exc:
-                        raise InputError(f"{name}, line {number}: not valid JSON ({exc.msg}).") from exc
-            return pd.DataFrame(records)
+            for number, line in enumerate(lines(decode_text(data, name)), start=1):
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                except (json.JSONDecodeError, RecursionError) as exc:
+                    problems.append({"row": number, "reason": f"line {number}: not valid JSON "
+                                                              f"({getattr(exc, 'msg', 'nested too deeply')})"})
+                    continue
+                if isinstance(record, dict):
+                    records.append(record)
+                else:
+                    problems.append({"row": number, "reason": f"line {number}: not a JSON object"})
+            frame = pd.DataFrame(records)
+        else:
+            raise InputError(f"{name}: unsupported table type; use .csv, .jsonl or .parquet.")
     except InputError:
         raise
     except Exception as exc:  # noqa: BLE001 - the parser's complaint is about the user's file
-        raise InputError(f"{name} could not be read: {exc}") from exc
-    raise InputError(f"{name}: unsupported table type; use .csv, .jsonl or .parquet.")
+        raise InputError(f"{name} could not be read: {str(exc)[:300]}") from exc
+    frame.attrs["problems"] = problems
+    return frame
+
+
+def _drop_runaway_quotes(frame: pd.DataFrame, problems: list[dict]) -> pd.DataFrame:
+    """Rows with a line break inside a cell: an unclosed quote ran into the following lines."""
+    if frame.empty:
+        return frame
+    broken = frame.apply(lambda column: column.astype(str).str.contains("\n", regex=False)).any(axis=1)
+    for index in frame.index[broken]:
+        problems.append({"row": int(index) + 2, "reason": f"row {int(index) + 2}: a quote is never closed, so the "
+                                                          "row runs into the next line(s); left out"})
+    return frame[~broken]
 
 
 def apply_mapping(frame: pd.DataFrame, mapping: dict[str, str], constants: dict[str, str] | None = None) -> pd.DataFrame:
@@ -308,7 +335,7 @@ def load_table(frame: pd.DataFrame, name: str, overrides: Overrides | None = Non
     if any(c not in frame.columns for c in REQUIRED):
         raise MappingNeeded(name, frame)
     frame = rescale(frame, messages)
-    return _finish(frame, Overrides(), [], messages, first_row)
+    return _finish(frame, Overrides(), list(frame.attrs.get("problems", [])), messages, first_row)
 
 
 # ----------------------------------------------------------------------------- entry points

@@ -14,8 +14,12 @@ import hashlib
 import json
 import os
 import shutil
+import socket
+import sys
 import tempfile
+import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -24,6 +28,62 @@ from salt_core.corpus import Corpus
 from salt_core.errors import InputError
 from salt_core.mining import COLUMNS, check_languages, mine_substitutions
 from salt_core.models import MaskedLM
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, under another user
+        return True
+    except (OverflowError, ValueError):
+        return False
+    return True
+
+
+@contextmanager
+def output_lock(path: Path, inputs: tuple[Path, ...] = ()):
+    """Hold `<path>.lock` (created exclusively, holding the writer's pid) while writing `path`.
+
+    A second writer of the same output is refused with a message naming the first; a lock left by a writer
+    that no longer runs (killed, crashed) is taken over, and the takeover is reported. An output that is one
+    of the inputs, or a folder, is refused before anything is written.
+    """
+    path = Path(path)
+    resolved = path.resolve()
+    for source in inputs:
+        if source is not None and Path(source).resolve() == resolved:
+            raise InputError(f"{path} is also an input: choose another output file, nothing was written.")
+    if path.is_dir():
+        raise InputError(f"{path} is a folder; give a file name for the output.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = path.with_name(path.name + ".lock")
+    for _ in range(3):
+        try:
+            handle = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            break
+        except FileExistsError:
+            try:
+                owner = json.loads(lock.read_text(encoding="utf-8"))
+                pid = int(owner["pid"])
+            except (OSError, ValueError, KeyError, TypeError):
+                owner, pid = {}, -1
+            if pid > 0 and owner.get("host") == socket.gethostname() and _pid_alive(pid):
+                raise InputError(f"{path} is being written by another process (pid {pid}, since "
+                                 f"{owner.get('started', '?')}). Wait for it to finish, or stop it, then run "
+                                 "this again; nothing was written.") from None
+            print(f"note: {lock} was left by a writer that no longer runs; taking it over", file=sys.stderr)
+            lock.unlink(missing_ok=True)
+    else:
+        raise InputError(f"Could not take the lock {lock}; remove it if no other process is writing {path}.")
+    with os.fdopen(handle, "w", encoding="utf-8") as out:
+        json.dump({"pid": os.getpid(), "host": socket.gethostname(), "started": time.strftime("%Y-%m-%d %H:%M:%S")},
+                  out)
+    try:
+        yield
+    finally:
+        lock.unlink(missing_ok=True)
 
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
@@ -91,8 +151,16 @@ def mine_corpus(mlm: MaskedLM, corpus: Corpus, output: Path, *, settings: dict, 
     manifest = _manifest(corpus, {"model": mlm.name, **{k: repr(v) for k, v in settings.items()}})
     if restart and parts.exists():
         shutil.rmtree(parts)
+    if parts.exists() and not (parts / "manifest.json").is_file():
+        if any(parts.glob("part-*")):
+            raise InputError(f"{parts} holds finished chunks but no manifest, so it cannot be told which run they "
+                             "belong to. Add --restart to start over (they will be removed).")
+        shutil.rmtree(parts)  # created, then interrupted before its manifest: nothing was mined yet
     if parts.exists():
-        previous = json.loads((parts / "manifest.json").read_text(encoding="utf-8"))
+        try:
+            previous = json.loads((parts / "manifest.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise InputError(f"{parts / 'manifest.json'} is unreadable ({exc}); add --restart to start over.") from exc
         if previous != manifest:
             raise InputError(f"{parts} holds an interrupted run with a different input, model or settings. "
                              "Re-run with its original options, or add --restart to start over.")

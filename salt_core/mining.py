@@ -17,6 +17,7 @@ Sentences longer than the model's input are handled by a window around each mask
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -38,6 +39,8 @@ COLUMNS = ["sentence_id", "sentence", "word_index", "word", "start", "end", "n_p
            "language", "rank", "candidate", "token_id", "p_restricted", "p_full", "lang_mass"]
 MAX_SENTENCE_CHARS = 100_000  # a sentence longer than this is almost surely a whole file pasted by mistake
 
+NO_HEAD = ("{name} has no trained masked-LM head (its head weights were newly initialised when it was loaded), so "
+           "its predictions would be noise. SALT's mining needs a masked LM such as bert-base-multilingual-cased.")
 DEFAULT_TOP_K = 5  # candidates kept per word and language; the page, the CLI and this function share it
 
 
@@ -62,35 +65,80 @@ class MiningReport:
 
 
 def _word_pieces(words: list[Word], offsets: list[tuple[int, int]], tokens: list[str], sentence: str):
-    """Group piece indices by word; words that share a piece are merged into one unit."""
-    owner: list[int | None] = []
+    """Group piece indices by word; words that share a piece are merged into one unit.
+
+    One sweep over pieces and words (both in text order), so a 100,000-character line takes a fraction of a
+    second instead of minutes (each piece used to be compared with every word).
+    """
+    owner: list[tuple[int, ...] | None] = []
+    first = 0  # the first word that may still overlap the current piece
     for start, end in offsets:
         while start < end and sentence[start].isspace():
             start += 1
-        hits = [w.index for w in words if w.start < end and start < w.end] if start < end else []
-        owner.append(hits[0] if hits else None)
-        if len(hits) > 1:  # a piece spanning several words: they can only be masked together
-            owner[-1] = tuple(hits)
+        if start >= end:
+            owner.append(None)
+            continue
+        if first > 0 and words[first - 1].end > start:  # offsets went backwards (rare): look again from the top
+            first = 0
+        while first < len(words) and words[first].end <= start:
+            first += 1
+        hits, k = [], first
+        while k < len(words) and words[k].start < end:
+            if start < words[k].end:
+                hits.append(words[k].index)
+            k += 1
+        owner.append(tuple(hits) if hits else None)
     for i, token in enumerate(tokens):  # a bare "▁" marker belongs to the word it introduces
         if owner[i] is None and token == "▁" and i + 1 < len(tokens):
             owner[i] = owner[i + 1]
     groups: dict[tuple[int, ...], list[int]] = {}
     for piece, who in enumerate(owner):
-        if who is None:
-            continue
-        key = who if isinstance(who, tuple) else (who,)
-        groups.setdefault(key, []).append(piece)
-    merged: dict[tuple[int, ...], list[int]] = {}
-    for key in sorted(groups):  # merge groups that overlap in word indices
-        for existing in list(merged):
-            if set(existing) & set(key):
-                merged[tuple(sorted(set(existing) | set(key)))] = sorted(merged.pop(existing) + groups[key])
-                break
+        if who is not None:
+            groups.setdefault(who, []).append(piece)
+    merged: list[tuple[set[int], list[int]]] = []
+    for key in sorted(groups):  # keys in text order: a group can only overlap the one before it
+        if merged and merged[-1][0] & set(key):
+            merged[-1][0].update(key)
+            merged[-1][1].extend(groups[key])
         else:
-            merged[key] = groups[key]
-    for key, pieces in merged.items():
-        first, last = words[key[0]], words[key[-1]]
-        yield Word(first.index, sentence[first.start:last.end], first.start, last.end), pieces
+            merged.append((set(key), list(groups[key])))
+    for indices, pieces in merged:
+        first_word, last_word = words[min(indices)], words[max(indices)]
+        yield (Word(first_word.index, sentence[first_word.start:last_word.end], first_word.start, last_word.end),
+               sorted(pieces))
+
+
+def encode_as_text(tokenizer, sentence: str) -> tuple[list[int], list[tuple[int, int]]]:
+    """Token ids and character offsets of `sentence` with every special-token string read as plain text.
+
+    A sentence that spells "<mask>", "[MASK]" or "</s>" must not put a control token into the input: the
+    word would be predicted at the wrong position. Tokenizers differ in whether they honour
+    `split_special_tokens` (an XLM-R fast tokenizer keeps "<mask>" as the mask token), so we do not rely
+    on it: text around such strings is encoded normally, and the strings themselves one character at a time.
+    """
+    specials = sorted({t for t in tokenizer.all_special_tokens if isinstance(t, str) and len(t) > 1},
+                      key=len, reverse=True)
+    special_ids = set(tokenizer.all_special_ids)
+    pattern = re.compile("|".join(map(re.escape, specials))) if specials else None
+    spans, cursor = [], 0
+    for match in (pattern.finditer(sentence) if pattern else ()):
+        spans.append((cursor, match.start(), False))
+        spans.append((match.start(), match.end(), True))
+        cursor = match.end()
+    spans.append((cursor, len(sentence), False))
+    ids, offsets = [], []
+    for begin, end, literal in spans:
+        pieces = [(i, i + 1) for i in range(begin, end)] if literal else [(begin, end)]
+        for a, b in pieces:
+            if a == b:
+                continue
+            encoding = tokenizer(sentence[a:b], add_special_tokens=False, return_offsets_mapping=True)
+            for token_id, (s, e) in zip(encoding["input_ids"], encoding["offset_mapping"]):
+                if token_id in special_ids and token_id != tokenizer.unk_token_id:
+                    continue  # never a control token from the user's text
+                ids.append(token_id)
+                offsets.append((s + a, e + a))
+    return ids, offsets
 
 
 def special_affixes(tokenizer) -> tuple[list[int], list[int]]:
@@ -105,9 +153,7 @@ def special_affixes(tokenizer) -> tuple[list[int], list[int]]:
 
 def _masked_items(mlm: MaskedLM, pos: int, sentence: str, source, rules, stopwords, report, sentence_id):
     tok = mlm.tokenizer
-    # split_special_tokens: a sentence that spells "[MASK]" or "<s>" is text, not a control token
-    encoding = tok(sentence, add_special_tokens=False, return_offsets_mapping=True, split_special_tokens=True)
-    ids, offsets = encoding["input_ids"], encoding["offset_mapping"]
+    ids, offsets = encode_as_text(tok, sentence)  # "[MASK]" or "<s>" in the text is text, not a control token
     tokens = tok.convert_ids_to_tokens(ids)
     words = segment_words(sentence)
     prefix, suffix = special_affixes(tok)
@@ -261,6 +307,8 @@ def mine_substitutions(mlm: MaskedLM, sentences: Sequence[str], source: str = "e
         raise InputError("No sentences given: type at least one sentence.")
     if top_k < 1 or batch_size < 1:
         raise InputError("top_k and batch_size must be at least 1.")
+    if not getattr(mlm, "has_mlm_head", True):
+        raise InputError(NO_HEAD.format(name=mlm.name))
     sentence_ids = list(range(len(sentences))) if sentence_ids is None else list(sentence_ids)
     source_language, restrictions, surfaces = _restrictions(mlm, source, targets, synonyms)
     report = MiningReport()

@@ -39,6 +39,7 @@ class MaskedLM:
     source: str  # "demo", "folder", "cache" or "hub"
     is_demo: bool  # random weights: predictions mean nothing
     device: str = "cpu"
+    has_mlm_head: bool = True  # False when the checkpoint had no trained head (newly initialised on load)
 
     @property
     def label(self) -> str:
@@ -111,8 +112,16 @@ def _load_from(location: str, name: str, local_only: bool):
         raise ModelLoadError(f"The tokenizer of {name!r} has no mask token, so it cannot fill masked words.")
     if not getattr(tokenizer, "is_fast", False):
         raise ModelLoadError(f"{name!r} has only a slow tokenizer; SALT Explorer needs a fast one (tokenizer.json).")
-    model = AutoModelForMaskedLM.from_pretrained(location, config=config, **kwargs)
-    return model.eval(), tokenizer
+    model, info = AutoModelForMaskedLM.from_pretrained(location, config=config, output_loading_info=True, **kwargs)
+    return model.eval(), tokenizer, _head_was_loaded(model, info)
+
+
+def _head_was_loaded(model, info: dict) -> bool:
+    """Whether the masked-LM head came from the checkpoint. A checkpoint of the bare encoder (BertModel, an
+    embedding model) loads into a ...ForMaskedLM class with a freshly initialised, random head: its
+    predictions would be noise, so such a model must never be presented as a masked LM."""
+    prefix = getattr(model, "base_model_prefix", "") + "."
+    return not any(not str(key).startswith(prefix) for key in info.get("missing_keys", ()))
 
 
 def load_masked_lm(name_or_path: str | os.PathLike | None = None, *, device: str = "cpu",
@@ -125,31 +134,50 @@ def load_masked_lm(name_or_path: str | os.PathLike | None = None, *, device: str
     name = str(name_or_path or default_model_name()).strip()
     if not name:
         raise ModelLoadError("No model given. Name a Hugging Face model id, a local folder, or 'demo'.")
+    if len(name) > 1000 or "\x00" in name:
+        raise ModelLoadError(f"{name[:60]!r}… is not a model id or a folder ({len(name):,} characters).")
     set_threads(threads)
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise ModelLoadError(f"Device {device!r} was requested but no CUDA device is available; use 'cpu'.")
     if name.lower() in DEMO_MODELS:
-        folder, source = ensure_demo_model(DEMO_MODELS[name.lower()]), "demo"
-    elif Path(name).expanduser().is_dir():
+        try:
+            folder, source = ensure_demo_model(DEMO_MODELS[name.lower()]), "demo"
+        except OSError as exc:
+            raise ModelLoadError(f"The demo model could not be built in its folder ({exc.strerror or exc}: "
+                                 f"{exc.filename or ''}). Point SALT_HOME to a writable folder.") from exc
+    elif _is_dir(name):
         folder, source = Path(name).expanduser(), "folder"
     else:
         folder, source = None, "cache"
     try:
         try:
-            model, tokenizer = _load_from(str(folder or name), name, local_only=True)
+            model, tokenizer, has_head = _load_from(str(folder or name), name, local_only=True)
         except OSError:
             if folder is not None or not hub_reachable():
                 raise
             source = "hub"
-            model, tokenizer = _load_from(name, name, local_only=False)
+            model, tokenizer, has_head = _load_from(name, name, local_only=False)
     except ModelLoadError:
         raise
     except (OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
         if folder is not None:
-            raise ModelLoadError(
-                f"The folder {str(folder)!r} does not hold a usable Hugging Face masked LM: {exc}".strip()
-            ) from exc
+            raise ModelLoadError(_broken_folder(folder, exc)) from exc
         raise ModelLoadError(_not_found_message(name)) from exc
+    except Exception as exc:  # noqa: BLE001 - a broken checkpoint (shapes, nested config) is the user's folder
+        raise ModelLoadError(_broken_folder(folder or name, exc)) from exc
     is_demo = folder is not None and (Path(folder) / DEMO_MARKER).is_file()
     return MaskedLM(model=model.to(device), tokenizer=tokenizer, name=name, source=source, is_demo=is_demo,
-                    device=device)
+                    device=device, has_mlm_head=has_head)
+
+
+def _is_dir(name: str) -> bool:
+    try:
+        return Path(name).expanduser().is_dir()
+    except (OSError, ValueError):  # a name too long for the file system, or with a NUL: not a folder
+        return False
+
+
+def _broken_folder(folder, exc: Exception) -> str:
+    detail = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
+    return (f"The folder {str(folder)!r} does not hold a usable Hugging Face masked LM ({type(exc).__name__}: "
+            f"{detail}). Check that config.json, the weights and the tokenizer files belong together.")

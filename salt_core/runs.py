@@ -159,10 +159,17 @@ def _row_problem(row: dict) -> str | None:
             return (f"unknown language {row['language']!r} (give an ISO 639 code such as sw or eus, a BCP-47 tag "
                     "such as zho_Hans, or an English name such as Hausa)")
         row["language"] = code
-    if row["params"] not in (None, "") and not (isinstance(row["params"], float) and math.isnan(row["params"])):
+    if not _empty(row["params"]):
         params = _number(row["params"])
-        if params is None or params <= 0:
-            return f"params {row['params']!r} is not a positive parameter count"
+        if params is None or params <= 0 or params != int(params) or params > 1e15:
+            return f"params {str(row['params'])[:40]!r} is not a parameter count (a whole number, at most 10^15)"
+        row["params"] = int(params)
+    if not _empty(row["score_stderr"]):
+        stderr = _number(row["score_stderr"])
+        if stderr is None or stderr < 0:
+            return f"score_stderr {str(row['score_stderr'])[:40]!r} is not a non-negative number"
+    if not _empty(row["seed"]) and _number(row["seed"]) is None:
+        return f"seed {str(row['seed'])[:40]!r} is not a number"
     volume = _number(row["pretraining_data"])
     if row["pretraining_data"] not in (None, "") and volume is None and not (
             isinstance(row["pretraining_data"], float) and math.isnan(row["pretraining_data"])):

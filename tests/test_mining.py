@@ -146,3 +146,37 @@ def test_language_absent_from_the_tokenizer_is_ours():
     assert len(mine_substitutions(mlm, ["the cat sat"], "en", ["de"], top_k=1)) > 0
     with pytest.raises(EmptyLanguageError):
         mine_substitutions(mlm, ["the cat sat"], "en", ["th"])
+
+
+@pytest.mark.parametrize("which", ["demo_bert", "demo_xlmr"])
+@pytest.mark.parametrize("text", ["<mask> sat", "[MASK] sat", "The </s> cat <s> sat [SEP]"])
+def test_literal_special_tokens_are_text(which, text, request):
+    """A sentence that spells a special token must not put one into the input: each masked variant holds
+    exactly one mask token, at the position of the word it masks (the XLM-R tokenizer used to keep "<mask>")."""
+    from salt_core.languages import get_language
+    from salt_core.mining import MiningReport, prepare_items
+
+    mlm = request.getfixturevalue(which)
+    items = prepare_items(mlm, [text], [0], get_language("en"), Eligibility(), MiningReport())
+    words = {w.text for w in segment_words(text)}
+    assert {item.word.text for item in items} <= words and any(item.word.text == "sat" for item in items)
+    specials = set(mlm.tokenizer.all_special_ids) - {mlm.tokenizer.mask_token_id, mlm.tokenizer.unk_token_id}
+    for item in items:
+        body = item.input_ids[1:-1]  # between [CLS]/<s> and [SEP]/</s>
+        assert item.input_ids.count(mlm.tokenizer.mask_token_id) == 1
+        assert not specials & set(body)
+
+
+def test_a_100k_character_line_is_segmented_in_seconds(demo_bert):
+    import time
+
+    from salt_core.mining import _word_pieces, encode_as_text
+
+    line = " ".join(f"word{i % 50}" if i % 7 else "Katze" for i in range(16_000))[:100_000]
+    start = time.perf_counter()
+    ids, offsets = encode_as_text(demo_bert.tokenizer, line)
+    words = segment_words(line)
+    groups = list(_word_pieces(words, offsets, demo_bert.tokenizer.convert_ids_to_tokens(ids), line))
+    assert time.perf_counter() - start < 20  # was over 5 minutes (quadratic matching); now about a second
+    assert len(groups) == len(words)
+    assert all(pieces == sorted(pieces) for _, pieces in groups)

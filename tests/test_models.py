@@ -117,3 +117,20 @@ def test_the_library_never_imports_streamlit():
     code = ("import sys, salt_core, salt_core.mining, salt_core.codeswitch, salt_core.mixup, salt_core.runs, "
             "salt_core.scaling, salt_core.views, salt_core.__main__; assert 'streamlit' not in sys.modules")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=120).returncode == 0
+
+
+def test_a_checkpoint_without_a_trained_head_is_never_presented_as_a_masked_lm(tmp_path, demo_bert):
+    """A bare encoder checkpoint loads into ...ForMaskedLM with a random head: detected, and mining refuses."""
+    from transformers import BertModel
+
+    from salt_core.errors import InputError
+    from salt_core.mining import mine_substitutions
+
+    folder = tmp_path / "encoder-only"
+    BertModel(demo_bert.model.config).save_pretrained(folder)
+    demo_bert.tokenizer.save_pretrained(folder)
+    encoder = load_masked_lm(folder)
+    assert not encoder.has_mlm_head and not encoder.is_demo
+    with pytest.raises(InputError, match="no trained masked-LM head"):
+        mine_substitutions(encoder, ["The cat sat."], "en", ["de"])
+    assert load_masked_lm("demo").has_mlm_head  # a full checkpoint keeps its head (random here, but trained shape)

@@ -20,7 +20,7 @@ def test_project_csv_keeps_good_rows_and_reports_each_bad_one():
     assert "unknown language" in reasons[4]  # r3 (line 4 of the file: header is line 1)
     assert "not a number" in reasons[5]
     assert "outside 0-100" in reasons[6]
-    assert "positive parameter count" in reasons[7]
+    assert "is not a parameter count" in reasons[7]
     assert "must be positive" in reasons[8]
     assert "no unit" in reasons[9]
     assert "duplicate" in reasons[10]

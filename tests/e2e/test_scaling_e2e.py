@@ -43,7 +43,7 @@ def test_a_real_bloom_xnli_file_lands_beside_the_published_bloom_runs(app_url, p
     expect(page.get_by_text("15 runs loaded.")).to_be_visible()
     expect(page.get_by_role("combobox", name="Method")).to_have_value("prompted 0-shot")  # the view moved
     expect(page.get_by_role("combobox", name="Task")).to_have_value("XNLI")
-    chips = page.locator('[data-testid="stMultiSelect"]', has_text="Model families")
+    chips = page.locator('[data-testid="stMultiSelect"]').filter(has=page.get_by_text("Model families", exact=True))
     expect(chips).to_contain_text("BLOOM")
     data_figure = page.locator('[data-testid="stPlotlyChart"]').first
     expect(data_figure).to_contain_text("your runs (uploaded)")
@@ -67,7 +67,8 @@ def _view(tab) -> dict:
     """What the view shows: the selectboxes' values and the chips of the two multiselects."""
     view = {label: tab.get_by_role("combobox", name=label).input_value() for label in ("Task", "Method", "Metric")}
     for label in ("Model families", "Languages"):
-        chips = tab.locator('[data-testid="stMultiSelect"]', has_text=label).locator('[data-baseweb="tag"]')
+        chips = tab.locator('[data-testid="stMultiSelect"]').filter(has=tab.get_by_text(label, exact=True)).locator(
+            '[data-baseweb="tag"]')
         view[label] = sorted(chips.all_inner_texts())
     return view
 
