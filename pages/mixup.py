@@ -10,6 +10,7 @@ from salt_core.mixup import (
     R_STEPS,
     MixupConfig,
     align,
+    check_fits,
     explore_word,
     predictions_under_mix,
 )
@@ -46,8 +47,9 @@ spans = next(([(r["start"], r["end"], r["new_start"], r["new_end"]) for r in pai
               for pair in pairs if (pair["source"], pair["codeswitched"]) == (source, codeswitched)), None)
 try:
     alignment = align(mlm.tokenizer, source or "", codeswitched or "", spans)
+    check_fits(mlm, alignment)
 except SaltError as exc:
-    st.error(str(exc))
+    st.error(ui.plain(exc))
     st.stop()
 if not any(alignment.replaced):
     st.info("The two sentences are identical: nothing is mixed (h_t = h_s for every word). Replace a word.")
@@ -88,7 +90,7 @@ def explorer():
         view = explore_word(mlm, alignment, word, MixupConfig(granularity, distribution, float(alpha)), int(seed),
                             int(n_samples), float(r), layer=int(layer))
     except SaltError as exc:
-        st.error(str(exc))
+        st.error(ui.plain(exc))
         return
     grey = "nearest vocabulary tokens" if layer == 0 else f"tokens of both sentences at layer {layer}"
     figure = mixup_projection_figure(view.reference, view.cloud, view.path, view.current, mlm.is_demo, grey)
@@ -128,8 +130,8 @@ default = min(others, key=lambda i: (abs(i - word), i < word))
 masked_label = st.selectbox("Masked neighbouring word", [label[i] for i in others], index=others.index(default),
                             key="mx_masked")
 masked = others[[label[i] for i in others].index(masked_label)]
-st.caption(f"The mixed embeddings of '{alignment.source_words[word][2]}' sit at their position, "
-           f"'{alignment.source_words[masked][2]}' is masked, and the masked LM predicts it; scalar r from 0 "
+st.caption(f"The mixed embeddings of '{ui.plain(alignment.source_words[word][2])}' sit at their position, "
+           f"'{ui.plain(alignment.source_words[masked][2])}' is masked, and the masked LM predicts it; scalar r from 0 "
            "(substitute) to 1 (source word).")
 predictions = predictions_under_mix(mlm, alignment, word, masked, R_STEPS)
 # Three significant digits: a random model's probabilities (~1e-5) all read "0.000" at three decimals.

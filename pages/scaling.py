@@ -38,6 +38,7 @@ from salt_core.views import delta_figure, gain_figure, score_vs_data_figure, sco
 
 BUNDLES = {"natural-language reference runs": "natural", "code-generation reference runs": "programming"}
 CORPORA = sorted(corpus_volumes()["corpus"].unique())
+MAX_UPLOAD_ROWS = 20_000  # per file: the fits and bootstraps rerun on every change; the CLI takes any size
 EDITABLE = ["model", "model_family", "params", "language", "task", "method", "metric", "score", "pretraining_data",
             "pretraining_data_unit", "flags"]
 
@@ -69,7 +70,7 @@ def overrides_for(key: str) -> Overrides:
 def one_upload(file) -> pd.DataFrame | None:
     data = file.getvalue()
     key = hashlib.sha256(data).hexdigest()[:12]  # keyed by content: two all_results.json never collide
-    with st.expander(f"Upload: {file.name}", expanded=True):
+    with st.expander(f"Upload: {ui.plain(file.name)}", expanded=True):
         overrides = overrides_for(key)
         try:
             try:
@@ -77,10 +78,10 @@ def one_upload(file) -> pd.DataFrame | None:
             except MappingNeeded as need:
                 result = load_table(column_mapping(need.frame, file.name, key), file.name)
         except SaltError as exc:
-            st.error(f"{file.name}: {exc}")
+            st.error(ui.plain(f"{file.name}: {exc}"))
             return None
         for message in result.messages:
-            st.caption(message)
+            st.caption(ui.plain(message))
         if result.problems:
             st.warning(f"{len(result.problems)} rows were not loaded:")
             st.table(pd.DataFrame(result.problems[:50]).set_index("row"))
@@ -89,6 +90,11 @@ def one_upload(file) -> pd.DataFrame | None:
         if result.runs.empty:
             st.info("Nothing from this file can be plotted yet: fill in what it lacks above.")
             return None
+        if len(result.runs) > MAX_UPLOAD_ROWS:
+            st.warning(f"{len(result.runs):,} runs: this page keeps the first {MAX_UPLOAD_ROWS:,} so that fitting stays "
+                       f"interactive ({len(result.runs) - MAX_UPLOAD_ROWS:,} left out). Filter the file, or use "
+                       "`python -m salt_core runs import` and salt_core.scaling for all of them.")
+            result.runs = result.runs.head(MAX_UPLOAD_ROWS)
         corpus = st.selectbox("Join missing data volumes from", ["the model's own corpus", "none", *CORPORA],
                               key=f"corpus_{key}", help="Bundled per-language statistics; volumes in the file "
                                                         "are kept.")
@@ -96,7 +102,7 @@ def one_upload(file) -> pd.DataFrame | None:
         if corpus == "the model's own corpus":
             runs, notes = join_model_volumes(runs)
             for note in notes:
-                st.caption(note)
+                st.caption(ui.plain(note))
         elif corpus != "none":
             runs = join_volumes(runs, corpus)
         st.success(f"{len(runs)} runs loaded. What was read (edit a cell to correct it):")
@@ -106,13 +112,13 @@ def one_upload(file) -> pd.DataFrame | None:
         runs[EDITABLE] = edited[EDITABLE].to_numpy()
         checked = validate(canonicalise(runs)[0])
         for problem in checked.problems:
-            st.warning(f"Row {problem['row']} as edited: {problem['reason']} (left out).")
+            st.warning(ui.plain(f"Row {problem['row']} as edited: {problem['reason']} (left out)."))
         runs = checked.runs
         return runs.assign(origin=f"yours: {file.name}", source=runs["source"].fillna(file.name))
 
 
 def column_mapping(frame: pd.DataFrame, name: str, key: str) -> pd.DataFrame:
-    st.info(f"{name} is not in the runs format. Say which of its columns hold what, or give a constant.")
+    st.info(f"{ui.plain(name)} is not in the runs format. Say which of its columns hold what, or give a constant.")
     choices = ["—"] + list(frame.columns)
     mapping, constants = {}, {}
     for column in ("model", "language", "task", "method", "metric", "score", "params", "pretraining_data",
@@ -271,7 +277,7 @@ with tabs[4]:
         st.markdown(f"OLS on {fit.n} runs, R² = {fit.r2:.2f}; 95% bootstrap intervals (500 resamples).")
         st.table(fit.terms.style.format({"estimate": "{:+.2f}", "low": "{:+.2f}", "high": "{:+.2f}"}))
     except SaltError as exc:
-        st.info(str(exc))
+        st.info(ui.plain(exc))
 with tabs[5]:
     problems = selection[selection["flags"].fillna("").ne("")][["run_id", "model", "language", "score", "flags"]]
     if len(problems):

@@ -107,10 +107,10 @@ if upload is not None:
     try:
         corpus = read_corpus(upload.getvalue(), upload.name)
     except SaltError as exc:
-        st.error(str(exc))
+        st.error(ui.plain(exc))
         st.stop()
     for problem in corpus.problems[:20]:
-        st.warning(f"{upload.name}, line {problem['line']}: {problem['reason']} — skipped.")
+        st.warning(ui.plain(f"{upload.name}, line {problem['line']}: {problem['reason']} — skipped."))
     if len(corpus.problems) > 20:
         st.warning(f"… and {len(corpus.problems) - 20} more problem lines.")
     ids, sentences = corpus.sentence_ids, corpus.sentences
@@ -138,11 +138,11 @@ with st.spinner("Mining …"):
     mined, skipped, warnings = mine(mlm.name, tuple(sentences), tuple(ids), source, targets, int(top_k), synonyms,
                                     int(min_chars), skip_stopwords)
 for item in skipped[:20]:
-    st.warning(f"Line {item['sentence_id']} not mined: {item['reason']}.")
+    st.warning(ui.plain(f"Line {item['sentence_id']} not mined: {item['reason']}."))
 if len(skipped) > 20:
     st.warning(f"… and {len(skipped) - 20} more lines not mined.")
 for warning in warnings:
-    st.warning(warning)
+    st.warning(ui.plain(warning))
 if mined.empty:
     st.info("Nothing to show: no eligible words were found.")
     st.stop()
@@ -165,7 +165,7 @@ def show_dictionary(settings: CodeSwitchSettings, grid) -> None:
     try:
         dictionary = read_dictionary(dictionary_file.getvalue(), dictionary_file.name)
     except SaltError as exc:
-        st.error(str(exc))
+        st.error(ui.plain(exc))
         return
     if not targets:
         st.info("Pick a target language in the sidebar: a dictionary scores translations into one language.")
@@ -177,10 +177,10 @@ def show_dictionary(settings: CodeSwitchSettings, grid) -> None:
                             help="Read from the file's header or name where it says (e.g. en-de.csv); only the "
                                  "candidates of this language are scored.")
     if named_target and named_target not in targets:
-        st.warning(f"{dictionary_file.name} names {ui.language_label(named_target)} as its target language, which "
+        st.warning(f"{ui.plain(dictionary_file.name)} names {ui.language_label(named_target)} as its target language, which "
                    "is not among the sidebar's targets.")
     if named_source and named_source != source:
-        st.warning(f"{dictionary_file.name} names {named_source} as its source language; the sentences are {source}.")
+        st.warning(f"{ui.plain(dictionary_file.name)} names {named_source} as its source language; the sentences are {source}.")
     pr = dictionary_precision_recall(mined, dictionary, grid, language, settings)
     if pr["words_in_dictionary"].iloc[0] == 0:
         st.info("None of the mined words is in the dictionary's source column.")

@@ -7,6 +7,8 @@ into Streamlit elements.
 from __future__ import annotations
 
 import logging
+import math
+import re
 
 import streamlit as st
 
@@ -47,6 +49,64 @@ def route(navigation) -> None:
     intended = st.session_state.pop("_salt_intended_page", None)
     if intended:
         st.switch_page(intended, query_params=st.query_params.to_dict())
+
+
+# Numbers a shared URL may carry, with the range their widget accepts. Anything else (1e309, inf, nan, 400 digits,
+# text) is dropped from the URL before any widget reads it, with a toast: the widget keeps its default.
+URL_NUMBERS = {"k": (int, 1, 50), "seed": (int, 0, 2**31 - 1), "t": (float, 0.0, 1.0), "ts": (float, 0.0, 1.0),
+               "ratio": (float, 0.0, 1.0), "mx_seed": (int, 0, 2**31 - 1), "mx_n": (int, 1, 5000),
+               "mx_layer": (int, 0, 96), "mx_alpha": (float, 0.0, 100.0), "mx_r": (float, 0.0, 1.0)}
+
+
+LINK_STARTS = re.compile(r"(?<=:)(?=//)|(?<=www)(?=\.)|(?=@)", re.IGNORECASE)
+MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>:~$=&])")
+
+
+def plain(text) -> str:
+    """Text for an element that renders Markdown (errors, captions, labels), shown exactly as typed: no image
+    is fetched, no link, colour directive or LaTeX is rendered from what a user (or a shared URL) supplied."""
+    text = str(text).replace("\n", " ")
+    # The renderer turns bare URLs and e-mail addresses into links even when escaped: an invisible zero-width
+    # space inside "://", "www." and before "@" keeps them text (the text reads the same).
+    text = LINK_STARTS.sub("\u200b", text)
+    return MARKDOWN_SPECIALS.sub(r"\\\1", text)
+
+
+def _url_number(text: str, kind, low, high):
+    text = str(text).strip()
+    if len(text) > 30:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    if not math.isfinite(value) or not low <= value <= high or (kind is int and value != int(value)):
+        return None
+    return value
+
+
+def _forget_initial_url_value(key: str) -> None:
+    """Streamlit seeds a URL-bound widget from the URL as it was when the session opened, and its seeding lets
+    an OverflowError through for `inf` (it cuts the page at that widget). Dropping the parameter from that
+    snapshot too is the only way to keep the default; it uses Streamlit's internals, so it is guarded."""
+    try:
+        from streamlit.runtime.state.session_state_proxy import get_session_state
+
+        with get_session_state().query_params() as params:
+            params._initial_query_params.pop(key, None)
+    except (AttributeError, ImportError):  # another Streamlit version: the widget's own handling applies
+        log.warning("could not drop %s from the initial URL parameters", key)
+
+
+def clean_url_numbers() -> None:
+    """Drop URL numbers no widget could hold, so a hostile or mistyped link still opens the page whole."""
+    for key, (kind, low, high) in URL_NUMBERS.items():
+        if key in st.query_params and _url_number(st.query_params[key], kind, low, high) is None:
+            bad = str(st.query_params[key])[:20]
+            del st.query_params[key]
+            _forget_initial_url_value(key)
+            st.toast(f"The link's {key}={plain(bad)}… is not a number between {low:g} and {high:g}; the default is used.",
+                     icon=":material/link_off:")
 
 
 def reset_on_change(scope: str, context: tuple, defaults: dict) -> None:
@@ -103,7 +163,7 @@ def sidebar(page=None) -> None:
                      help="Hugging Face masked LM. The demo model has random weights: it shows the plumbing, "
                           "never meaningful predictions.")
         if st.session_state.get("model") == OTHER_CHOICE:
-            st.text_input("Hub id or folder", key="model_path", bind="query-params",
+            st.text_input("Hub id or folder", key="model_path", bind="query-params", max_chars=1000,
                           placeholder="e.g. /models/mbert or xlm-roberta-large")
         st.header("Languages")
         codes = list(LANGUAGES)
@@ -147,14 +207,15 @@ def current_model() -> MaskedLM | None:
     if not name:
         st.info("Type a Hugging Face model id or the path of a local model folder in the sidebar.")
         return None
-    with st.spinner(f"Loading {name} …"):
+    with st.spinner(f"Loading {plain(name)} …"):
         mlm, error = model_or_error(name)
     if mlm is None:
         if name == default_model_name() and st.session_state.get("model") in (None, name):
             # Nobody chose this model: it is the default, and its weights are not here. Not an error of the user's.
-            st.warning(f"{name} (the default model) is not on this machine. {error}", icon=":material/info:")
+            st.warning(f"{plain(name)} (the default model) is not on this machine. {plain(error)}",
+                       icon=":material/info:")
         else:
-            st.error(error)
+            st.error(plain(error))
         c1, c2 = st.columns(2)
         c1.button("Use the demo model instead", on_click=_switch_to_demo, key=f"demo_fallback_{name}", type="primary")
         c2.button("Look for the model again", on_click=_look_again, key=f"look_again_{name}",
@@ -190,7 +251,7 @@ def run_page_safely(page) -> None:
     try:
         page.run()
     except SaltError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
     except Exception as exc:  # noqa: BLE001 — last line of defence for the UI
         log.exception("page failed")
         st.error(f"Something went wrong on this page ({type(exc).__name__}). The details are in the server "

@@ -214,6 +214,15 @@ def collate_pairs(tokenizer, pairs: list[tuple[str, str, list | None]]) -> dict[
 # ----------------------------------------------------------------------------- helpers for the page
 
 
+def check_fits(mlm: MaskedLM, alignment: Alignment) -> None:
+    """A pair the model cannot read in one pass gets a message that says so (the encoder has a fixed number of
+    positions; beyond it the page used to fail with a generic error)."""
+    longest = max(len(alignment.source_ids), len(alignment.target_ids))
+    if longest > mlm.max_length:
+        raise InputError(f"These sentences are {longest:,} pieces long; {mlm.label} reads at most "
+                         f"{mlm.max_length:,} (special tokens included). Shorten them to a sentence or two.")
+
+
 def _most_similar(mlm: MaskedLM, table: torch.Tensor, vectors: torch.Tensor, k: int):
     """topk (values, indices) of cosine similarity between vectors and the rows of table, specials excluded."""
     sims = torch.nn.functional.normalize(vectors.detach().float(), dim=-1) @ torch.nn.functional.normalize(table, dim=-1).T

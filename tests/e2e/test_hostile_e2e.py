@@ -1,0 +1,30 @@
+"""What a user types is shown as text: no image is fetched, no link or directive rendered, in a real browser."""
+
+from urllib.parse import quote
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.helpers import assert_no_traceback, wait_until_idle
+
+pytestmark = pytest.mark.e2e
+# An image on this machine's loopback (nothing listens there): a request for it would be the leak.
+BAIT = "![x](http://127.0.0.1:9/leak.png) :red[boom] [link](http://127.0.0.1:9/leak.html)"
+
+
+def test_typed_markdown_is_text_and_fetches_nothing(app_url, page):
+    requests = []
+    page.on("request", lambda request: requests.append(request.url))
+    links = [f"/?model=other+%28hub+id+or+local+folder%29&model_path={quote(BAIT)}",
+             f"/mixup?model=demo&mx_src={quote('The cat sat ' + BAIT)}&mx_cs={quote('The Katze sat ' + BAIT)}",
+             f"/substitutions?model=demo&text={quote('The cat sat. ' + BAIT)}"]
+    for link in links:
+        page.goto(app_url + link)
+        wait_until_idle(page)
+        assert_no_traceback(page)
+    page.goto(app_url + links[0])
+    wait_until_idle(page)
+    expect(page.get_by_text("![x](http://127.0.0.1:9/leak.png)").first).to_be_visible()  # shown as typed
+    assert page.locator('img[src*="leak"]').count() == 0
+    assert page.locator('a[href^="http://127.0.0.1:9/"]').count() == 0  # nav links carry the query; no link to it
+    assert not [url for url in requests if url.startswith("http://127.0.0.1:9/")]  # never fetched
