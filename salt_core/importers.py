@@ -12,6 +12,7 @@ Tree walkers never follow a symbolic link.
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import os
@@ -252,9 +253,7 @@ def read_table_bytes(data: bytes, name: str) -> pd.DataFrame:
         if suffix == ".parquet":
             frame = pd.read_parquet(io.BytesIO(data))
         elif suffix == ".csv":
-            frame = pd.read_csv(io.StringIO(decode_text(data, name)), keep_default_na=False, na_values=[""],
-                                dtype=str)
-            frame = _drop_runaway_quotes(frame, problems)
+            frame = _read_csv_lines(decode_text(data, name), problems)
         elif suffix == ".jsonl":
             records = []
             for number, line in enumerate(lines(decode_text(data, name)), start=1):
@@ -281,15 +280,28 @@ def read_table_bytes(data: bytes, name: str) -> pd.DataFrame:
     return frame
 
 
-def _drop_runaway_quotes(frame: pd.DataFrame, problems: list[dict]) -> pd.DataFrame:
-    """Rows with a line break inside a cell: an unclosed quote ran into the following lines."""
-    if frame.empty:
-        return frame
-    broken = frame.apply(lambda column: column.astype(str).str.contains("\n", regex=False)).any(axis=1)
-    for index in frame.index[broken]:
-        problems.append({"row": int(index) + 2, "reason": f"row {int(index) + 2}: a quote is never closed, so the "
-                                                          "row runs into the next line(s); left out"})
-    return frame[~broken]
+def _read_csv_lines(text: str, problems: list[dict]) -> pd.DataFrame:
+    """A CSV read one line at a time: a row whose quote is never closed, or with the wrong number of fields, is
+    reported with its line number instead of swallowing the lines after it or rejecting the file."""
+    rows = lines(text)
+    if not rows:
+        return pd.DataFrame()
+    header = next(csv.reader([rows[0]]))
+    records = []
+    for number, line in enumerate(rows[1:], start=2):
+        if not line.strip():
+            continue
+        try:
+            fields = next(csv.reader([line], strict=True))
+        except csv.Error:
+            problems.append({"row": number, "reason": f"row {number}: a quote is never closed; left out"})
+            continue
+        if len(fields) != len(header):
+            problems.append({"row": number, "reason": f"row {number}: {len(fields)} fields, the header has "
+                                                      f"{len(header)}; left out"})
+            continue
+        records.append({column: (value if value != "" else None) for column, value in zip(header, fields)})
+    return pd.DataFrame(records, columns=header, dtype=object)
 
 
 def apply_mapping(frame: pd.DataFrame, mapping: dict[str, str], constants: dict[str, str] | None = None) -> pd.DataFrame:

@@ -46,3 +46,14 @@ def test_dictionary_with_or_without_header_and_bad_lines():
     assert read_dictionary(b"cat\tKatze\n", "d.tsv")["source"].tolist() == ["cat"]
     with pytest.raises(InputError, match="two columns"):
         read_dictionary(b"cat,Katze\nlonely\n", "d.csv")
+
+
+def test_lines_split_on_newline_only_and_bad_jsonl_lines_do_not_reject_the_file():
+    from salt_core.corpus import read_corpus
+
+    text = 'The cat\u2028sat.\nA dog\x85runs\x0chome.\r\n'.encode()
+    corpus = read_corpus(text, "c.txt")
+    assert corpus.sentence_ids == [1, 2] and corpus.sentences[0] == "The cat\u2028sat."
+    jsonl = '{"text": "one\u2028line"}\n{broken\n{"text": "three"}\n'.encode()
+    read = read_corpus(jsonl, "c.jsonl")
+    assert read.sentence_ids == [1, 3] and read.problems[0]["line"] == 2

@@ -64,6 +64,18 @@ def test_output_equal_to_input_or_a_folder_is_refused_and_the_corpus_survives(ca
     assert code == 2 and "folder" in one_error(errors)
 
 
+def test_an_output_under_a_file_is_one_line(capsys, tmp_path, corpus):
+    """What CI (as root) can check of unwritable outputs: a parent that is a file, not a folder."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    code, errors = run(capsys, "mine", "--model", "demo", "--targets", "de", "--input", corpus,
+                       "--output", blocker / "out.parquet")
+    assert code == 2 and one_error(errors)
+    code, errors = run(capsys, "runs", "import", ROOT / "tests" / "fixtures" / "runs" / "lm_eval_new.json",
+                       "--output", blocker / "runs.csv")
+    assert code == 2 and one_error(errors)
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
 def test_read_only_output_folder(capsys, tmp_path, corpus):
     locked = tmp_path / "locked"
@@ -86,6 +98,18 @@ def test_unwritable_salt_home_and_broken_model_folders(capsys, tmp_path, corpus,
                                                     "intermediate_size": 4, "max_position_embeddings": -5}))
     code, errors = run(capsys, "languages", "--model", broken)
     assert code == 2 and "does not hold a usable" in one_error(errors)
+    from transformers import BertConfig, BertForMaskedLM
+
+    mismatched = tmp_path / "mismatched"
+    small = BertConfig(vocab_size=50, hidden_size=8, num_hidden_layers=1, num_attention_heads=2, intermediate_size=8)
+    BertForMaskedLM(small).save_pretrained(mismatched)
+    config = json.loads((mismatched / "config.json").read_text())
+    (mismatched / "config.json").write_text(json.dumps({**config, "vocab_size": 99, "hidden_size": 16}))
+    # in a subprocess: transformers' load report logs through a handler bound to the real stderr
+    separate = subprocess.run([sys.executable, "-m", "salt_core", "languages", "--model", str(mismatched)], cwd=ROOT,
+                              capture_output=True, text=True, timeout=300)
+    assert separate.returncode == 2 and "Traceback" not in separate.stderr
+    assert "does not hold a usable" in one_error(separate.stderr.splitlines())
     (broken / "config.json").write_text('{"model_type": {"nested": [1, 2]}}')
     code, errors = run(capsys, "languages", "--model", broken)
     assert code == 2 and one_error(errors)

@@ -210,3 +210,24 @@ def test_real_mlflow_store_without_an_accuracy_metric_names_what_it_found():
     result = load_runs(REAL / "mlflow_iris")  # the folder that *contains* mlruns/
     assert result.runs.empty
     assert "found: metric_0" in result.problems[0]["reason"]
+
+
+def test_bad_table_lines_are_reported_and_good_ones_kept():
+    jsonl = ('{"model": "m", "language": "de", "task": "XNLI", "method": "SALT", "metric": "accuracy", "score": 70}\n'
+             '{not json\n'
+             '{"model": "m", "language": "fr", "task": "XNLI", "method": "SALT", "metric": "accuracy", "score": 71}\n')
+    result = load_bytes(jsonl.encode(), "runs.jsonl")
+    assert result.runs["language"].tolist() == ["de", "fr"] and "line 2" in result.problems[0]["reason"]
+    csv = ('model,language,task,method,metric,score\nm,de,XNLI,SALT,accuracy,70\n'
+           'm,"fr,XNLI,SALT,accuracy,71\nm,es,XNLI,SALT,accuracy,72\n')
+    swallowed = load_bytes(csv.encode(), "runs.csv")
+    assert swallowed.runs["language"].tolist() == ["de", "es"]  # the line after the broken one is kept
+    assert any("row 3: a quote is never closed" in p["reason"] for p in swallowed.problems)
+    assert swallowed.runs["language"].tolist() == ["de"] or "es" in swallowed.runs["language"].tolist()
+
+
+def test_a_missing_language_kind_is_inferred():
+    table = "model,language,task,method,metric,score\nm,Python,HumanEval,prompted 0-shot,pass@1,30\n" \
+            "m,sw,XNLI,SALT,accuracy,60\n"
+    runs = load_bytes(table.encode(), "kinds.csv").runs.set_index("language")
+    assert runs.loc["Python", "language_kind"] == "programming" and runs.loc["sw", "language_kind"] == "natural"

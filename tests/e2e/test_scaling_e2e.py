@@ -44,6 +44,7 @@ def test_a_real_bloom_xnli_file_lands_beside_the_published_bloom_runs(app_url, p
     expect(page.get_by_role("combobox", name="Method")).to_have_value("prompted 0-shot")  # the view moved
     expect(page.get_by_role("combobox", name="Task")).to_have_value("XNLI")
     chips = page.locator('[data-testid="stMultiSelect"]').filter(has=page.get_by_text("Model families", exact=True))
+    expect(chips).to_have_count(1)  # the view before the upload has left the page
     expect(chips).to_contain_text("BLOOM")
     data_figure = page.locator('[data-testid="stPlotlyChart"]').first
     expect(data_figure).to_contain_text("your runs (uploaded)")
