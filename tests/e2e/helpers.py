@@ -10,7 +10,8 @@ SETTLED = """() => {
     const app = document.querySelector('[data-testid="stApp"]');
     return app !== null && app.dataset.testScriptState === 'notRunning'
         && document.querySelector('[data-stale="true"]') === null
-        && document.querySelector('[data-testid="stSpinner"]') === null;
+        && document.querySelector('[data-testid="stSpinner"]') === null
+        && document.querySelector('[data-testid="stSkeleton"], [data-testid="stAppSkeleton"]') === null;
 }"""
 LEAKS = ("Traceback", "streamlit.errors", "DeltaGenerator", "Something went wrong", "StreamlitAPIException")
 
