@@ -176,6 +176,10 @@ def run_mine(args) -> int:
     for problem in corpus.problems:
         print(f"warning: {args.input}:{problem['line']}: {problem['reason']} (line skipped)", file=sys.stderr)
     mlm = load_masked_lm(args.model, device=args.device, threads=args.threads)
+    if not mlm.has_mlm_head:  # refuse before anything is written (no .parts folder to clean up)
+        from salt_core.mining import NO_HEAD
+
+        raise SaltError(NO_HEAD.format(name=mlm.name))
     if mlm.is_demo:
         print("warning: the demo model has random weights; its predictions are meaningless", file=sys.stderr)
     settings = dict(source=args.source, targets=args.targets, top_k=args.top_k, synonyms=not args.no_synonyms,

@@ -174,7 +174,8 @@ def _mark_uploads(fig: go.Figure, data: pd.DataFrame, x: str) -> None:
         return
     fig.add_scatter(x=mine[x], y=mine["score"], mode="markers", name=YOURS,
                     marker=dict(size=17, color="rgba(0,0,0,0)", line=dict(width=2.5, color="#111827")),
-                    customdata=mine[["origin", "model", "language"]].astype(str).to_numpy(),
+                    # file and model names come from the user: escaped, so plotly renders no tag from them
+                    customdata=mine[["origin", "model", "language"]].astype(str).map(html.escape).to_numpy(),
                     hovertemplate="%{customdata[0]}<br>%{customdata[1]} · %{customdata[2]}<br>score %{y:.1f}"
                                   "<extra>your run</extra>")
 

@@ -205,3 +205,15 @@ def test_two_concurrent_writers_never_lose_a_row(tmp_path):
     mined = pd.read_parquet(output)
     assert sorted(mined["sentence_id"].unique()) == list(range(1, 401))
     assert not mined.duplicated(["sentence_id", "word_index", "kind", "language", "rank"]).any()
+
+
+def test_mine_refuses_a_checkpoint_without_a_trained_head_before_writing(capsys, tmp_path, corpus, demo_bert):
+    from transformers import BertModel
+
+    folder = tmp_path / "encoder-only"
+    BertModel(demo_bert.model.config).save_pretrained(folder)
+    demo_bert.tokenizer.save_pretrained(folder)
+    output = tmp_path / "out.parquet"
+    code, errors = run(capsys, "mine", "--model", folder, "--targets", "de", "--input", corpus, "--output", output)
+    assert code == 2 and "no trained masked-LM head" in one_error(errors)
+    assert not output.exists() and not output.with_name(output.name + ".parts").exists()
