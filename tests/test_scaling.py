@@ -85,3 +85,58 @@ def test_answer_states_numbers_intervals_and_the_contrast(runs):
     assert any("low-resource languages more" in d for d in result.details)
     code = runs[runs["run_id"].str.startswith("LB-") & runs["model"].str.startswith("StarCoderBase")]
     assert any("high-resource languages more" in d for d in answer(code, n_boot=200).details)
+
+
+def _synthetic(n_languages=12, sizes=(1e8, 1e9, 1e10), noise=1.0, seed=1, copies=1):
+    rng = np.random.default_rng(seed)
+    rows = []
+    for index in range(n_languages):
+        volume, quirk = 10 ** rng.uniform(0, 3), rng.normal(0, noise)  # a language-level effect
+        for params in sizes:
+            for _ in range(copies):
+                rows.append({"language": f"l{index}", "model_family": "f", "model": f"m{params:g}", "task": "T",
+                             "method": "M", "params": params, "pretraining_data": volume,
+                             "pretraining_data_unit": "GiB",
+                             "score": 40 + 5 * np.log10(volume) + 3 * np.log10(params) + quirk})
+    return pd.DataFrame(rows)
+
+
+def test_language_bootstrap_equals_refitting_each_resample():
+    from salt_core.scaling import _design, language_bootstrap
+
+    runs = _synthetic()
+    x, _, _, _ = _design(runs, False, False)
+    y, languages = runs["score"].to_numpy(float), runs["language"].to_numpy()
+    fast = language_bootstrap(x, y, languages, n_boot=40, seed=7)
+    codes = np.unique(languages)
+    counts = np.random.default_rng(7).multinomial(len(codes), np.full(len(codes), 1 / len(codes)), size=40)
+    slow = []
+    for draw in counts:  # the plain way: stack each language's rows as often as it was drawn, and refit
+        pick = np.concatenate([np.flatnonzero(languages == code).repeat(1) for code, times in zip(codes, draw)
+                               for _ in range(times)])
+        slow.append(np.linalg.lstsq(x[pick], y[pick], rcond=None)[0])
+    assert fast == pytest.approx(np.array(slow), abs=1e-8)
+
+
+def test_intervals_resample_languages_not_runs():
+    """Known answers: without language-level noise every resample gives the same plane (zero-width interval);
+    copying every run ten times adds no information about languages, so the interval must not shrink."""
+    exact = fit_scaling(_synthetic(noise=0.0), n_boot=200)
+    assert exact.per_10x_data[0] == pytest.approx(5.0) and exact.per_10x_data[2] - exact.per_10x_data[1] < 1e-8
+    once, tenfold = fit_scaling(_synthetic(), n_boot=400), fit_scaling(_synthetic(copies=10), n_boot=400)
+    width = lambda fit: fit.per_10x_data[2] - fit.per_10x_data[1]  # noqa: E731
+    assert width(tenfold) == pytest.approx(width(once), rel=1e-6)
+    assert once.per_10x_params[0] == pytest.approx(3.0, abs=1e-6)  # size varies within languages: exact
+
+
+def test_the_card_says_no_clear_effect_two_sizes_and_too_few_languages():
+    flat = _synthetic(sizes=(1e8, 1e9), noise=4.0).assign(score=lambda d: 50 + np.random.default_rng(3).normal(0, 3, len(d)))
+    card = answer(flat, n_boot=300)
+    assert card.ok and "no clear effect" in card.headline
+    assert "from two sizes only" in card.headline and "per 10x parameters is extrapolated" in card.headline
+    assert "Doubling the model" not in card.headline  # no rate from two points
+    assert any("bootstrap over languages" in d and "seed 0" in d for d in card.details)
+    three_sizes = answer(_synthetic(), n_boot=300)
+    assert "10x more parameters with +3.0 points" in three_sizes.headline
+    few = answer(_synthetic(n_languages=6), n_boot=200)
+    assert any("too few for a slope" in d for d in few.details)  # tertiles of 6 languages: 2 each

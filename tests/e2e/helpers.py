@@ -38,7 +38,3 @@ def type_and_submit(tab, label: str, text: str, key: str = "Enter") -> None:
     expect(field).to_have_value(text)
     wait_until_idle(tab)
 
-
-def metric_value(tab, label: str) -> int:
-    metric = tab.locator('[data-testid="stMetric"]', has_text=label)
-    return int(metric.locator('[data-testid="stMetricValue"]').inner_text().replace(",", ""))

@@ -8,9 +8,9 @@ from tests.e2e.helpers import assert_no_traceback, type_and_submit, wait_until_i
 pytestmark = pytest.mark.e2e
 
 
-def metric_value(page, label: str) -> int:
-    metric = page.locator('[data-testid="stMetric"]', has_text=label)
-    return int(metric.locator('[data-testid="stMetricValue"]').inner_text().replace(",", ""))
+def metric(page, label: str):
+    """The value element of a metric; `expect(...).to_have_text()` waits for the rerun that changes it."""
+    return page.locator('[data-testid="stMetric"]', has_text=label).locator('[data-testid="stMetricValue"]')
 
 
 def test_type_pick_two_languages_move_threshold(app_url, page):
@@ -19,7 +19,7 @@ def test_type_pick_two_languages_move_threshold(app_url, page):
     expect(page.get_by_text("random weights — predictions are meaningless").first).to_be_visible()
 
     type_and_submit(page, "Sentences, one per line", "The old man walks to the river.", "Control+Enter")
-    assert metric_value(page, "Words mined") == 7  # The old man walks to the river
+    expect(metric(page, "Words mined")).to_have_text("7")  # The old man walks to the river
 
     targets = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]')
     targets.locator("input").click()
@@ -29,13 +29,12 @@ def test_type_pick_two_languages_move_threshold(app_url, page):
     wait_until_idle(page)
     expect(targets).to_contain_text("French")
 
-    before = metric_value(page, "Translations kept")
+    expect(metric(page, "Translations kept")).to_have_text("0")  # random weights: nothing reaches 0.3
     slider = page.locator('[data-testid="stSlider"]', has_text="Translation threshold").get_by_role("slider")
     slider.focus()
     page.keyboard.press("Home")
     wait_until_idle(page)
-    after = metric_value(page, "Translations kept")
-    assert before == 0 and after == 7 * 5 * 2  # every candidate of both languages survives threshold 0
+    expect(metric(page, "Translations kept")).to_have_text(str(7 * 5 * 2))  # every candidate of both languages
     assert re.search(r"[?&]t=0", page.url)  # the threshold is in the URL
     assert "targets=" in page.url
     expect(page.locator("mark").first).to_be_visible()  # replaced words are marked
