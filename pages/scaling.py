@@ -11,10 +11,13 @@ from salt_core.identity import METHODS
 from salt_core.importers import MappingNeeded, Overrides, apply_mapping, load_bytes, load_table
 from salt_core.runs import (
     COLUMNS,
+    EXCLUDE,
     canonicalise,
     corpus_volumes,
+    excluded_by_default,
     join_volumes,
     reference_runs,
+    severity,
     to_gib,
     validate,
 )
@@ -202,6 +205,21 @@ selection = select(narrow, families=families, languages=languages)
 if selection.empty:
     st.info("No runs match these filters.")
     st.stop()
+serious = excluded_by_default(selection)
+include_serious = st.toggle("Include runs with serious known problems", key="with_flagged", bind="query-params",
+                            help="Chance-level artefacts, wrong settings and broken source values are left out of "
+                                 "the figures and fits by default; caveats (rounding, stand-in volumes, recounts) "
+                                 "never are. The last tab lists both.")
+if serious.any():
+    st.caption(f"{int(serious.sum())} runs with serious known problems are "
+               + ("included (toggle off to leave them out)." if include_serious else
+                  "left out of the figures and fits (toggle to include them).")
+               + f" {int((~serious & selection['flags'].fillna('').ne('')).sum())} more carry caveats and are kept.")
+    if not include_serious:
+        selection = selection[~serious]
+if selection.empty:
+    st.info("Every run of this selection has a serious known problem; toggle above to see them anyway.")
+    st.stop()
 
 units = units_by_use(selection)
 if any(str(u).startswith("bytes") for u in units) and len(units) > 1 and st.checkbox(
@@ -219,6 +237,12 @@ left_out = hidden(pd.concat(uploads, ignore_index=True) if uploads else runs.ilo
 flagged = selection["flags"].fillna("").ne("").sum()
 st.caption(f"{len(selection)} runs selected ({int(is_upload(selection).sum())} of them yours); {len(with_volume)} "
            f"with a data volume in {unit or '—'}; {flagged} carry a known-problem flag (see the last tab).")
+off_axis = sorted(set(selection["model_family"].dropna()) - set(with_volume["model_family"].dropna()))
+if off_axis and unit:
+    reasons = [f"{family} ({', '.join(map(str, selection.loc[selection['model_family'] == family, 'pretraining_data_unit'].dropna().unique())) or 'no volume'})"
+               for family in off_axis]
+    st.caption("Not on the data axis in " + str(unit) + ": " + "; ".join(reasons) + ". Pick their unit above (or "
+               "convert bytes to GiB) to see them; the model-size figure shows every family.")
 if left_out.uploads_hidden:
     st.warning(f"{left_out.uploads_hidden} of your uploaded runs are hidden by the choices above (language kind, "
                "task, method, metric, protocol, families or languages).")
@@ -279,7 +303,10 @@ with tabs[4]:
     except SaltError as exc:
         st.info(ui.plain(exc))
 with tabs[5]:
-    problems = selection[selection["flags"].fillna("").ne("")][["run_id", "model", "language", "score", "flags"]]
+    problems = narrow[narrow["flags"].fillna("").ne("")][["run_id", "model", "language", "score", "flags"]]
+    problems = problems.assign(severity=problems["flags"].map(severity),
+                               flags=problems["flags"].str.replace(EXCLUDE, "", regex=False))[
+        ["run_id", "model", "language", "score", "severity", "flags"]]
     if len(problems):
         st.dataframe(problems, hide_index=True)
     else:

@@ -28,7 +28,7 @@ from pathlib import Path
 import pandas as pd
 
 from salt_core.catalogue import resolve_model
-from salt_core.runs import COLUMNS, canonicalise, validate
+from salt_core.runs import COLUMNS, EXCLUDE, canonicalise, validate
 
 AGGREGATES = {"avg15", "avg7", "leaderboard_avg"}
 PROGRAMMING = {"py": "Python", "js": "JavaScript", "ts": "TypeScript", "java": "Java", "d": "D", "cpp": "C++",
@@ -102,14 +102,16 @@ def _flags(row: dict) -> list[str]:
     if model == "XLM-R Base" and row["task"] == "XNLI":
         flags.append("ACL version of the XLM-R paper (avg 76.2); an older arXiv version has lower numbers (avg 74.5)")
     if model.lower() == "llama-13b":
-        flags.append("LLaMA-13B sits near chance on every language in the source files: an evaluation artefact")
+        flags.append(EXCLUDE + "LLaMA-13B sits near chance on every language in the source files: an evaluation "
+                     "artefact")
     if language == "ar" and "prompted" in method:
-        flags.append("Arabic is near chance for every prompted model in the source files: an evaluation artefact")
+        flags.append(EXCLUDE + "Arabic is near chance for every prompted model in the source files: an evaluation "
+                     "artefact")
     notes = str(row.get("notes") or "").lower()
     if "anomal" in notes or "non-monotone" in notes or "unreliable" in notes or (
             model.startswith("StarCoder") and "Base" not in model and language in ("Ruby", "Racket")
             and float(row["score"]) < 2):
-        flags.append("value looks broken in the source (see notes)")
+        flags.append(EXCLUDE + "value looks broken in the source (see notes)")
     return flags
 
 

@@ -36,6 +36,22 @@ COLUMNS = ["run_id", "model", "model_family", "params", "pretraining_corpus", "l
 REQUIRED = ["model", "language", "task", "method", "metric", "score"]
 KINDS = ("natural", "programming")
 GIB = 2**30
+# Known problems have a severity. "exclude: ..." marks a run whose value is not a measurement of the setting
+# (chance-level artefact, wrong setting, broken harness value): left out of fits by default. Every other flag
+# is a caveat (rounding, a stand-in volume, a third-party recount, a size label): shown, never left out.
+EXCLUDE = "exclude: "
+
+
+def excluded_by_default(runs: pd.DataFrame) -> pd.Series:
+    """Whether each run carries a known problem serious enough to leave it out unless the user asks."""
+    return runs["flags"].fillna("").astype(str).str.contains(r"(?:^|; )exclude: ", regex=True)
+
+
+def severity(flags: str) -> str:
+    flags = str(flags or "")
+    if not flags.strip() or flags == "nan":
+        return ""
+    return "excluded by default" if any(part.startswith(EXCLUDE) for part in flags.split("; ")) else "caveat"
 PROGRAMMING_LANGUAGES = frozenset({
     "Python", "JavaScript", "TypeScript", "Java", "D", "C++", "C", "R", "Rust", "Julia", "Bash", "C#", "Go", "Lua",
     "Perl", "PHP", "Ruby", "Scala", "Swift", "Racket", "OCaml", "Haskell", "Kotlin", "Elixir", "Clojure"})

@@ -73,3 +73,25 @@ def test_changing_task_resets_languages_instead_of_keeping_stale_ones():
     assert chosen and "sw" not in chosen and "en" not in chosen
     assert set(chosen) <= set(at.multiselect(key="languages").options)
 
+
+
+def test_serious_problems_are_left_out_by_default_and_come_back_on_request():
+    at = open_scaling()
+    at.selectbox(key="method").set_value("prompted 0-shot").run()
+    captions = " ".join(c.value for c in at.caption)
+    assert "runs with serious known problems are left out" in captions
+    left_out = int(captions.split(" runs with serious known problems")[0].split()[-1])
+    assert left_out > 0  # prompted Arabic and LLaMA-13B sit at chance
+    selected = int(next(c.value for c in at.caption if "runs selected" in c.value).split()[0])
+    at.toggle(key="with_flagged").set_value(True).run()
+    assert not at.exception
+    assert int(next(c.value for c in at.caption if "runs selected" in c.value).split()[0]) == selected + left_out
+    assert "excluded by default" in set(at.dataframe[-1].value["severity"])
+    default = open_scaling()  # zero-shot XNLI: caveats only (paper versions, stand-in volumes), all kept
+    assert set(default.dataframe[-1].value["severity"]) == {"caveat"}
+
+
+def test_families_off_the_data_axis_are_named():
+    at = open_scaling()
+    captions = " ".join(c.value for c in at.caption)
+    assert "Not on the data axis in GiB" in captions and "mBERT (bytes)" in captions
