@@ -21,7 +21,7 @@ from salt_core.runs import (
     to_gib,
     validate,
 )
-from salt_core.scaling import answer, fit_scaling, method_deltas, model_gains, select
+from salt_core.scaling import answer, fit_scaling, method_deltas, model_gains, paired_tests, select
 from salt_core.selection import (
     PUBLISHED,
     by_protocol,
@@ -290,6 +290,9 @@ with tabs[3]:
         deltas = method_deltas(select(runs, task=task, metric=metric), treated, baseline)
         if len(deltas):
             st.plotly_chart(delta_figure(deltas), width="stretch")
+            for test in paired_tests(deltas):
+                st.markdown(ui.plain(str(test)))
+            st.caption("Seeds are averaged within a language first; the paired test pairs languages.")
         else:
             st.info("No shared languages.")
 fit_terms = None

@@ -297,12 +297,59 @@ def answer(runs: pd.DataFrame, n_boot: int = 1000, seed: int = 0) -> Answer:
 
 
 def method_deltas(runs: pd.DataFrame, method: str, baseline: str) -> pd.DataFrame:
-    """Per model, task and language: score under `method` minus score under `baseline`."""
+    """Per model, task and language: mean score under `method` minus mean under `baseline`, over seeds.
+
+    Each side is the mean of its seeds; `n`/`baseline_n` count them. With at least two seeds on both sides the
+    delta carries a 95% Welch interval (`low`, `high`); with one seed on a side there is no interval (NaN)."""
     keys = ["model", "task", "language"]
-    a = runs[runs["method"] == method].groupby(keys)["score"].mean()
-    b = runs[runs["method"] == baseline].groupby(keys)["score"].mean()
-    joined = pd.concat([a.rename("score"), b.rename("baseline_score")], axis=1, join="inner").reset_index()
-    return joined.assign(delta=joined["score"] - joined["baseline_score"], method=method, baseline=baseline)
+    stats = {}
+    for name, label in ((method, "score"), (baseline, "baseline_score")):
+        grouped = runs[runs["method"] == name].groupby(keys)["score"].agg(["mean", "var", "count"])
+        stats[label] = grouped.rename(columns={"mean": label, "var": f"{label}_var", "count": f"{label}_n"})
+    joined = pd.concat([stats["score"], stats["baseline_score"]], axis=1, join="inner").reset_index()
+    delta = joined["score"] - joined["baseline_score"]
+    se = np.sqrt(joined["score_var"] / joined["score_n"] + joined["baseline_score_var"] / joined["baseline_score_n"])
+    df = np.minimum(joined["score_n"], joined["baseline_score_n"]) - 1  # conservative Welch degrees of freedom
+    from scipy import stats as scipy_stats
+
+    half = pd.Series(np.where(df >= 1, scipy_stats.t.ppf(0.975, np.maximum(df, 1)) * se, np.nan), index=joined.index)
+    return joined.assign(delta=delta, low=delta - half, high=delta + half, n=joined["score_n"],
+                         baseline_n=joined["baseline_score_n"], method=method, baseline=baseline)[
+        ["model", "task", "language", "method", "baseline", "score", "baseline_score", "delta", "low", "high", "n",
+         "baseline_n"]]
+
+
+@dataclass
+class PairedTest:
+    model: str
+    languages: int
+    mean_delta: float
+    low: float  # 95% t interval of the mean delta over languages
+    high: float
+    t: float
+    p: float  # two-sided
+
+    def __str__(self) -> str:
+        verdict = "a difference at p <= 0.05" if self.p <= 0.05 else "no clear difference (p > 0.05)"
+        return (f"{self.model}: mean delta {self.mean_delta:+.2f} points over {self.languages} languages (95% CI "
+                f"{self.low:+.2f} to {self.high:+.2f}); paired t-test t = {self.t:.2f}, p = {self.p:.3g}: {verdict}.")
+
+
+def paired_tests(deltas: pd.DataFrame) -> list[PairedTest]:
+    """Per model: the paired t-test over languages of method against baseline (SALT's own claim is a t-test at
+    p <= 0.05). Seeds are first averaged within a language, so languages are the pairs."""
+    from scipy import stats as scipy_stats
+
+    results = []
+    for model, group in deltas.groupby("model"):
+        if len(group) < 3:
+            continue
+        test = scipy_stats.ttest_rel(group["score"], group["baseline_score"])
+        mean, se = group["delta"].mean(), group["delta"].std(ddof=1) / math.sqrt(len(group))
+        half = scipy_stats.t.ppf(0.975, len(group) - 1) * se
+        results.append(PairedTest(str(model), len(group), float(mean), float(mean - half), float(mean + half),
+                                  float(test.statistic), float(test.pvalue)))
+    return results
 
 
 def select(runs: pd.DataFrame, *, task=None, method=None, metric=None, families=None, kind=None,

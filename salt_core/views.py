@@ -240,10 +240,14 @@ def gain_figure(gains: pd.DataFrame, title_note: str = "") -> go.Figure:
 
 
 def delta_figure(deltas: pd.DataFrame) -> go.Figure:
+    """Method minus baseline per language, one bar per model, with 95% error bars where seeds allow them."""
     import plotly.express as px
 
-    fig = px.bar(deltas, x="language", y="delta", color="model", barmode="group",
-                 hover_data=["method", "baseline", "score", "baseline_score"])
+    data = deltas.assign(error_plus=deltas["high"] - deltas["delta"], error_minus=deltas["delta"] - deltas["low"])
+    fig = px.bar(data, x="language", y="delta", color="model", barmode="group", error_y="error_plus",
+                 error_y_minus="error_minus", hover_data=["method", "baseline", "score", "baseline_score", "n",
+                                                          "baseline_n"])
     fig.add_hline(y=0, line_color="#9ca3af")
-    fig.update_layout(title="Method minus baseline, per language", yaxis_title="points", height=380)
+    fig.update_layout(title="Method minus baseline, per language (mean over seeds; bars: 95% interval where a side "
+                            "has two or more seeds)", yaxis_title="points", height=380)
     return fig

@@ -140,3 +140,43 @@ def test_the_card_says_no_clear_effect_two_sizes_and_too_few_languages():
     assert "10x more parameters with +3.0 points" in three_sizes.headline
     few = answer(_synthetic(n_languages=6), n_boot=200)
     assert any("too few for a slope" in d for d in few.details)  # tertiles of 6 languages: 2 each
+
+
+def test_method_deltas_average_seeds_and_the_paired_test_equals_scipy():
+    from scipy import stats
+
+    from salt_core.scaling import method_deltas, paired_tests
+
+    rng = np.random.default_rng(5)
+    rows = []
+    for index, language in enumerate(["de", "fr", "sw", "ur", "hi"]):
+        for seed in range(3):
+            rows.append({"model": "mBERT", "task": "XNLI", "language": language, "method": "SALT", "seed": seed,
+                         "score": 70 + index + 1.5 + rng.normal(0, 0.5)})
+            rows.append({"model": "mBERT", "task": "XNLI", "language": language, "method": "baseline", "seed": seed,
+                         "score": 70 + index + rng.normal(0, 0.5)})
+    runs = pd.DataFrame(rows)
+    deltas = method_deltas(runs, "SALT", "baseline").set_index("language")
+    de = runs[runs["language"] == "de"]
+    salt, base = de[de["method"] == "SALT"]["score"], de[de["method"] == "baseline"]["score"]
+    assert deltas.loc["de", "delta"] == pytest.approx(salt.mean() - base.mean())
+    half = stats.t.ppf(0.975, 2) * np.sqrt(salt.var() / 3 + base.var() / 3)
+    assert deltas.loc["de", "high"] - deltas.loc["de", "delta"] == pytest.approx(half)
+    assert (deltas["n"] == 3).all()
+    test = paired_tests(deltas.reset_index())[0]
+    reference = stats.ttest_rel(deltas["score"], deltas["baseline_score"])
+    assert test.t == pytest.approx(reference.statistic) and test.p == pytest.approx(reference.pvalue)
+    assert test.low <= test.mean_delta <= test.high and test.p <= 0.05 and "p <= 0.05" in str(test)
+    one_seed = method_deltas(runs[runs["seed"] == 0], "SALT", "baseline")
+    assert one_seed["low"].isna().all()  # one seed a side: no interval is invented
+
+
+def test_delta_figure_draws_error_bars():
+    from salt_core.scaling import method_deltas
+    from salt_core.views import delta_figure
+
+    runs = pd.DataFrame([{"model": "m", "task": "T", "language": lang, "method": method, "score": score}
+                         for lang in ("de", "fr") for method, score in (("SALT", 71), ("SALT", 72), ("base", 70),
+                                                                        ("base", 70.5))])
+    figure = delta_figure(method_deltas(runs, "SALT", "base"))
+    assert figure.data[0].error_y.array is not None and len(figure.data[0].error_y.array) == 2

@@ -27,6 +27,8 @@ def open_scaling_with_uploads(tab, app_url, *paths) -> None:
     wait_until_idle(tab)
     tab.locator('[data-testid="stFileUploader"] input[type="file"]').first.set_input_files([str(p) for p in paths])
     wait_until_idle(tab)
+    expect(tab.get_by_text("Upload: ").first).to_be_visible()
+    expect(tab.get_by_role("tab", name="Data volume")).to_have_count(1)  # the view before the upload has gone
 
 
 def test_uploaded_lm_eval_file_loads_and_reports_bad_rows(app_url, page):
@@ -108,4 +110,26 @@ def test_two_uploads_with_the_same_file_name_both_load(app_url, page, tmp_path):
     expect(page.get_by_text("Upload: all_results.json")).to_have_count(2)
     expect(page.get_by_text("Trainer eval_accuracy = 0.61").first).to_be_visible()
     expect(page.get_by_text("Trainer eval_accuracy = 0.66").first).to_be_visible()
+    assert_no_traceback(page)
+
+
+def test_salt_against_its_baseline_with_seeds_draws_error_bars_and_a_paired_test(app_url, page, tmp_path):
+    rows = ["model,language,task,method,metric,score,seed"]
+    for index, language in enumerate(["de", "fr", "sw", "ur", "hi"]):
+        for seed in range(3):
+            rows.append(f"mBERT,{language},XNLI,SALT,accuracy,{72 + index + 0.3 * seed},{seed}")
+            rows.append(f"mBERT,{language},XNLI,zero-shot transfer (fine-tuned on English),accuracy,"
+                        f"{70 + index + 0.2 * seed},{seed}")
+    upload = tmp_path / "salt_seeds.csv"
+    upload.write_text("\n".join(rows) + "\n")
+    open_scaling_with_uploads(page, app_url, upload)
+    expect(page.get_by_text("30 runs loaded.")).to_be_visible()
+    page.get_by_role("tab", name="Method vs baseline").click()
+    wait_until_idle(page)
+    baseline = page.get_by_role("combobox", name="Baseline")
+    baseline.click()
+    page.get_by_role("option", name="zero-shot transfer (fine-tuned on English)").click()
+    wait_until_idle(page)
+    expect(page.get_by_text("paired t-test").first).to_be_visible()
+    expect(page.get_by_text("over 5 languages").first).to_be_visible()
     assert_no_traceback(page)
