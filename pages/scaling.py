@@ -37,7 +37,14 @@ from salt_core.selection import (
     transfer_targets,
     units_by_use,
 )
-from salt_core.views import delta_figure, gain_figure, score_vs_data_figure, score_vs_params_figure
+from salt_core.views import (
+    delta_figure,
+    figure_image,
+    gain_figure,
+    score_vs_data_figure,
+    score_vs_params_figure,
+    with_caption,
+)
 
 BUNDLES = {"natural-language reference runs": "natural", "code-generation reference runs": "programming"}
 CORPORA = sorted(corpus_volumes()["corpus"].unique())
@@ -322,3 +329,14 @@ if fit_terms is not None:
 if data_figure is not None:
     d3.download_button("Data plot (HTML)", data_figure.to_html(include_plotlyjs=True), "scaling.html", "text/html",
                        help="Self-contained, works offline; the camera icon on a figure saves a PNG.")
+    caption = (f"{task} · {method} · {metric} · protocol: {protocol or 'not stated'} · {len(with_volume)} runs, "
+               f"{with_volume['language'].nunique()} languages, families: {', '.join(sorted(families))} · data in "
+               f"{unit}.\nDotted lines: OLS trend per model. Card: OLS of score on log10(data) and log10(params); "
+               "95% percentile bootstrap over languages (500 resamples, seed 0). Sources: salt_core reference runs "
+               "and the user's uploads (ringed).")
+    e1, e2 = st.columns(2)
+    for column, fmt, mime in ((e1, "png", "image/png"), (e2, "svg", "image/svg+xml")):
+        column.download_button(f"Data plot with its caption ({fmt.upper()})",
+                               lambda fmt=fmt: figure_image(with_caption(data_figure, caption), fmt),
+                               f"scaling.{fmt}", mime, on_click="ignore", key=f"export_{fmt}",
+                               help="For a paper: the figure with the selection, fit and interval method under it.")

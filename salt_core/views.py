@@ -251,3 +251,34 @@ def delta_figure(deltas: pd.DataFrame) -> go.Figure:
     fig.update_layout(title="Method minus baseline, per language (mean over seeds; bars: 95% interval where a side "
                             "has two or more seeds)", yaxis_title="points", height=380)
     return fig
+
+
+SYSTEM_CHROMIUM = "/usr/bin/chromium"
+
+
+def with_caption(fig: go.Figure, caption: str) -> go.Figure:
+    """A copy of the figure with its caption (selection, fit, interval method) written under it, for export."""
+    exported = go.Figure(fig)
+    exported.add_annotation(text=html.escape(caption).replace("\n", "<br>"), xref="paper", yref="paper", x=0,
+                            y=-0.22, xanchor="left", yanchor="top", showarrow=False, align="left",
+                            font=dict(size=11, color="#374151"))
+    exported.update_layout(margin=dict(b=170), height=(fig.layout.height or 520) + 120, width=1100)
+    return exported
+
+
+def figure_image(fig: go.Figure, fmt: str) -> bytes:
+    """PNG or SVG of a figure, drawn by kaleido in a headless Chromium (the system's, never a downloaded one)."""
+    import os
+
+    from salt_core.errors import SaltError
+
+    if fmt not in ("png", "svg"):
+        raise SaltError(f"Export as png or svg, not {fmt!r}.")
+    if "BROWSER_PATH" not in os.environ and os.path.exists(SYSTEM_CHROMIUM):
+        os.environ["BROWSER_PATH"] = SYSTEM_CHROMIUM
+    try:
+        return fig.to_image(format=fmt, scale=2 if fmt == "png" else 1)
+    except Exception as exc:  # noqa: BLE001 - no browser, or kaleido missing: say what to install
+        raise SaltError(f"{fmt.upper()} export needs kaleido and a Chromium or Chrome on this machine (Debian: "
+                        f"apt-get install chromium); the HTML download and the camera icon work without them. "
+                        f"({type(exc).__name__})") from exc

@@ -1,4 +1,5 @@
 import pandas as pd
+import pytest
 
 from salt_core.codeswitch import CodeSwitched, Replacement
 from salt_core.views import DEMO_NOTE, codeswitched_html, threshold_histogram
@@ -48,3 +49,15 @@ def test_projection_labels_are_short_and_layer_names_its_grey_points():
     assert "tokens of both sentences at layer 3" in names and "nearest vocabulary tokens" not in names
     texts = [t for trace in figure.data if trace.text is not None for t in trace.text]
     assert "\u2068h_t: كتاب\u2069" in texts and all(trace.cliponaxis is False for trace in figure.data if trace.text)
+
+
+@pytest.mark.skipif(not __import__("os").path.exists("/usr/bin/chromium"), reason="needs Debian's chromium")
+def test_figures_export_as_png_and_svg_with_their_caption():
+    from salt_core.views import figure_image, score_vs_data_figure, with_caption
+
+    runs = pd.DataFrame({"pretraining_data": [1.0, 10.0, 100.0], "score": [50.0, 55.0, 60.0], "model": "m",
+                         "params": [1e9] * 3, "language": ["sw", "de", "en"], "pretraining_data_unit": "GiB"})
+    figure = with_caption(score_vs_data_figure(runs), "XNLI · zero-shot · 3 runs\nintervals: bootstrap over languages")
+    png, svg = figure_image(figure, "png"), figure_image(figure, "svg")
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
+    assert svg.lstrip().startswith(b"<svg") and b"bootstrap over languages" in svg

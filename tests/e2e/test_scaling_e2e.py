@@ -133,3 +133,18 @@ def test_salt_against_its_baseline_with_seeds_draws_error_bars_and_a_paired_test
     expect(page.get_by_text("paired t-test").first).to_be_visible()
     expect(page.get_by_text("over 5 languages").first).to_be_visible()
     assert_no_traceback(page)
+
+
+def test_the_data_figure_exports_as_png_and_svg_with_its_caption(app_url, page, tmp_path):
+    page.goto(f"{app_url}/scaling")
+    wait_until_idle(page)
+    for fmt, magic in (("PNG", b"\x89PNG"), ("SVG", b"<svg")):
+        with page.expect_download(timeout=120_000) as download:
+            page.get_by_role("button", name=f"Data plot with its caption ({fmt})").click()
+        path = tmp_path / download.value.suggested_filename
+        download.value.save_as(path)
+        content = path.read_bytes()
+        assert content.lstrip()[:len(magic)] == magic and len(content) > 5_000
+        if fmt == "SVG":
+            assert b"bootstrap over languages" in content and b"XNLI" in content
+    assert_no_traceback(page)
