@@ -61,7 +61,7 @@ def test_flags_are_visible_and_downloads_exist():
     at = open_scaling()
     captions = " ".join(c.value for c in at.caption)
     assert "known-problem flag" in captions
-    assert len(at.get("download_button")) == 3
+    assert len(at.get("download_button")) == 5  # runs, fit, HTML, PNG and SVG with the caption
 
 
 def test_changing_task_resets_languages_instead_of_keeping_stale_ones():
