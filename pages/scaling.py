@@ -171,10 +171,11 @@ if runs.empty:
 # reset to the new context's default *and* written back to the URL, so a shared link reopens exactly this view; a
 # new upload moves the view to its own task, method and metric.
 upload_ids = tuple(sorted(runs.loc[is_upload(runs), "origin"].unique()))
-ui.reset_on_change("scaling_kind", (upload_ids,), {"kind": default_kind(runs)})
+kind_default = default_kind(runs)
+ui.reset_on_change("scaling_kind", (upload_ids,), {"kind": kind_default})
 kinds = sorted(runs["language_kind"].unique())
 kind = st.radio("Language kind", kinds, horizontal=True, key="kind", bind="query-params",
-                index=kinds.index(default_kind(runs)) if default_kind(runs) in kinds else 0)
+                index=kinds.index(kind_default) if kind_default in kinds else 0)
 runs = runs[runs["language_kind"] == kind]
 ui.reset_on_change("scaling_task", (kind, upload_ids), {"task": default_task(runs, kind)})
 c1, c2, c3, c4 = st.columns(4)

@@ -111,21 +111,11 @@ def read_corpus(data: bytes, name: str, text_column: str | None = None, max_sent
 
 def language_code(token: str) -> str | None:
     """A registry language code for an ISO 639-1/2/3 code, BCP-47 tag or English name, else None."""
-    import langcodes
-
+    from salt_core.identity import language_code as iso_code
     from salt_core.languages import LANGUAGES
 
-    token = token.strip()
-    if not token or token.isdigit():
-        return None
-    try:
-        language = langcodes.Language.get(token).language
-    except (ValueError, LookupError):
-        try:
-            language = langcodes.find(token).language
-        except LookupError:
-            return None
-    return language if language in LANGUAGES else None
+    code = iso_code(token)
+    return code if code in LANGUAGES else None
 
 
 def dictionary_languages(name: str, header: list[str] | None = None) -> tuple[str | None, str | None]:

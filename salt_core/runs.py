@@ -42,16 +42,17 @@ GIB = 2**30
 EXCLUDE = "exclude: "
 
 
-def excluded_by_default(runs: pd.DataFrame) -> pd.Series:
-    """Whether each run carries a known problem serious enough to leave it out unless the user asks."""
-    return runs["flags"].fillna("").astype(str).str.contains(r"(?:^|; )exclude: ", regex=True)
-
-
 def severity(flags: str) -> str:
+    """"excluded by default", "caveat", or "" for a run's flags (one rule, used by the filter and the table)."""
     flags = str(flags or "")
     if not flags.strip() or flags == "nan":
         return ""
     return "excluded by default" if any(part.startswith(EXCLUDE) for part in flags.split("; ")) else "caveat"
+
+
+def excluded_by_default(runs: pd.DataFrame) -> pd.Series:
+    """Whether each run carries a known problem serious enough to leave it out unless the user asks."""
+    return runs["flags"].fillna("").map(severity) == "excluded by default"
 PROGRAMMING_LANGUAGES = frozenset({
     "Python", "JavaScript", "TypeScript", "Java", "D", "C++", "C", "R", "Rust", "Julia", "Bash", "C#", "Go", "Lua",
     "Perl", "PHP", "Ruby", "Scala", "Swift", "Racket", "OCaml", "Haskell", "Kotlin", "Elixir", "Clojure"})

@@ -167,9 +167,9 @@ YOURS = "your runs (uploaded)"
 
 def _mark_uploads(fig: go.Figure, data: pd.DataFrame, x: str) -> None:
     """Ring the user's own runs (uploaded files) so they stand out beside the published ones."""
-    if "origin" not in data:
-        return
-    mine = data[data["origin"].fillna("published") != "published"]
+    from salt_core.selection import is_upload
+
+    mine = data[is_upload(data)]
     if mine.empty:
         return
     fig.add_scatter(x=mine[x], y=mine["score"], mode="markers", name=YOURS,
