@@ -18,8 +18,11 @@ tokens, punctuation, digits, symbols and mixed entries never belong to any langu
    frequency among the other candidates. So German gets "Katze" (de 4.5, en ~1) and "und", "in" goes to
    both German and English, and "the" (en 7.7, de 5.6) stays English. These two numbers are this
    project's assumption, not SALT's.
-3. Languages without a wordfreq list (Swahili) use a curated list bundled in `salt_core/data/`; Thai has
-   its own script and needs none. `coverage()` reports which rule each language used.
+3. Languages without a wordfreq list (Swahili) use the word lists bundled in `salt_core/data/` (a curated list
+   of frequent words and the 65k-word lexicon of Debian's hunspell-sw); Thai has its own script and needs
+   none. `coverage()` reports which rule each language used and how much each language shares with others.
+4. Strictness: an entry can belong to several languages ("in" is German and English). "shared" (the default)
+   keeps such entries; "exclusive" keeps only entries that belong to no other language of their script.
 
 Continuation pieces ("##en", "ung") cannot be attributed by word frequency; they are attributed by script
 alone and kept apart from word-initial pieces. For languages written without spaces between words
@@ -129,13 +132,19 @@ def text_scripts(text: str) -> frozenset[str] | None:
 
 # ----------------------------------------------------------------------------- word-frequency evidence
 
+def _read_words(name: str) -> list[str]:
+    path = resources.files("salt_core") / "data" / name
+    if not path.is_file():
+        return []
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [w.lower() for line in lines if not line.startswith("#") for w in line.split()]
+
+
 @cache
 def _curated_words(code: str) -> frozenset[str]:
-    path = resources.files("salt_core") / "data" / f"{code}.txt"
-    if not path.is_file():
-        return frozenset()
-    lines = path.read_text(encoding="utf-8").splitlines()
-    return frozenset(w.lower() for line in lines if not line.startswith("#") for w in line.split())
+    """The words of a language without a wordfreq list: the curated frequent words (`sw.txt`) and, where
+    bundled, a full spell-checker lexicon (`sw-hunspell.txt`, from Debian's hunspell-sw; licence in its header)."""
+    return frozenset(_read_words(f"{code}.txt")) | frozenset(_read_words(f"{code}-hunspell.txt"))
 
 
 @cache
@@ -162,7 +171,7 @@ def common_words(code: str, n: int = 2000) -> list[str]:
     table = _zipf_table(code)
     if table is not None:
         return sorted(table, key=table.get, reverse=True)[:n]
-    return sorted(_curated_words(code))[:n]
+    return list(dict.fromkeys(_read_words(f"{code}.txt")))[:n]  # the curated list is in frequency order
 
 
 # ----------------------------------------------------------------------------- tokenizer vocabulary
@@ -228,7 +237,7 @@ class LanguageVocabulary:
         return len(self.initial_ids)
 
 
-_CACHE: dict[tuple[str, str], LanguageVocabulary] = {}
+_CACHE: dict[tuple[str, str, str], LanguageVocabulary] = {}
 _ENTRY_CACHE: dict[str, list[VocabEntry]] = {}
 
 
@@ -256,16 +265,53 @@ def _belongs_by_frequency(surface: str, language: Language, rivals: list[Languag
     return zipf >= rival_best - ZIPF_MARGIN
 
 
-def language_vocabulary(tokenizer, code: str) -> LanguageVocabulary:
+def _exclusive(entry: VocabEntry, language: Language) -> bool:
+    """Whether an entry of `language` belongs to no other language of its script by the same rule."""
+    candidates = _candidates(entry.scripts)
+    for rival in candidates:
+        if rival.code != language.code and _belongs_by_frequency(
+                entry.surface, rival, [c for c in candidates if c.code != rival.code]):
+            return False
+    return True
+
+
+STRICTNESS = {
+    "shared": "entries of the language, including those that are also words of another language (Rover, Dual)",
+    "exclusive": "only entries that belong to no other language of the same script",
+}
+DEFAULT_STRICTNESS = "shared"  # measured: see README "Which vocabulary is German?"
+
+
+def check_strictness(strictness: str) -> str:
+    if strictness not in STRICTNESS:
+        raise UnknownLanguageError(f"Unknown strictness {strictness!r}: choose {' or '.join(STRICTNESS)}.")
+    return strictness
+
+
+def language_vocabulary(tokenizer, code: str, strictness: str = DEFAULT_STRICTNESS) -> LanguageVocabulary:
     """The token ids of language `code` in `tokenizer`, by the rule in this module's docstring.
 
+    `strictness` "shared" keeps entries that also belong to another language (German "in", "Ray"); "exclusive"
+    keeps only entries that belong to no other language of their script.
     Raises UnknownLanguageError for a code outside the registry and EmptyLanguageError when the
     tokenizer holds no word-initial entry of the language.
     """
     language = get_language(code)
+    check_strictness(strictness)
     key, entries = tokenizer_fingerprint(tokenizer), vocabulary_entries(tokenizer)
-    if (key, language.code) in _CACHE:
-        return _CACHE[(key, language.code)]
+    if (key, language.code, strictness) in _CACHE:
+        return _CACHE[(key, language.code, strictness)]
+    if strictness == "exclusive":
+        shared = language_vocabulary(tokenizer, code, "shared")
+        by_id = {entry.token_id: entry for entry in entries}
+        kept = tuple(i for i in shared.initial_ids if _exclusive(by_id[i], language))
+        if not kept:
+            raise EmptyLanguageError(
+                f"The tokenizer {getattr(tokenizer, 'name_or_path', '')!r} has no {language.name} entries that "
+                "belong to no other language; use the shared vocabulary.")
+        result = LanguageVocabulary(language, kept, shared.continuation_ids, shared.rule + ", exclusive")
+        _CACHE[(key, language.code, strictness)] = result
+        return result
     initial, continuation, rules = [], [], set()
     for entry in entries:
         if entry.scripts is None or not entry.scripts <= set(language.scripts):
@@ -286,7 +332,7 @@ def language_vocabulary(tokenizer, code: str) -> LanguageVocabulary:
             f"{language.name} ({language.code}); pick another language or a model that covers it."
         )
     result = LanguageVocabulary(language, tuple(initial), tuple(continuation), " + ".join(sorted(rules)))
-    _CACHE[(key, language.code)] = result
+    _CACHE[(key, language.code, strictness)] = result
     return result
 
 
@@ -310,18 +356,28 @@ def token_languages(tokenizer) -> dict[int, str]:
 
 
 def coverage(tokenizer, codes: list[str] | None = None) -> pd.DataFrame:
-    """Per language: how many word-initial and continuation tokens it holds, and by which rule."""
-    rows = []
+    """Per language: how many word-initial and continuation tokens it holds, by which rule, and how many of its
+    word-initial entries also belong to another registry language (`shared_with_others`; the "exclusive"
+    strictness drops them). `attrs["attributed_share"]` is the share of the whole vocabulary that belongs to
+    some registry language (word-initial or continuation), `attrs["vocabulary_size"]` the vocabulary size."""
+    owners = token_languages(tokenizer)
+    rows, attributed = [], set()
     for code in codes or list(LANGUAGES):
         language = get_language(code)
         try:
             vocab = language_vocabulary(tokenizer, code)
             n_initial, n_cont, rule = len(vocab.initial_ids), len(vocab.continuation_ids), vocab.rule
+            shared = sum("," in owners.get(i, "") for i in vocab.initial_ids)
+            attributed.update(vocab.initial_ids, vocab.continuation_ids)
         except EmptyLanguageError:
-            n_initial, n_cont, rule = 0, 0, "no tokens"
+            n_initial, n_cont, rule, shared = 0, 0, "no tokens", 0
         rows.append({
             "code": language.code, "language": language.name, "script": language.script,
-            "family": language.family, "word_initial_tokens": n_initial,
+            "family": language.family, "word_initial_tokens": n_initial, "shared_with_others": shared,
+            "shared_share": shared / n_initial if n_initial else 0.0,
             "continuation_tokens": n_cont, "rule": rule, "word_source": word_source(language.code),
         })
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    size = len(tokenizer.get_vocab())
+    frame.attrs.update(attributed_share=len(attributed) / size if size else 0.0, vocabulary_size=size)
+    return frame

