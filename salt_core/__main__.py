@@ -60,6 +60,7 @@ def _model_name(value: str) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     from salt_core.codeswitch import CodeSwitchSettings
+    from salt_core.languages import DEFAULT_STRICTNESS
     from salt_core.mining import DEFAULT_TOP_K
     from salt_core.text import Eligibility
 
@@ -73,7 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "restricted to each target language (and to the source language, for synonyms). "
                     "Resumable: re-run the same command after an interruption to continue.")
     mine.add_argument("--model", default=None, type=_model_name,
-                      help="Hugging Face id, local folder, or 'demo' (random weights). Default: $SALT_MODEL "
+                      help="Hugging Face id, local folder, 'demo' (random weights) or 'e5-small-offline' (real weights, no "
+                           "masked-LM head). Default: $SALT_MODEL "
                            "or bert-base-multilingual-cased")
     mine.add_argument("--source", default="en", help="source language code (default: en)")
     mine.add_argument("--targets", type=_languages, required=True, help="target language codes, e.g. de,fr")
@@ -81,6 +83,13 @@ def build_parser() -> argparse.ArgumentParser:
                       help="corpus: .txt (one sentence per line), .csv/.tsv or .jsonl with a text column")
     mine.add_argument("--text-column", default=None, help="column holding the sentences (csv/jsonl)")
     mine.add_argument("--output", type=Path, required=True, help="where to write the table: .parquet or .csv")
+    mine.add_argument("--miner", choices=["mlm", "similarity"], default=None,
+                      help="mlm: SALT's restricted masked-LM prediction; similarity: embedding similarity to the "
+                           "target vocabulary (a baseline, not SALT's method; works without a masked-LM head). "
+                           "Default: mlm, or similarity for a model without a masked-LM head")
+    mine.add_argument("--strictness", choices=["shared", "exclusive"], default=DEFAULT_STRICTNESS,
+                      help="target vocabulary: 'shared' keeps entries that are also words of another language "
+                           f"(German 'Ray'), 'exclusive' drops them (default: {DEFAULT_STRICTNESS})")
     mine.add_argument("--top-k", type=_bounded(1, 1000), default=DEFAULT_TOP_K,
                       help=f"candidates kept per word and language (default: {DEFAULT_TOP_K})")
     mine.add_argument("--no-synonyms", action="store_true", help="do not mine source-language synonyms")
@@ -176,13 +185,17 @@ def run_mine(args) -> int:
     for problem in corpus.problems:
         print(f"warning: {args.input}:{problem['line']}: {problem['reason']} (line skipped)", file=sys.stderr)
     mlm = load_masked_lm(args.model, device=args.device, threads=args.threads)
-    if not mlm.has_mlm_head:  # refuse before anything is written (no .parts folder to clean up)
+    miner = args.miner or ("mlm" if mlm.has_mlm_head else "similarity")
+    if miner == "mlm" and not mlm.has_mlm_head:  # refuse before anything is written (no .parts folder to clean up)
         from salt_core.mining import NO_HEAD
 
-        raise SaltError(NO_HEAD.format(name=mlm.name))
+        raise SaltError(NO_HEAD.format(name=mlm.name) + " Use --miner similarity (a baseline, not SALT's method).")
+    if args.miner is None and miner == "similarity":
+        print(f"note: {mlm.label} has no masked-LM head, so candidates come from embedding similarity "
+              "(a baseline, not SALT's method)", file=sys.stderr)
     if mlm.is_demo:
         print("warning: the demo model has random weights; its predictions are meaningless", file=sys.stderr)
-    settings = dict(source=args.source, targets=args.targets, top_k=args.top_k, synonyms=not args.no_synonyms,
+    settings = dict(miner=miner, strictness=args.strictness, source=args.source, targets=args.targets, top_k=args.top_k, synonyms=not args.no_synonyms,
                     eligibility=Eligibility(min_chars=args.min_word_chars, skip_stopwords=args.skip_stopwords),
                     batch_size=args.batch_size)
     bar, update = _progress_bar(args.quiet)

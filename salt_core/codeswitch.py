@@ -89,7 +89,8 @@ def clean_mined(mined: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     for column in ("p_restricted", "p_full"):
         mined[column] = pd.to_numeric(mined[column], errors="coerce")
     starts, ends = pd.to_numeric(mined["start"], errors="coerce"), pd.to_numeric(mined["end"], errors="coerce")
-    scores_ok = mined["p_restricted"].between(0, 1) & mined["p_full"].between(0, 1)
+    # p_full does not exist for the similarity miner (NaN there); p_restricted always does
+    scores_ok = mined["p_restricted"].between(0, 1) & (mined["p_full"].between(0, 1) | mined["p_full"].isna())
     spans_ok = [isinstance(s, str) and isinstance(w, str) and a == a and b == b and 0 <= a <= b <= len(s)
                 and s[int(a):int(b)] == w for s, w, a, b in zip(mined["sentence"], mined["word"], starts, ends)]
     keep = scores_ok & pd.Series(spans_ok, index=mined.index)
@@ -225,6 +226,52 @@ def dictionary_precision_recall(mined: pd.DataFrame, dictionary: pd.DataFrame, t
                          "precision": precision,
                          "recall": words_hit / n_words if n_words else np.full(len(kept), np.nan),
                          "words_in_dictionary": n_words})
+
+
+def dictionary_precision_at_k(mined: pd.DataFrame, dictionary: pd.DataFrame, language: str,
+                              ks=(1, 5)) -> pd.DataFrame:
+    """precision@k of the translations into `language`: among the mined words the dictionary knows, the share
+    with a dictionary translation among their k best-ranked candidates (strict lower-case match). One row per
+    miner in the table (a `miner` column; "mlm" where absent)."""
+    truth: dict[str, set[str]] = {}
+    for s, t in zip(dictionary["source"], dictionary["target"]):
+        truth.setdefault(str(s).strip().lower(), set()).add(str(t).strip().lower())
+    rows = mined[(mined["kind"] == "translation") & (mined["language"] == language)].copy()
+    if "miner" not in rows.columns:
+        rows["miner"] = "mlm"
+    rows["_word"] = rows["word"].str.lower()
+    rows = rows[rows["_word"].isin(truth.keys())]
+    rows["_hit"] = [c.lower() in truth[w] for w, c in zip(rows["_word"], rows["candidate"].astype(str))]
+    result = []
+    for miner, group in rows.groupby("miner", sort=True):
+        words = group.groupby(["sentence_id", "word_index"])
+        entry = {"miner": miner, "language": language, "words_in_dictionary": words.ngroups}
+        for k in ks:
+            entry[f"precision@{k}"] = float(group[group["rank"] <= k].groupby(["sentence_id", "word_index"])["_hit"]
+                                            .any().reindex(words.size().index, fill_value=False).mean())
+        result.append(entry)
+    return pd.DataFrame(result, columns=["miner", "language", "words_in_dictionary", *(f"precision@{k}" for k in ks)])
+
+
+def miner_agreement(first: pd.DataFrame, second: pd.DataFrame, k: int = 5) -> pd.DataFrame:
+    """Per kind and language, over the words both tables mined: how often the two miners' best candidates are
+    the same word (case-insensitive), and the mean overlap of their top-k sets (Jaccard)."""
+    keys = ["sentence_id", "word_index", "kind", "language"]
+
+    def top(frame: pd.DataFrame) -> pd.Series:
+        best = frame[frame["rank"] <= k].sort_values("rank")
+        return best.groupby(keys)["candidate"].agg(lambda c: [str(x).lower() for x in c])
+
+    joined = pd.concat({"a": top(first), "b": top(second)}, axis=1).dropna()
+    rows = []
+    for (kind, language), group in joined.groupby(level=["kind", "language"]):
+        pairs = list(zip(group["a"], group["b"]))
+        rows.append({"kind": kind, "language": language, "words": len(pairs),
+                     "same best candidate": float(np.mean([x[0] == y[0] for x, y in pairs])),
+                     f"top-{k} overlap (Jaccard)": float(np.mean([len(set(x) & set(y)) / len(set(x) | set(y))
+                                                                  for x, y in pairs]))})
+    return pd.DataFrame(rows, columns=["kind", "language", "words", "same best candidate",
+                                       f"top-{k} overlap (Jaccard)"])
 
 
 def threshold_step(best: float) -> float:

@@ -26,8 +26,10 @@ import pandas as pd
 
 from salt_core.corpus import Corpus
 from salt_core.errors import InputError
-from salt_core.mining import COLUMNS, check_languages, mine_substitutions
+from salt_core.languages import DEFAULT_STRICTNESS
+from salt_core.mining import COLUMNS, check_languages
 from salt_core.models import MaskedLM
+from salt_core.similarity import mine
 
 
 def _pid_alive(pid: int) -> bool:
@@ -140,13 +142,14 @@ def mine_corpus(mlm: MaskedLM, corpus: Corpus, output: Path, *, settings: dict, 
                 restart: bool = False, progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
     """Mine `corpus` into `output`, continuing a previous interrupted run of the same job.
 
-    `settings` are keyword arguments of mine_substitutions (source, targets, top_k, ...); they and the
-    model name go into the manifest.
+    `settings` are keyword arguments of `salt_core.similarity.mine` (miner, source, targets, top_k, ...); they
+    and the model name go into the manifest.
     """
     output = Path(output)
     if output.suffix.lower() not in (".parquet", ".csv"):
         raise InputError(f"{output}: the output must end in .parquet or .csv.")
-    check_languages(mlm, settings.get("source", "en"), settings.get("targets", ()), settings.get("synonyms", True))
+    check_languages(mlm, settings.get("source", "en"), settings.get("targets", ()), settings.get("synonyms", True),
+                    settings.get("strictness", DEFAULT_STRICTNESS))
     parts = output.with_name(output.name + ".parts")
     manifest = _manifest(corpus, {"model": mlm.name, **{k: repr(v) for k, v in settings.items()}})
     if restart and parts.exists():
@@ -175,7 +178,7 @@ def mine_corpus(mlm: MaskedLM, corpus: Corpus, output: Path, *, settings: dict, 
     for begin in range(0, len(todo), chunk_size):
         chunk = todo[begin:begin + chunk_size]
         ids, sentences = [sid for sid, _ in chunk], [s for _, s in chunk]
-        mined = mine_substitutions(mlm, sentences, sentence_ids=ids, **settings)
+        mined = mine(mlm, sentences, sentence_ids=ids, **settings)
         stem = parts / f"part-{ids[0]:09d}"
         write_table(mined, stem.with_suffix(".parquet"))
         commit = {"sentence_ids": ids, "skipped": mined.attrs["skipped"], "warnings": mined.attrs["warnings"]}

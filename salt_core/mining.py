@@ -26,6 +26,7 @@ import torch
 
 from salt_core.errors import InputError
 from salt_core.languages import (
+    DEFAULT_STRICTNESS,
     LanguageVocabulary,
     common_words,
     get_language,
@@ -151,7 +152,10 @@ def special_affixes(tokenizer) -> tuple[list[int], list[int]]:
     return [], []
 
 
-def _masked_items(mlm: MaskedLM, pos: int, sentence: str, source, rules, stopwords, report, sentence_id):
+def _masked_items(mlm: MaskedLM, pos: int, sentence: str, source, rules, stopwords, report, sentence_id,
+                  masked: bool = True):
+    """One item per eligible word. `masked=False` keeps the word's pieces in place (the similarity miner reads
+    the word in its sentence); `mask_position` is then the word's first piece and `n_pieces` its length."""
     tok = mlm.tokenizer
     ids, offsets = encode_as_text(tok, sentence)  # "[MASK]" or "<s>" in the text is text, not a control token
     tokens = tok.convert_ids_to_tokens(ids)
@@ -164,15 +168,17 @@ def _masked_items(mlm: MaskedLM, pos: int, sentence: str, source, rules, stopwor
             continue
         if pieces != list(range(pieces[0], pieces[-1] + 1)):
             continue  # a word whose pieces are not contiguous cannot be masked as one unit
-        body = ids[:pieces[0]] + [tok.mask_token_id] + ids[pieces[-1] + 1:]
+        span = [tok.mask_token_id] if masked else ids[pieces[0]:pieces[-1] + 1]
+        body = ids[:pieces[0]] + span + ids[pieces[-1] + 1:]
         mask_at = pieces[0]
         windowed = len(body) > width
         if windowed:  # keep a window of `width` tokens centred on the mask
             begin = max(0, min(mask_at - width // 2, len(body) - width))
+            begin = min(begin, mask_at)  # the word's first piece stays inside
             body, mask_at = body[begin:begin + width], mask_at - begin
             windowed_any = True
         full = prefix + body + suffix
-        items.append(MaskedItem(pos, word, len(pieces), full, full.index(tok.mask_token_id), windowed))
+        items.append(MaskedItem(pos, word, len(pieces), full, len(prefix) + mask_at, windowed))
     if windowed_any:
         report.warnings.append(
             f"Sentence {sentence_id} is longer than the model's {mlm.max_length} tokens: each word was "
@@ -181,7 +187,7 @@ def _masked_items(mlm: MaskedLM, pos: int, sentence: str, source, rules, stopwor
 
 
 def prepare_items(mlm: MaskedLM, sentences: Sequence[str], sentence_ids: Sequence, source, rules: Eligibility,
-                  report: MiningReport) -> list[MaskedItem]:
+                  report: MiningReport, masked: bool = True) -> list[MaskedItem]:
     """Validate sentences and build one masked variant per eligible word; problems go to the report."""
     stopwords = frozenset(w.lower() for w in common_words(source.code, rules.stopword_count)) \
         if rules.skip_stopwords else frozenset()
@@ -195,7 +201,7 @@ def prepare_items(mlm: MaskedLM, sentences: Sequence[str], sentence_ids: Sequenc
             report.skipped.append({"sentence_id": sentence_id,
                                    "reason": f"longer than {MAX_SENTENCE_CHARS:,} characters"})
         else:
-            found = _masked_items(mlm, pos, sentence, source, rules, stopwords, report, sentence_id)
+            found = _masked_items(mlm, pos, sentence, source, rules, stopwords, report, sentence_id, masked)
             if not found:
                 report.skipped.append({"sentence_id": sentence_id,
                                        "reason": f"no eligible {source.name} words (all punctuation, digits, "
@@ -271,7 +277,7 @@ def _score(logits: torch.Tensor, restriction: _Restriction, batch: list[MaskedIt
     return rows
 
 
-def _restrictions(mlm: MaskedLM, source: str, targets, synonyms: bool):
+def _restrictions(mlm: MaskedLM, source: str, targets, synonyms: bool, strictness: str = DEFAULT_STRICTNESS):
     if isinstance(targets, str):
         targets = [t for t in targets.split(",") if t.strip()]
     if not targets and not synonyms:
@@ -281,20 +287,22 @@ def _restrictions(mlm: MaskedLM, source: str, targets, synonyms: bool):
     if synonyms:
         wanted.append((source_language.code, "synonym"))
     surfaces = [entry.surface for entry in vocabulary_entries(mlm.tokenizer)]
-    restrictions = [_restriction(kind, language_vocabulary(mlm.tokenizer, code), surfaces, mlm.device)
+    restrictions = [_restriction(kind, language_vocabulary(mlm.tokenizer, code, strictness), surfaces, mlm.device)
                     for code, kind in wanted]
     return source_language, restrictions, surfaces
 
 
-def check_languages(mlm: MaskedLM, source: str, targets, synonyms: bool = True) -> None:
+def check_languages(mlm: MaskedLM, source: str, targets, synonyms: bool = True,
+                    strictness: str = DEFAULT_STRICTNESS) -> None:
     """Raise our error now if a language is unknown or absent from the tokenizer (before any work)."""
-    _restrictions(mlm, source, targets, synonyms)
+    _restrictions(mlm, source, targets, synonyms, strictness)
 
 
 def mine_substitutions(mlm: MaskedLM, sentences: Sequence[str], source: str = "en", targets: Sequence[str] = ("de",),
                        top_k: int = DEFAULT_TOP_K, *, synonyms: bool = True, eligibility: Eligibility | None = None,
                        batch_size: int = 64, sentence_ids: Sequence | None = None,
-                       progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
+                       progress: Callable[[int, int], None] | None = None,
+                       strictness: str = DEFAULT_STRICTNESS) -> pd.DataFrame:
     """Mine translation (and synonym) candidates for every eligible word; one row per candidate.
 
     Columns: see COLUMNS. `df.attrs` holds "skipped" (sentences not mined, with the reason),
@@ -310,7 +318,7 @@ def mine_substitutions(mlm: MaskedLM, sentences: Sequence[str], source: str = "e
     if not getattr(mlm, "has_mlm_head", True):
         raise InputError(NO_HEAD.format(name=mlm.name))
     sentence_ids = list(range(len(sentences))) if sentence_ids is None else list(sentence_ids)
-    source_language, restrictions, surfaces = _restrictions(mlm, source, targets, synonyms)
+    source_language, restrictions, surfaces = _restrictions(mlm, source, targets, synonyms, strictness)
     report = MiningReport()
     items = prepare_items(mlm, sentences, sentence_ids, source_language, eligibility or Eligibility(), report)
     items.sort(key=lambda item: len(item.input_ids))  # similar lengths together: little padding
@@ -326,7 +334,8 @@ def mine_substitutions(mlm: MaskedLM, sentences: Sequence[str], source: str = "e
     return _to_frame(records, sentences, sentence_ids, report, mlm)
 
 
-def _to_frame(records, sentences, sentence_ids, report: MiningReport, mlm: MaskedLM) -> pd.DataFrame:
+def _to_frame(records, sentences, sentence_ids, report: MiningReport, mlm: MaskedLM,
+              extra: dict[str, list] | None = None) -> pd.DataFrame:
     rows = [{
         "sentence_id": sentence_ids[item.sentence_pos], "sentence": sentences[item.sentence_pos],
         "word_index": item.word.index, "word": item.word.text, "start": item.word.start, "end": item.word.end,
@@ -334,6 +343,8 @@ def _to_frame(records, sentences, sentence_ids, report: MiningReport, mlm: Maske
         "candidate": candidate, "token_id": token_id, "p_restricted": p_r, "p_full": p_f, "lang_mass": mass,
     } for item, kind, language, rank, candidate, token_id, p_r, p_f, mass in records]
     frame = pd.DataFrame(rows, columns=COLUMNS)
+    for column, values in (extra or {}).items():  # columns of a particular miner, one value per record
+        frame[column] = pd.Series(values, dtype=float) if values else pd.Series(dtype=float)
     order = {sid: n for n, sid in enumerate(sentence_ids)}
     frame = frame.sort_values(["sentence_id", "word_index", "kind", "language", "rank"],
                               key=lambda col: col.map(order) if col.name == "sentence_id" else col,

@@ -214,6 +214,12 @@ def test_mine_refuses_a_checkpoint_without_a_trained_head_before_writing(capsys,
     BertModel(demo_bert.model.config).save_pretrained(folder)
     demo_bert.tokenizer.save_pretrained(folder)
     output = tmp_path / "out.parquet"
-    code, errors = run(capsys, "mine", "--model", folder, "--targets", "de", "--input", corpus, "--output", output)
+    code, errors = run(capsys, "mine", "--model", folder, "--targets", "de", "--input", corpus, "--output", output,
+                       "--miner", "mlm")
     assert code == 2 and "no trained masked-LM head" in one_error(errors)
+    assert "--miner similarity" in one_error(errors)
     assert not output.exists() and not output.with_name(output.name + ".parts").exists()
+    # Without --miner, the only miner such a model supports is used, and the user is told which
+    code, errors = run(capsys, "mine", "--model", folder, "--targets", "de", "--input", corpus, "--output", output)
+    assert code == 0 and any("embedding similarity" in e and "not SALT's method" in e for e in errors)
+    assert output.exists()
