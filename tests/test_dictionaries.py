@@ -75,3 +75,13 @@ def test_precision_at_k_counts_a_word_once_with_a_hit_among_its_k_best():
     assert result["words_in_dictionary"] == 3  # "zzz" is not in the dictionary and does not count
     assert result["precision@1"] == pytest.approx(1 / 3)  # house
     assert result["precision@2"] == pytest.approx(2 / 3)  # house, dog
+
+
+def test_a_cedict_file_uploaded_on_the_page_is_read_as_cedict():
+    from salt_core.corpus import read_dictionary
+
+    data = (REAL / "cedict_excerpt.u8").read_bytes()
+    frame = read_dictionary(data, "cedict_excerpt.u8")
+    assert frame.attrs["languages"] == ("en", "zh") and "狗" in translations(frame, "dog")
+    plain = read_dictionary(b"source,target\ndog,chien\n", "en-fr.csv")  # an ordinary CSV stays one
+    assert translations(plain, "dog") == {"chien"}
