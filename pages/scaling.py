@@ -23,6 +23,7 @@ from salt_core.runs import (
 )
 from salt_core.scaling import answer, fit_scaling, method_deltas, model_gains, paired_tests, select
 from salt_core.selection import (
+    PARAMETER_COUNTS,
     PUBLISHED,
     by_protocol,
     default_kind,
@@ -36,6 +37,7 @@ from salt_core.selection import (
     salt_methods,
     transfer_targets,
     units_by_use,
+    with_parameter_count,
 )
 from salt_core.views import (
     delta_figure,
@@ -229,6 +231,16 @@ if selection.empty:
     st.info("Every run of this selection has a serious known problem; toggle above to see them anyway.")
     st.stop()
 
+count = st.radio("Parameters", list(PARAMETER_COUNTS), horizontal=True, key="param_count", bind="query-params",
+                 help="Total parameters, or non-embedding parameters: multilingual models spend much of their size on "
+                      "the vocabulary (XLM-R Base: 85M of 250M are not embeddings).")
+selection, count_notes = with_parameter_count(selection, count)
+for note in count_notes:
+    st.caption(note)
+if selection.empty:
+    st.info("No run of this selection has a non-embedding parameter count in the catalogue.")
+    st.stop()
+
 units = units_by_use(selection)
 if any(str(u).startswith("bytes") for u in units) and len(units) > 1 and st.checkbox(
         "Convert bytes to GiB (bytes / 2^30) so the units can share an axis", key="to_gib"):
@@ -260,6 +272,7 @@ with st.container(border=True):
     verdict = answer(with_volume, n_boot=500)
     if verdict.ok:
         st.markdown(verdict.headline)
+        st.caption(f"Model size counted as {PARAMETER_COUNTS[count]}.")
     else:
         st.warning(verdict.headline)
     for line in verdict.details:
@@ -268,15 +281,25 @@ with st.container(border=True):
 facet = st.radio("Facet the data plot by", ["none", "model_family", "task"], horizontal=True, key="facet",
                  bind="query-params")
 tabs = st.tabs(["Data volume", "Model size", "Gain from scaling", "Method vs baseline", "Fit", "Known problems"])
-data_figure = score_vs_data_figure(with_volume, None if facet == "none" else facet) if len(with_volume) else None
+unknown_volume = selection[selection["pretraining_data"].isna()]
+zero_volume = with_volume[with_volume["pretraining_data"].astype(float) <= 0]
+data_figure = score_vs_data_figure(with_volume, None if facet == "none" else facet, unknown=unknown_volume) \
+    if len(with_volume) else None
 with tabs[0]:
     if data_figure is None:
         st.info("No run in this selection has a data volume.")
     else:
         st.plotly_chart(data_figure, width="stretch")
-    if len(left_out.no_volume):
-        st.caption(f"Volume unknown (or in another unit), so not on this axis: {len(left_out.no_volume)} runs.")
-        st.dataframe(left_out.no_volume, hide_index=True)
+    if len(zero_volume) or len(unknown_volume):
+        where = "listed below (the figure is faceted)" if facet != "none" else "drawn in the grey strip on the right"
+        st.caption(f"Not on the log axis, {where}: {len(zero_volume)} runs whose model had no pretraining data for "
+                   f"the language (log10 of 0 does not exist; also left out of the fits) and {len(unknown_volume)} "
+                   "runs whose volume is unknown.")
+    other_unit = len(left_out.no_volume) - len(unknown_volume)
+    if other_unit > 0:
+        st.caption(f"In another unit than {unit}, so not in this figure: {other_unit} runs (pick their unit above).")
+    if len(left_out.no_volume) or len(zero_volume):
+        st.dataframe(pd.concat([zero_volume[left_out.no_volume.columns], left_out.no_volume]), hide_index=True)
 with tabs[1]:
     st.plotly_chart(score_vs_params_figure(selection), width="stretch")
 with tabs[2]:

@@ -96,3 +96,11 @@ def resolve_model(name: str, config_params: int | None = None) -> ModelInfo:
 
 def _int(value) -> int | None:
     return None if value is None or pd.isna(value) else int(value)
+
+
+def size_label(params) -> str:
+    """A parameter count as people write it: 560M, 7.1B, 85.1M (three significant digits)."""
+    if params is None or params != params:
+        return "size unknown"
+    params = float(params)
+    return f"{params / 1e9:.3g}B" if params >= 1e9 else f"{params / 1e6:.3g}M"

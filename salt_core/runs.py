@@ -192,8 +192,8 @@ def _row_problem(row: dict) -> str | None:
             isinstance(row["pretraining_data"], float) and math.isnan(row["pretraining_data"])):
         return f"pretraining_data {row['pretraining_data']!r} is not a number"
     if volume is not None:
-        if volume <= 0:
-            return f"pretraining_data {volume} must be positive"
+        if volume < 0:  # 0 is a real value: the model never saw the language (drawn beside the log axis)
+            return f"pretraining_data {volume} must not be negative"
         if not row["pretraining_data_unit"] or str(row["pretraining_data_unit"]) in ("nan", "None"):
             return "pretraining_data has no unit (pretraining_data_unit)"
     return None

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from salt_core.catalogue import size_label
 from salt_core.errors import InputError
 
 MIN_POINTS = 6  # below this a three-parameter fit says nothing
@@ -54,6 +55,13 @@ def fittable(runs: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     usable = runs.dropna(subset=["pretraining_data", "params", "score"])
     if len(usable) < len(runs):
         reasons.append(f"{len(runs) - len(usable)} of {len(runs)} runs lack a data volume or a parameter count")
+    zero = usable["pretraining_data"].astype(float) <= 0
+    if zero.any():
+        languages = ", ".join(sorted(map(str, usable.loc[zero, "language"].unique())))
+        reasons.append(f"{int(zero.sum())} runs have no pretraining data at all for their language ({languages}): "
+                       "log10(0) has no place in a log-scale fit, so they are left out of it (the data figure draws "
+                       "them beside its axis)")
+        usable = usable[~zero]
     units = usable["pretraining_data_unit"].dropna().unique()
     if len(units) > 1:
         raise InputError("The selection mixes data units (" + ", ".join(map(str, units)) + "): pick one unit, or "
@@ -179,6 +187,7 @@ def model_gains(runs: pd.DataFrame) -> pd.DataFrame:
 def resource_groups(runs: pd.DataFrame) -> pd.Series:
     """low / mid / high by the language's data volume (tertiles of the selection's languages)."""
     volumes = runs.groupby("language")["pretraining_data"].first().dropna()
+    volumes = volumes[volumes.astype(float) > 0]
     if len(volumes) < 3:
         return pd.Series("all", index=runs.index)
     low, high = np.quantile(np.log10(volumes), [1 / 3, 2 / 3])
@@ -229,10 +238,6 @@ def two_size_difference(runs: pd.DataFrame, n_boot: int = 1000, seed: int = 0) -
     return float(differences.mean()), float(low), float(high)
 
 
-def _size_label(params: float) -> str:
-    return f"{params / 1e9:g}B" if params >= 1e9 else f"{params / 1e6:g}M"
-
-
 def answer(runs: pd.DataFrame, n_boot: int = 1000, seed: int = 0) -> Answer:
     """Does more data for a low-resource language beat a bigger model, for this selection?
 
@@ -251,7 +256,7 @@ def answer(runs: pd.DataFrame, n_boot: int = 1000, seed: int = 0) -> Answer:
     if fit.sizes == 2:
         small, large = sorted(usable["params"].unique())[:2]
         difference = two_size_difference(usable, n_boot, seed)
-        size_part = (f"; from two sizes only, {_size_label(large)} against {_size_label(small)} parameters: "
+        size_part = (f"; from two sizes only, {size_label(large)} against {size_label(small)} parameters: "
                      f"{_signed(*difference)} (no rate per 10x parameters is extrapolated from two points).")
     else:
         multiplier = (f"{m[0]:,.1f}x" if math.isfinite(m[0]) else "no finite amount of") + \
@@ -262,6 +267,7 @@ def answer(runs: pd.DataFrame, n_boot: int = 1000, seed: int = 0) -> Answer:
     headline = opening + data_part + size_part
     details = list(caveats)
     gains = model_gains(usable).dropna(subset=["pretraining_data"])
+    gains = gains[gains["pretraining_data"].astype(float) > 0]
     if gains["language"].nunique() >= 4 and gains["gain"].std() > 0 and gains["pretraining_data"].nunique() > 1:
         r, low, high, n = bootstrap_correlation(np.log10(gains["pretraining_data"].astype(float)), gains["gain"],
                                                 gains["language"], n_boot, seed)

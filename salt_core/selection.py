@@ -126,3 +126,30 @@ def hidden(runs: pd.DataFrame, selection: pd.DataFrame, with_volume: pd.DataFram
     missing = selection[~selection.index.isin(with_volume.index)]
     columns = [c for c in ("model", "language", "origin", "pretraining_data", "pretraining_data_unit") if c in missing]
     return Hidden(uploads_hidden, missing[columns])
+
+
+PARAMETER_COUNTS = {
+    "total": "total parameters (embeddings included)",
+    "non-embedding": "non-embedding parameters (the catalogue's; runs of models without one are left out)",
+}
+
+
+def with_parameter_count(runs: pd.DataFrame, which: str) -> tuple[pd.DataFrame, list[str]]:
+    """The runs with `params` as total or non-embedding parameters, and which families were left out and why.
+
+    Multilingual models spend much of their size on the vocabulary (XLM-R Base: 85M of 250M parameters are not
+    embeddings), so "10x more parameters" means different things in the two counts. Non-embedding counts come
+    from the model catalogue only (published, or computed from the architecture where its source says so).
+    """
+    if which == "total":
+        return runs, []
+    if which != "non-embedding":
+        raise ValueError(f"unknown parameter count {which!r}")
+    names = runs["model"].astype(str)
+    lookup = {name: resolve_model(name).non_embedding_params for name in names.unique()}
+    counts = names.map(lookup)
+    known = counts.notna()
+    missing = sorted(runs.loc[~known, "model_family"].dropna().astype(str).unique())
+    notes = [f"No non-embedding count in the catalogue for {', '.join(missing)}: their runs are left out "
+             "(choose total parameters to see them)."] if missing else []
+    return runs[known].assign(params=counts[known].astype(float)), notes

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from salt_core.catalogue import size_label
 from salt_core.codeswitch import CodeSwitched
 
 DEMO_NOTE = "<br><sup>demo model: random weights, the values mean nothing</sup>"
@@ -180,18 +181,37 @@ def _mark_uploads(fig: go.Figure, data: pd.DataFrame, x: str) -> None:
                                   "<extra>your run</extra>")
 
 
-def _label_size(params) -> str:
-    if params is None or pd.isna(params):
-        return "size unknown"
-    params = float(params)
-    return f"{params / 1e9:g}B" if params >= 1e9 else f"{params / 1e6:g}M"
+STRIP = "0 / unknown"
 
 
-def score_vs_data_figure(runs: pd.DataFrame, facet: str | None = None) -> go.Figure:
-    """Score against pretraining data (log axis), one colour per model, an OLS trend line per model."""
+def _strip(fig: go.Figure, beside: pd.DataFrame) -> None:
+    """Runs a log axis cannot hold (no data for the language, or volume unknown) in a narrow strip on the right,
+    sharing the score axis, so they are seen rather than silently dropped."""
+    fig.update_layout(xaxis=dict(domain=[0, 0.88]),
+                      xaxis2=dict(domain=[0.91, 1.0], anchor="y", range=[-1, 1], tickvals=[0], ticktext=[STRIP],
+                                  showgrid=False, zeroline=False))
+    why = np.where(beside["pretraining_data"].fillna(-1).astype(float) == 0, "no pretraining data for this language",
+                   "volume unknown")
+    jitter = np.random.default_rng(0).uniform(-0.6, 0.6, len(beside))  # fixed: the strip does not move on reruns
+    fig.add_scatter(x=jitter, y=beside["score"], xaxis="x2", yaxis="y", mode="markers+text", name=STRIP,
+                    text=beside["language"].astype(str), textposition="top center", textfont_size=9,
+                    marker=dict(color="#9ca3af", size=8, symbol="diamond"),
+                    customdata=np.column_stack([beside["model"].astype(str).map(html.escape),
+                                                beside["language"].astype(str), why]),
+                    hovertemplate="%{customdata[0]} · %{customdata[1]}<br>score %{y:.1f}<br>%{customdata[2]}"
+                                  "<extra>beside the log axis</extra>")
+
+
+def score_vs_data_figure(runs: pd.DataFrame, facet: str | None = None,
+                         unknown: pd.DataFrame | None = None) -> go.Figure:
+    """Score against pretraining data (log axis), one colour per model, an OLS trend line per model. Runs with
+    zero data for their language, and `unknown` runs (volume not known), are drawn in a strip beside the axis
+    (listed under the figure instead when it is faceted)."""
     import plotly.express as px
 
-    data = runs.dropna(subset=["pretraining_data"]).assign(size=lambda d: d["params"].map(_label_size))
+    volume = runs["pretraining_data"].astype(float)
+    beside = pd.concat([runs[volume <= 0], unknown if unknown is not None else runs.iloc[0:0]], ignore_index=True)
+    data = runs[volume > 0].assign(size=lambda d: d["params"].map(size_label))
     unit = ", ".join(map(str, data["pretraining_data_unit"].dropna().unique()))
     fig = px.scatter(data, x="pretraining_data", y="score", color="model", symbol="size", log_x=True,
                      hover_data=[c for c in HOVER if c in data.columns], facet_col=facet, text="language")
@@ -204,6 +224,8 @@ def score_vs_data_figure(runs: pd.DataFrame, facet: str | None = None) -> go.Fig
                             legendgroup=model)
     fig.update_traces(textposition="top center", textfont_size=9, selector=dict(mode="markers+text"))
     _mark_uploads(fig, data, "pretraining_data")
+    if len(beside) and facet is None:
+        _strip(fig, beside)
     fig.update_layout(title=f"Score against the language's pretraining data ({unit}); dotted: OLS trend per model",
                       xaxis_title=f"pretraining data ({unit}, log scale)", yaxis_title="score", height=520)
     return fig

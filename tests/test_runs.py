@@ -21,7 +21,7 @@ def test_project_csv_keeps_good_rows_and_reports_each_bad_one():
     assert "not a number" in reasons[5]
     assert "outside 0-100" in reasons[6]
     assert "is not a parameter count" in reasons[7]
-    assert "must be positive" in reasons[8]
+    assert "must not be negative" in reasons[8]
     assert "no unit" in reasons[9]
     assert "duplicate" in reasons[10]
     assert "missing model" in reasons[12]
@@ -147,3 +147,12 @@ def test_cli_overrides_reach_lm_eval_and_replacing_is_reported(tmp_path):
     written = pd.read_csv(out)
     assert written[["task", "language", "method", "model"]].iloc[0].tolist() == ["AGIEval LSAT-AR", "en", "SALT", "gpt2"]
     assert "method: 1 value(s) in the file replaced by 'SALT'" in run.stderr
+
+
+def test_zero_pretraining_data_is_a_value_not_an_error():
+    frame = pd.DataFrame([{"run_id": "z", "model": "m", "model_family": "m", "params": 1e9, "language": "sw",
+                           "language_kind": "natural", "pretraining_data": 0, "pretraining_data_unit": "GiB",
+                           "task": "XNLI", "method": "zero-shot transfer (fine-tuned on English)",
+                           "metric": "accuracy", "score": 41.0}])
+    result = validate(frame)
+    assert result.problems == [] and result.runs.loc[0, "pretraining_data"] == 0

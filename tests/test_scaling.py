@@ -180,3 +180,22 @@ def test_delta_figure_draws_error_bars():
                                                                         ("base", 70.5))])
     figure = delta_figure(method_deltas(runs, "SALT", "base"))
     assert figure.data[0].error_y.array is not None and len(figure.data[0].error_y.array) == 2
+
+
+def test_zero_volume_runs_are_left_out_of_the_fit_with_a_reason():
+    from salt_core.scaling import answer, fittable
+
+    rng = np.random.default_rng(0)
+    rows = []
+    for i, language in enumerate(["de", "fr", "es", "ru", "zh", "ar", "hi", "sw"]):
+        for params in (1e8, 1e9, 1e10):
+            volume = 0.0 if language == "sw" else 10.0 ** (i % 4)
+            rows.append({"language": language, "params": params, "pretraining_data": volume,
+                         "pretraining_data_unit": "GiB", "score": 40 + 3 * i + 2 * np.log10(params) + rng.normal(),
+                         "model": f"m-{params:g}", "model_family": "m", "task": "XNLI", "method": "x"})
+    runs = pd.DataFrame(rows)
+    usable, reasons = fittable(runs)
+    assert len(usable) == len(runs) - 3 and (usable["pretraining_data"] > 0).all()
+    assert any("no pretraining data at all" in r and "sw" in r for r in reasons)
+    verdict = answer(runs, n_boot=50)
+    assert verdict.ok and any("no pretraining data at all" in d for d in verdict.details)

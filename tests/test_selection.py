@@ -1,6 +1,7 @@
 """The Scaling page's defaults and omissions, tested without Streamlit."""
 
 import pandas as pd
+import pytest
 
 from salt_core.identity import ZERO_SHOT
 from salt_core.importers import load_runs
@@ -64,3 +65,31 @@ def test_english_is_left_out_of_zero_shot_transfer_only():
     assert transfer_targets(["de", "en", "sw"], "natural", ZERO_SHOT) == ["de", "sw"]
     assert transfer_targets(["de", "en"], "natural", "prompted 0-shot") == ["de", "en"]
     assert transfer_targets(["Python"], "programming", "prompted 0-shot") == ["Python"]
+
+
+def test_non_embedding_counts_replace_params_and_families_without_one_are_named():
+    import pandas as pd
+
+    from salt_core.selection import with_parameter_count
+
+    runs = pd.DataFrame({"model": ["XLM-R Base", "XLM-R Large", "bloom-560m"], "model_family": ["XLM-R", "XLM-R",
+                                                                                             "BLOOM"],
+                         "params": [250e6, 560e6, 560e6], "score": [70.0, 75.0, 40.0]})
+    same, notes = with_parameter_count(runs, "total")
+    assert same is runs and notes == []
+    counted, notes = with_parameter_count(runs, "non-embedding")
+    assert counted["params"].tolist() == [85_054_464.0, 302_309_376.0]
+    assert len(notes) == 1 and "BLOOM" in notes[0]
+
+
+@pytest.mark.parametrize("layers,hidden,ffn,name", [(12, 768, 3072, "XLM-R Base"), (24, 1024, 4096, "XLM-R Large"),
+                                                    (12, 768, 3072, "mBERT")])
+def test_computed_non_embedding_counts_equal_a_transformers_encoder_of_that_shape(layers, hidden, ffn, name):
+    from transformers import BertConfig
+    from transformers.models.bert.modeling_bert import BertLayer
+
+    from salt_core.catalogue import resolve_model
+
+    config = BertConfig(hidden_size=hidden, intermediate_size=ffn, num_attention_heads=hidden // 64)
+    per_layer = sum(p.numel() for p in BertLayer(config).parameters())
+    assert resolve_model(name).non_embedding_params == layers * per_layer

@@ -95,3 +95,40 @@ def test_families_off_the_data_axis_are_named():
     at = open_scaling()
     captions = " ".join(c.value for c in at.caption)
     assert "Not on the data axis in GiB" in captions and "mBERT (bytes)" in captions
+
+
+def test_runs_of_unknown_volume_are_drawn_beside_the_axis_and_said_so():
+    import json
+    import re
+
+    from salt_core.views import STRIP
+
+    at = open_scaling()
+    at.multiselect(key="sets").set_value(at.multiselect(key="sets").options).run()
+    at.radio(key="kind").set_value("programming").run()
+    assert not at.exception and not at.error
+    captions = " ".join(c.value for c in at.caption)
+    said = re.search(r"grey strip on the right: (\d+) runs whose model had no pretraining data .* and (\d+) runs "
+                     r"whose volume is unknown", captions)
+    assert said, captions
+    figure = json.loads(at.get("plotly_chart")[0].proto.spec)
+    strip = next(t for t in figure["data"] if t.get("name") == STRIP)
+    y = strip["y"]
+    if isinstance(y, dict):  # plotly's binary encoding of numeric arrays
+        import base64
+
+        import numpy as np
+
+        y = np.frombuffer(base64.b64decode(y["bdata"]), dtype=y["dtype"])
+    assert len(y) == int(said.group(1)) + int(said.group(2)) > 0
+
+
+def test_non_embedding_parameters_change_the_size_axis_and_say_so():
+    at = open_scaling()
+    total = _headline(at)
+    assert any("counted as total parameters" in c.value for c in at.caption)
+    at.radio(key="param_count").set_value("non-embedding").run()
+    assert not at.exception and not at.error
+    assert any("counted as non-embedding parameters" in c.value for c in at.caption)
+    text = _headline(at)
+    assert "302M against 85.1M" in text and text != total  # XLM-R Large against Base, non-embedding
