@@ -193,8 +193,9 @@ def _strip(fig: go.Figure, beside: pd.DataFrame) -> None:
     why = np.where(beside["pretraining_data"].fillna(-1).astype(float) == 0, "no pretraining data for this language",
                    "volume unknown")
     jitter = np.random.default_rng(0).uniform(-0.6, 0.6, len(beside))  # fixed: the strip does not move on reruns
-    fig.add_scatter(x=jitter, y=beside["score"], xaxis="x2", yaxis="y", mode="markers+text", name=STRIP,
-                    text=beside["language"].astype(str), textposition="top center", textfont_size=9,
+    labelled = len(beside) <= 20  # beyond that, labels pile up: the hover still names each run
+    fig.add_scatter(x=jitter, y=beside["score"], xaxis="x2", yaxis="y", mode="markers+text" if labelled else "markers",
+                    name=STRIP, text=beside["language"].astype(str), textposition="top center", textfont_size=9,
                     marker=dict(color="#9ca3af", size=8, symbol="diamond"),
                     customdata=np.column_stack([beside["model"].astype(str).map(html.escape),
                                                 beside["language"].astype(str), why]),
