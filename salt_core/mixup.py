@@ -230,14 +230,22 @@ def _most_similar(mlm: MaskedLM, table: torch.Tensor, vectors: torch.Tensor, k: 
     return torch.topk(sims, k, dim=-1)
 
 
+def vocabulary_table(mlm: MaskedLM) -> torch.Tensor:
+    """The input embeddings of the tokenizer's entries: (len(tokenizer), hidden). A model may carry more rows
+    than its tokenizer has entries (multilingual-e5-small: 250,037 rows, 250,002 pieces); those rows name no
+    token and are never a neighbour."""
+    weight = mlm.model.get_input_embeddings().weight.detach().float().cpu()
+    return weight[:len(mlm.tokenizer)]
+
+
 def _token_label(mlm: MaskedLM, token_id: int) -> str:
     return vocabulary_entries(mlm.tokenizer)[token_id].surface or mlm.tokenizer.convert_ids_to_tokens(token_id)
 
 
 def nearest_tokens(mlm: MaskedLM, vectors: torch.Tensor, k: int = 8) -> list[pd.DataFrame]:
     """For each vector, the k vocabulary tokens whose input embedding is most cosine-similar."""
-    table = mlm.model.get_input_embeddings().weight.detach().float()  # (vocab, hidden)
-    top = _most_similar(mlm, table, vectors, k)
+    table = vocabulary_table(mlm)
+    top = _most_similar(mlm, table, vectors.cpu(), k)
     owners = token_languages(mlm.tokenizer)
     return [pd.DataFrame({"token": [_token_label(mlm, int(t)) for t in ids],
                           "cosine": [float(v) for v in values],
@@ -352,8 +360,7 @@ def _reference_set(mlm: MaskedLM, alignment: Alignment, states: tuple[torch.Tens
     sentences at that layer (contextual states have no vocabulary to compare with). `states` are the
     source's and the code-switched sentence's layer states, already computed."""
     if layer == 0:
-        table = mlm.model.get_input_embeddings().weight.detach().float().cpu()  # (vocab, hidden)
-        return _neighbours(mlm, table, torch.stack([h_s, h_t]), k)
+        return _neighbours(mlm, vocabulary_table(mlm), torch.stack([h_s, h_t]), k)
     specials = set(mlm.tokenizer.all_special_ids)
     labels, vectors = [], []
     for ids, sentence_states in zip((alignment.source_ids, alignment.target_ids), states):

@@ -209,3 +209,24 @@ def test_the_fixed_points_do_not_move_when_r_sampler_or_seed_change(demo_bert):
     assert not np.allclose(first.current, second.current)  # the star moved: r = 0 is h_t, r = 1 is h_s
     source = first.reference[first.reference["role"] == "source"][["x", "y"]].to_numpy()
     assert np.allclose(second.current, source, atol=1e-4)
+
+
+def test_embedding_rows_beyond_the_tokenizer_are_never_neighbours(demo_bert):
+    """multilingual-e5-small has 250,037 embedding rows for 250,002 pieces: rows without a token must not be
+    proposed (they have no label)."""
+    import copy
+
+    import torch
+
+    from salt_core.mixup import nearest_tokens
+
+    mlm = copy.copy(demo_bert)
+    model = copy.deepcopy(demo_bert.model)
+    size = len(demo_bert.tokenizer)
+    model.resize_token_embeddings(size + 5)
+    target = model.get_input_embeddings().weight.detach()[10].clone()
+    with torch.no_grad():
+        model.get_input_embeddings().weight[size:] = target * 3  # the closest rows of all, but no token's
+    mlm.model = model
+    table = nearest_tokens(mlm, target[None, :], k=4)[0]
+    assert len(table) == 4 and table["token"].map(lambda t: isinstance(t, str) and t != "").all()
