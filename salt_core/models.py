@@ -100,7 +100,8 @@ def _not_found_message(name: str) -> str:
         "(config.json, weights, tokenizer files), set SALT_MODEL to such a folder or a cached hub id, "
         "or on a machine with internet access prefetch it with "
         f"`huggingface-cli download {name}` (or `hf download {name}`) and copy the cache over. "
-        "To try the app without weights, pick the demo model."
+        "Without those weights, pick e5-small-offline (multilingual-e5-small: real weights installed with the "
+        "requirements, no masked-LM head) or the demo model (random weights)."
     )
 
 
