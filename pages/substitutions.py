@@ -115,16 +115,18 @@ with left:
                               help=".txt: one sentence per line; .csv/.tsv/.jsonl: a column named text or sentence")
 with right:
     if len(offered) > 1:
+        # Options are the names themselves (a bound widget writes its label to the URL: miner=similarity)
         miner = st.radio("Candidates from", offered, key="miner", bind="query-params", horizontal=True,
-                         format_func=MINER_LABELS.get,
+                         captions=[MINER_LABELS[m] for m in offered],
                          help="Which miner's candidates are thresholded and code-switched below; both are "
                               "compared side by side further down.")
     else:
         miner = offered[0]
     strictness = st.selectbox("Target vocabulary", list(STRICTNESS), index=list(STRICTNESS).index(DEFAULT_STRICTNESS),
-                              key="strict", bind="query-params", format_func=lambda s: f"{s}: {STRICTNESS[s]}",
+                              key="strict", bind="query-params",
                               help="Many vocabulary entries are words of several languages ('Ray', 'Dual' count as "
                                    "German and English). 'exclusive' keeps only a language's own entries.")
+    st.caption(STRICTNESS[strictness][0].upper() + STRICTNESS[strictness][1:] + ".")
     top_k = st.number_input("Candidates per word and language (top-k)", 1, 50, DEFAULT_TOP_K, key="k",
                             bind="query-params")
     synonyms = st.checkbox("Also mine source-language synonyms", True, key="syn", bind="query-params")

@@ -151,3 +151,14 @@ def test_the_data_figure_exports_as_png_and_svg_with_its_caption(app_url, page, 
         if fmt == "SVG":
             assert b"bootstrap over languages" in content and b"XNLI" in content
     assert_no_traceback(page)
+
+
+def test_non_embedding_parameters_go_to_the_url_and_the_card_says_so(app_url, page):
+    page.goto(f"{app_url}/scaling")
+    wait_until_idle(page)
+    page.get_by_text("non-embedding", exact=True).click()
+    wait_until_idle(page)
+    assert "param_count=non-embedding" in page.url
+    expect(page.get_by_text("counted as non-embedding parameters")).to_be_visible()
+    expect(page.get_by_text("302M against 85.1M")).to_be_visible()
+    assert_no_traceback(page)

@@ -74,3 +74,14 @@ def test_moving_the_threshold_reruns_only_the_inspector_and_the_hint_sets_it(app
         '[data-testid="stMetricValue"]')).not_to_have_text("0")
     assert "t=0.00" in page.url  # the threshold the button chose is in the URL
     assert_no_traceback(page)
+
+
+def test_the_miner_choice_goes_to_the_url_and_both_miners_are_compared(app_url, page):
+    page.goto(f"{app_url}/substitutions?model=demo")
+    wait_until_idle(page)
+    expect(page.get_by_text("The two miners side by side")).to_be_visible()
+    page.locator('[data-testid="stRadio"]', has_text="Candidates from").get_by_text("similarity", exact=True).click()
+    wait_until_idle(page)
+    assert "miner=similarity" in page.url
+    expect(page.get_by_text("Threshold reads p_restricted")).to_be_visible()
+    assert_no_traceback(page)
