@@ -214,7 +214,8 @@ def choose_dictionary():
     return None, None
 
 
-def show_dictionary(settings: CodeSwitchSettings, grid, dictionary, name: str) -> None:
+def show_dictionary(settings: CodeSwitchSettings, grid, dictionary, name: str) -> str | None:
+    """Precision and recall against the dictionary; the target language it was read for (None: no target)."""
     if not targets:
         st.info("Pick a target language in the sidebar: a dictionary scores translations into one language.")
         return
@@ -268,7 +269,7 @@ def compare_miners(dictionary, language) -> None:
         f"top-{int(top_k)} overlap (Jaccard)": st.column_config.NumberColumn(format="percent")})
     if dictionary is not None and language:
         ks = tuple(sorted({1, int(top_k)}))
-        table = dictionary_precision_at_k(pd.concat([both["mlm"].assign(miner="mlm"), both["similarity"]]),
+        table = dictionary_precision_at_k(pd.concat([both["mlm"], both["similarity"]]),
                                           dictionary, language, ks)
         table["miner"] = table["miner"].map(MINER_LABELS)
         st.caption("precision@k against the dictionary: among the mined words it knows, the share with a "

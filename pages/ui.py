@@ -182,10 +182,10 @@ def sidebar(page=None) -> None:
         # No format_func: a bound widget writes its label to the URL, and the URL must hold the name
         # (model=e5-small-offline, model=demo); the label is shown under the box instead.
         choice = st.selectbox("Model", model_choices(), key="model", bind="query-params",
-                     help="A Hugging Face masked LM (SALT's miner needs its masked-LM head), the built-in "
-                          "multilingual-e5-small (real weights, installed with the requirements, no masked-LM "
-                          "head), or the demo model (random weights: it shows the plumbing, never meaningful "
-                          "predictions).")
+                              help="A Hugging Face masked LM (SALT's miner needs its masked-LM head), the built-in "
+                                   "multilingual-e5-small (real weights, installed with the requirements, no "
+                                   "masked-LM head), or the demo model (random weights: it shows the plumbing, "
+                                   "never meaningful predictions).")
         if choice_label(choice) != choice:
             st.caption(choice_label(choice))
         if not offline_available():
@@ -235,7 +235,7 @@ def current_model() -> MaskedLM | None:
     if not name:
         st.info("Type a Hugging Face model id or the path of a local model folder in the sidebar.")
         return None
-    if name == OFFLINE_MODEL and offline_available() and not offline_converted():
+    if name == OFFLINE_MODEL and offline_available() and not offline.is_converted():
         convert_offline_model()
     with st.spinner(f"Loading {plain(model_label(name))} …"):
         mlm, error = model_or_error(name)
@@ -267,11 +267,6 @@ def fallback_buttons(name: str) -> None:
                        key=f"demo_fallback_{name}", type="secondary" if real else "primary")
     columns[-1].button("Look for the model again", on_click=_look_again, key=f"look_again_{name}",
                        help="After copying the weights into place, or connecting to the hub.")
-
-
-def offline_converted() -> bool:
-    source = offline.packed_file()
-    return source is not None and offline.is_current(offline.offline_folder(), source)
 
 
 def convert_offline_model() -> None:

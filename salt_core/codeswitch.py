@@ -198,6 +198,19 @@ def threshold_curve(mined: pd.DataFrame, thresholds, settings: CodeSwitchSetting
                                                                       thresholds)})
 
 
+def _checked_translations(mined: pd.DataFrame, dictionary: pd.DataFrame, language: str):
+    """The translation rows into `language` whose word the dictionary knows, and for each whether its candidate
+    is one of the word's dictionary translations (strict lower-case match)."""
+    pairs = {(str(s).strip().lower(), str(t).strip().lower())
+             for s, t in zip(dictionary["source"], dictionary["target"])}
+    known = {s for s, _ in pairs}
+    rows = mined[(mined["kind"] == "translation") & (mined["language"] == language)]
+    rows = rows[rows["word"].str.lower().isin(known)]
+    correct = np.array([(str(w).lower(), str(c).lower()) in pairs for w, c in zip(rows["word"], rows["candidate"])],
+                       dtype=bool)
+    return rows, correct
+
+
 def dictionary_precision_recall(mined: pd.DataFrame, dictionary: pd.DataFrame, thresholds, language: str,
                                 settings: CodeSwitchSettings | None = None) -> pd.DataFrame:
     """Precision and recall of kept translations *into `language`* against a bilingual dictionary.
@@ -209,12 +222,7 @@ def dictionary_precision_recall(mined: pd.DataFrame, dictionary: pd.DataFrame, t
     words with at least one kept dictionary translation / those words.
     """
     settings = settings or CodeSwitchSettings()
-    pairs = {(s.strip().lower(), t.strip().lower()) for s, t in zip(dictionary["source"], dictionary["target"])}
-    known = {s for s, _ in pairs}
-    translations = mined[(mined["kind"] == "translation") & (mined["language"] == language)]
-    translations = translations[translations["word"].str.lower().isin(known)]
-    correct = np.array([(w.lower(), c.lower()) in pairs
-                        for w, c in zip(translations["word"], translations["candidate"])], dtype=bool)
+    translations, correct = _checked_translations(mined, dictionary, language)
     n_words = count_words(translations)
     scores = translations[settings.score].to_numpy(dtype=float)
     kept = _count_at_least(scores, thresholds)
@@ -233,15 +241,10 @@ def dictionary_precision_at_k(mined: pd.DataFrame, dictionary: pd.DataFrame, lan
     """precision@k of the translations into `language`: among the mined words the dictionary knows, the share
     with a dictionary translation among their k best-ranked candidates (strict lower-case match). One row per
     miner in the table (a `miner` column; "mlm" where absent)."""
-    truth: dict[str, set[str]] = {}
-    for s, t in zip(dictionary["source"], dictionary["target"]):
-        truth.setdefault(str(s).strip().lower(), set()).add(str(t).strip().lower())
-    rows = mined[(mined["kind"] == "translation") & (mined["language"] == language)].copy()
+    rows, correct = _checked_translations(mined, dictionary, language)
+    rows = rows.assign(_hit=correct)
     if "miner" not in rows.columns:
         rows["miner"] = "mlm"
-    rows["_word"] = rows["word"].str.lower()
-    rows = rows[rows["_word"].isin(truth.keys())]
-    rows["_hit"] = [c.lower() in truth[w] for w, c in zip(rows["_word"], rows["candidate"].astype(str))]
     result = []
     for miner, group in rows.groupby("miner", sort=True):
         words = group.groupby(["sentence_id", "word_index"])
@@ -255,23 +258,29 @@ def dictionary_precision_at_k(mined: pd.DataFrame, dictionary: pd.DataFrame, lan
 
 def miner_agreement(first: pd.DataFrame, second: pd.DataFrame, k: int = 5) -> pd.DataFrame:
     """Per kind and language, over the words both tables mined: how often the two miners' best candidates are
-    the same word (case-insensitive), and the mean overlap of their top-k sets (Jaccard)."""
+    the same word (case-insensitive), and the mean overlap of their top-k sets (Jaccard). Joins, no per-word
+    Python: the page recomputes it on every threshold move."""
     keys = ["sentence_id", "word_index", "kind", "language"]
+    overlap = f"top-{k} overlap (Jaccard)"
 
-    def top(frame: pd.DataFrame) -> pd.Series:
-        best = frame[frame["rank"] <= k].sort_values("rank")
-        return best.groupby(keys)["candidate"].agg(lambda c: [str(x).lower() for x in c])
+    def top(frame: pd.DataFrame) -> pd.DataFrame:
+        rows = frame.loc[frame["rank"] <= k, [*keys, "rank", "candidate"]]
+        return rows.assign(candidate=rows["candidate"].astype(str).str.lower()).sort_values("rank", kind="stable")
 
-    joined = pd.concat({"a": top(first), "b": top(second)}, axis=1).dropna()
-    rows = []
-    for (kind, language), group in joined.groupby(level=["kind", "language"]):
-        pairs = list(zip(group["a"], group["b"]))
-        rows.append({"kind": kind, "language": language, "words": len(pairs),
-                     "same best candidate": float(np.mean([x[0] == y[0] for x, y in pairs])),
-                     f"top-{k} overlap (Jaccard)": float(np.mean([len(set(x) & set(y)) / len(set(x) | set(y))
-                                                                  for x, y in pairs]))})
-    return pd.DataFrame(rows, columns=["kind", "language", "words", "same best candidate",
-                                       f"top-{k} overlap (Jaccard)"])
+    a, b = top(first), top(second)
+    best = a.drop_duplicates(keys).merge(b.drop_duplicates(keys), on=keys, suffixes=("_a", "_b"))
+    sets_a, sets_b = a.drop_duplicates([*keys, "candidate"]), b.drop_duplicates([*keys, "candidate"])
+    shared = sets_a.merge(sets_b, on=[*keys, "candidate"]).groupby(keys).size()
+    words = best.set_index(keys)
+    size_a = sets_a.groupby(keys).size().reindex(words.index)
+    size_b = sets_b.groupby(keys).size().reindex(words.index)
+    common = shared.reindex(words.index, fill_value=0)
+    per_word = pd.DataFrame({"same": (words["candidate_a"] == words["candidate_b"]).astype(float),
+                             "jaccard": common / (size_a + size_b - common)}).reset_index()
+    result = per_word.groupby(["kind", "language"]).agg(words=("same", "size"), same=("same", "mean"),
+                                                        jaccard=("jaccard", "mean")).reset_index()
+    return result.rename(columns={"same": "same best candidate", "jaccard": overlap})[
+        ["kind", "language", "words", "same best candidate", overlap]]
 
 
 def threshold_step(best: float) -> float:

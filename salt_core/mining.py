@@ -219,18 +219,23 @@ def _split_model(model):
     return None, None
 
 
+def pad_batch(mlm: MaskedLM, sequences: Sequence[Sequence[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Token id lists padded to the longest: (input_ids, attention_mask), on the model's device."""
+    pad = mlm.tokenizer.pad_token_id if mlm.tokenizer.pad_token_id is not None else 0
+    longest = max(len(seq) for seq in sequences)
+    input_ids = torch.full((len(sequences), longest), pad, dtype=torch.long)
+    attention = torch.zeros((len(sequences), longest), dtype=torch.long)
+    for row, seq in enumerate(sequences):
+        input_ids[row, :len(seq)] = torch.tensor(seq)
+        attention[row, :len(seq)] = 1
+    return input_ids.to(mlm.device), attention.to(mlm.device)
+
+
 def masked_logits(mlm: MaskedLM, batch: list[MaskedItem]) -> torch.Tensor:
     """Full-vocabulary logits at the masked position of each item: (len(batch), vocab)."""
-    pad = mlm.tokenizer.pad_token_id if mlm.tokenizer.pad_token_id is not None else 0
-    longest = max(len(item.input_ids) for item in batch)
-    input_ids = torch.full((len(batch), longest), pad, dtype=torch.long)
-    attention = torch.zeros((len(batch), longest), dtype=torch.long)
-    for row, item in enumerate(batch):
-        input_ids[row, :len(item.input_ids)] = torch.tensor(item.input_ids)
-        attention[row, :len(item.input_ids)] = 1
+    input_ids, attention = pad_batch(mlm, [item.input_ids for item in batch])
     rows = torch.arange(len(batch))
     positions = torch.tensor([item.mask_position for item in batch])
-    input_ids, attention = input_ids.to(mlm.device), attention.to(mlm.device)
     encoder, head = _split_model(mlm.model)
     if encoder is None:
         return mlm.model(input_ids=input_ids, attention_mask=attention).logits[rows, positions].float()
@@ -246,6 +251,13 @@ class _Restriction:
     columns_by_surface: dict[str, list[int]]  # lower-cased surface -> columns of `ids` (synonym exclusion)
 
 
+def exclude_own_word(scores: torch.Tensor, restriction: _Restriction, batch: list[MaskedItem]) -> None:
+    """For synonyms, set the score of the word's own vocabulary entries to -inf: a word is not its own synonym."""
+    if restriction.kind == "synonym":
+        for row, item in enumerate(batch):
+            scores[row, restriction.columns_by_surface.get(item.word.text.lower(), [])] = float("-inf")
+
+
 def _restriction(kind: str, vocab: LanguageVocabulary, surfaces: list[str], device) -> _Restriction:
     columns: dict[str, list[int]] = {}
     for column, token_id in enumerate(vocab.initial_ids):
@@ -259,9 +271,7 @@ def _score(logits: torch.Tensor, restriction: _Restriction, batch: list[MaskedIt
     restricted = logits[:, restriction.ids]  # (batch, n_lang)
     p_full = torch.exp(restricted - log_z)
     lang_mass = p_full.sum(dim=-1)
-    if restriction.kind == "synonym":  # the original word is not its own synonym
-        for row, item in enumerate(batch):
-            restricted[row, restriction.columns_by_surface.get(item.word.text.lower(), [])] = float("-inf")
+    exclude_own_word(restricted, restriction, batch)
     p_restricted = torch.softmax(restricted, dim=-1)
     k = min(top_k, restricted.shape[1])
     top_p, top_j = torch.topk(p_restricted, k, dim=-1)

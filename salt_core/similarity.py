@@ -39,6 +39,9 @@ from salt_core.mining import (
     MiningReport,
     _restrictions,
     _to_frame,
+    exclude_own_word,
+    mine_substitutions,
+    pad_batch,
     prepare_items,
     special_affixes,
 )
@@ -77,15 +80,9 @@ def _encoder(mlm: MaskedLM):
 
 def _states(mlm: MaskedLM, sequences: list[list[int]], layer: int) -> torch.Tensor:
     """Hidden states at `layer` for equally long or padded sequences: (n, longest, hidden)."""
-    pad = mlm.tokenizer.pad_token_id if mlm.tokenizer.pad_token_id is not None else 0
-    longest = max(len(s) for s in sequences)
-    ids = torch.full((len(sequences), longest), pad, dtype=torch.long)
-    attention = torch.zeros((len(sequences), longest), dtype=torch.long)
-    for row, seq in enumerate(sequences):
-        ids[row, :len(seq)] = torch.tensor(seq)
-        attention[row, :len(seq)] = 1
+    ids, attention = pad_batch(mlm, sequences)
     encoder = _encoder(mlm)
-    inputs = dict(input_ids=ids.to(mlm.device), attention_mask=attention.to(mlm.device))
+    inputs = dict(input_ids=ids, attention_mask=attention)
     stop_at = _layer_module(encoder, layer)
     if stop_at is None:
         return encoder(**inputs, output_hidden_states=True).hidden_states[layer].float()
@@ -235,9 +232,7 @@ def mine_by_similarity(mlm: MaskedLM, sentences: Sequence[str], source: str = "e
             for restriction in restrictions:
                 table = target_table(mlm, restriction.vocab.language.code, layer, settings.batch_size, strictness)
                 sim = words @ table.vectors.T  # (batch, n_lang)
-                if restriction.kind == "synonym":
-                    for row, item in enumerate(batch):
-                        sim[row, restriction.columns_by_surface.get(item.word.text.lower(), [])] = float("-inf")
+                exclude_own_word(sim, restriction, batch)
                 p = torch.softmax(sim / settings.temperature, dim=-1)
                 # Case variants ("▁Aqua", "▁aqua") get almost the same vector: look deeper, keep the best of each.
                 k = min(top_k * 3, sim.shape[1])
@@ -266,8 +261,6 @@ def mine_by_similarity(mlm: MaskedLM, sentences: Sequence[str], source: str = "e
 
 def mine(mlm: MaskedLM, sentences, *, miner: str = "mlm", settings: SimilaritySettings | None = None, **kwargs):
     """Either miner by name, with a `miner` column (and `similarity` for the similarity miner)."""
-    from salt_core.mining import mine_substitutions
-
     if miner not in MINERS:
         raise InputError(f"Unknown miner {miner!r}: choose one of {', '.join(MINERS)}.")
     if miner == "similarity":

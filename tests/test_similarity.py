@@ -130,3 +130,46 @@ def test_the_cli_uses_the_similarity_miner_for_an_encoder_and_refuses_mlm(e5, tm
     assert "embedding similarity" in result.stderr
     table = pd.read_csv(out)
     assert (table["miner"] == "similarity").all() and "hund" in set(table["candidate"].str.lower())
+
+
+def slow_agreement(first, second, k):
+    """One word at a time, with Python sets: what miner_agreement must equal."""
+    keys = ["sentence_id", "word_index", "kind", "language"]
+
+    def lists(frame):
+        out = {}
+        for key, group in frame[frame["rank"] <= k].sort_values("rank").groupby(keys):
+            out[key] = [str(c).lower() for c in group["candidate"]]
+        return out
+
+    a, b = lists(first), lists(second)
+    rows = {}
+    for key in sorted(set(a) & set(b)):
+        x, y = a[key], b[key]
+        rows.setdefault((key[2], key[3]), []).append((x[0] == y[0], len(set(x) & set(y)) / len(set(x) | set(y))))
+    return {group: (len(v), np.mean([s for s, _ in v]), np.mean([j for _, j in v])) for group, v in rows.items()}
+
+
+def test_agreement_equals_a_slow_reference_on_random_tables():
+    rng = np.random.default_rng(1)
+    words = ["Haus", "haus", "Hund", "Katze", "Baum", "Wasser", "maison", "chien", "eau"]
+
+    def table(n_words):
+        rows = []
+        for sid in range(n_words):
+            for kind, language in (("translation", "de"), ("translation", "fr"), ("synonym", "en")):
+                if rng.random() < 0.2:
+                    continue  # not every word is mined by both
+                for rank, candidate in enumerate(rng.choice(words, size=6), start=1):
+                    rows.append({"sentence_id": sid // 3, "word_index": sid % 3, "kind": kind,
+                                 "language": language, "rank": rank, "candidate": candidate})
+        return pd.DataFrame(rows)
+
+    first, second = table(40), table(40)
+    fast = miner_agreement(first, second, 4).set_index(["kind", "language"])
+    slow = slow_agreement(first, second, 4)
+    assert set(fast.index) == set(slow)
+    for group, (n, same, jaccard) in slow.items():
+        assert fast.loc[group, "words"] == n
+        assert fast.loc[group, "same best candidate"] == pytest.approx(same)
+        assert fast.loc[group, "top-4 overlap (Jaccard)"] == pytest.approx(jaccard)
