@@ -32,8 +32,8 @@ from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processor
 from transformers import BertConfig, BertForMaskedLM, BertTokenizerFast, pipeline  # noqa: E402
 
 from salt_core.languages import LANGUAGES, common_words, language_vocabulary  # noqa: E402
-from salt_core.mining import MiningReport, mine_substitutions, prepare_items  # noqa: E402
 from salt_core.models import MaskedLM  # noqa: E402
+from salt_core.substitutions.mining import MiningReport, mine_substitutions, prepare_items  # noqa: E402
 from salt_core.text import Eligibility  # noqa: E402
 
 MBERT_VOCAB = 119_547

@@ -25,7 +25,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from salt_core.scaling import _design, answer, fit_scaling  # noqa: E402
+from salt_core.runs.scaling import _design, answer, fit_scaling  # noqa: E402
 
 
 def synthetic(n_runs: int, seed: int = 0) -> pd.DataFrame:

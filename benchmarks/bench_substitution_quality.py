@@ -26,12 +26,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import pandas as pd  # noqa: E402
 import wordfreq  # noqa: E402
 
-from salt_core import dictionaries  # noqa: E402
-from salt_core.codeswitch import dictionary_precision_at_k  # noqa: E402
 from salt_core.languages import DEFAULT_STRICTNESS, STRICTNESS  # noqa: E402
 from salt_core.models import load_masked_lm  # noqa: E402
-from salt_core.offline import OFFLINE_MODEL  # noqa: E402
-from salt_core.similarity import SimilaritySettings, mine_by_similarity, target_table  # noqa: E402
+from salt_core.models.offline import OFFLINE_MODEL  # noqa: E402
+from salt_core.substitutions import dictionaries  # noqa: E402
+from salt_core.substitutions.codeswitching import dictionary_precision_at_k  # noqa: E402
+from salt_core.substitutions.similarity import SimilaritySettings, mine_by_similarity, target_table  # noqa: E402
 from salt_core.text import Eligibility  # noqa: E402
 
 CARRIER = "Here is the word {word} in a sentence."  # the context every word is read in

@@ -3,18 +3,12 @@
 import streamlit as st
 
 from pages import ui
+from salt_core.display import isolate, probability_text
 from salt_core.errors import SaltError
-from salt_core.mixup import (
-    GRANULARITIES,
-    MAX_SAMPLES,
-    R_STEPS,
-    MixupConfig,
-    align,
-    check_fits,
-    explore_word,
-    predictions_under_mix,
-)
-from salt_core.views import cosine_figure, isolate, mixup_projection_figure, probability_text, r_histogram
+from salt_core.mixup.alignment import align
+from salt_core.mixup.explore import R_STEPS, check_fits, explore_word, predictions_under_mix
+from salt_core.mixup.figures import cosine_figure, mixup_projection_figure, r_histogram
+from salt_core.mixup.mixing import GRANULARITIES, MAX_SAMPLES, MixupConfig
 
 mlm = ui.model_page(
     "pages/mixup.py", "Mixup",

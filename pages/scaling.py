@@ -7,9 +7,18 @@ import streamlit as st
 
 from pages import ui
 from salt_core.errors import SaltError
-from salt_core.identity import METHODS
-from salt_core.importers import MappingNeeded, Overrides, apply_mapping, load_bytes, load_table
-from salt_core.runs import (
+from salt_core.runs.figures import (
+    delta_figure,
+    figure_image,
+    gain_figure,
+    score_vs_data_figure,
+    score_vs_params_figure,
+    with_caption,
+)
+from salt_core.runs.identity import METHODS
+from salt_core.runs.importers import MappingNeeded, Overrides, apply_mapping, load_bytes, load_table
+from salt_core.runs.scaling import answer, fit_scaling, method_deltas, model_gains, paired_tests, select
+from salt_core.runs.schema import (
     COLUMNS,
     EXCLUDE,
     canonicalise,
@@ -21,8 +30,7 @@ from salt_core.runs import (
     to_gib,
     validate,
 )
-from salt_core.scaling import answer, fit_scaling, method_deltas, model_gains, paired_tests, select
-from salt_core.selection import (
+from salt_core.runs.selection import (
     PARAMETER_COUNTS,
     PUBLISHED,
     by_protocol,
@@ -38,14 +46,6 @@ from salt_core.selection import (
     transfer_targets,
     units_by_use,
     with_parameter_count,
-)
-from salt_core.views import (
-    delta_figure,
-    figure_image,
-    gain_figure,
-    score_vs_data_figure,
-    score_vs_params_figure,
-    with_caption,
 )
 
 BUNDLES = {"natural-language reference runs": "natural", "code-generation reference runs": "programming"}

@@ -9,7 +9,9 @@ import pandas as pd
 import streamlit as st
 
 from pages import ui
-from salt_core.codeswitch import (
+from salt_core.errors import SaltError
+from salt_core.languages import DEFAULT_STRICTNESS, STRICTNESS
+from salt_core.substitutions.codeswitching import (
     CodeSwitchSettings,
     codeswitch,
     count_words,
@@ -21,15 +23,18 @@ from salt_core.codeswitch import (
     threshold_curve,
     threshold_step,
 )
-from salt_core.corpus import read_corpus, read_dictionary
-from salt_core.dictionaries import installed_dictionaries
-from salt_core.errors import SaltError
-from salt_core.languages import DEFAULT_STRICTNESS, STRICTNESS
-from salt_core.mining import DEFAULT_TOP_K
-from salt_core.similarity import MINER_LABELS, MINERS, SimilaritySettings
-from salt_core.similarity import mine as run_miner
+from salt_core.substitutions.corpus import read_corpus
+from salt_core.substitutions.dictionaries import installed_dictionaries, read_dictionary
+from salt_core.substitutions.figures import (
+    codeswitched_html,
+    kept_curve_figure,
+    precision_recall_figure,
+    threshold_histogram,
+)
+from salt_core.substitutions.mining import DEFAULT_TOP_K
+from salt_core.substitutions.similarity import MINER_LABELS, MINERS, SimilaritySettings
+from salt_core.substitutions.similarity import mine as run_miner
 from salt_core.text import Eligibility, within_budget
-from salt_core.views import codeswitched_html, kept_curve_figure, precision_recall_figure, threshold_histogram
 
 MAX_SENTENCES = 200  # the page is for looking; the CLI mines corpora
 MAX_CHARS = 200_000  # the text area's hard limit

@@ -1,12 +1,24 @@
-"""Folders that appear complete or not at all."""
+"""Files on disk: read as text with line numbers users see, written atomically, guarded by a writer's lock.
+
+Every writer in the project goes through here, so an output is complete or absent, never half-written.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import socket
+import sys
 import tempfile
+import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from pathlib import Path
+
+import pandas as pd
+
+from salt_core.errors import InputError
 
 
 def build_folder(folder: str | os.PathLike, write: Callable[[Path], None]) -> Path:
@@ -26,3 +38,117 @@ def build_folder(folder: str | os.PathLike, write: Callable[[Path], None]) -> Pa
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
     return folder
+
+
+def decode_text(data: bytes, name: str) -> str:
+    """UTF-8 text (a BOM is dropped), or an InputError that says where the first bad byte is."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{name} is not UTF-8 text (first undecodable byte at offset {exc.start}). "
+                         "Save it as UTF-8 and upload it again.") from exc
+
+
+def lines(text: str) -> list[str]:
+    """Lines split on "\\n" only (a trailing "\\r" dropped): U+2028, NEL and form feed inside a line are
+    text, not line breaks, so line numbers match what an editor shows and valid JSON lines stay whole."""
+    parts = text.split("\n")
+    if parts and parts[-1] == "":
+        parts.pop()
+    return [part[:-1] if part.endswith("\r") else part for part in parts]
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, under another user
+        return True
+    except (OverflowError, ValueError):
+        return False
+    return True
+
+
+@contextmanager
+def output_lock(path: Path, inputs: tuple[Path, ...] = ()):
+    """Hold `<path>.lock` (created exclusively, holding the writer's pid) while writing `path`.
+
+    A second writer of the same output is refused with a message naming the first; a lock left by a writer
+    that no longer runs (killed, crashed) is taken over, and the takeover is reported. An output that is one
+    of the inputs, or a folder, is refused before anything is written.
+    """
+    path = Path(path)
+    resolved = path.resolve()
+    for source in inputs:
+        if source is not None and Path(source).resolve() == resolved:
+            raise InputError(f"{path} is also an input: choose another output file, nothing was written.")
+    if path.is_dir():
+        raise InputError(f"{path} is a folder; give a file name for the output.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = path.with_name(path.name + ".lock")
+    for _ in range(3):
+        try:
+            handle = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            break
+        except FileExistsError:
+            try:
+                owner = json.loads(lock.read_text(encoding="utf-8"))
+                pid = int(owner["pid"])
+            except (OSError, ValueError, KeyError, TypeError):
+                owner, pid = {}, -1
+            if pid > 0 and owner.get("host") == socket.gethostname() and _pid_alive(pid):
+                raise InputError(f"{path} is being written by another process (pid {pid}, since "
+                                 f"{owner.get('started', '?')}). Wait for it to finish, or stop it, then run "
+                                 "this again; nothing was written.") from None
+            print(f"note: {lock} was left by a writer that no longer runs; taking it over", file=sys.stderr)
+            lock.unlink(missing_ok=True)
+    else:
+        raise InputError(f"Could not take the lock {lock}; remove it if no other process is writing {path}.")
+    with os.fdopen(handle, "w", encoding="utf-8") as out:
+        json.dump({"pid": os.getpid(), "host": socket.gethostname(), "started": time.strftime("%Y-%m-%d %H:%M:%S")},
+                  out)
+    try:
+        yield
+    finally:
+        lock.unlink(missing_ok=True)
+
+
+def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """Call `write(tmp)` on a temporary sibling of `path`, then rename it over `path`."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(handle)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def write_table(frame: pd.DataFrame, path: Path) -> None:
+    """Write a table as Parquet or CSV (by suffix), atomically."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in (".parquet", ".csv"):
+        raise InputError(f"{path}: write .parquet or .csv.")
+    plain = frame.copy()
+    plain.attrs = {}
+    atomic_write(path, (lambda tmp: plain.to_parquet(tmp, index=False)) if suffix == ".parquet"
+                 else (lambda tmp: plain.to_csv(tmp, index=False)))
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """Read a Parquet or CSV table (never a pickle)."""
+    suffix = Path(path).suffix.lower()
+    if not Path(path).is_file():
+        raise InputError(f"{path} does not exist.")
+    try:
+        if suffix == ".parquet":
+            return pd.read_parquet(path)
+        if suffix == ".csv":
+            return pd.read_csv(path, keep_default_na=False, na_values=[""])
+    except Exception as exc:  # noqa: BLE001 - any parser failure is the user's file, not our bug
+        raise InputError(f"{path} could not be read as {suffix[1:]}: {exc}") from exc
+    raise InputError(f"{path}: read .parquet or .csv.")

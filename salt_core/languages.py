@@ -33,11 +33,13 @@ word-initial there. Results are cached per (tokenizer vocabulary, language).
 from __future__ import annotations
 
 import hashlib
+import re
 import unicodedata
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
 
+import langcodes
 import pandas as pd
 
 from salt_core.errors import EmptyLanguageError, UnknownLanguageError
@@ -381,3 +383,40 @@ def coverage(tokenizer, codes: list[str] | None = None) -> pd.DataFrame:
     size = len(tokenizer.get_vocab())
     frame.attrs.update(attributed_share=len(attributed) / size if size else 0.0, vocabulary_size=size)
     return frame
+
+
+# ----------------------------------------------------------------------------- codes and names
+
+# XWinograd and a few sources use country-like codes for languages.
+CODE_FIXES = {"jp": "ja", "cn": "zh", "kr": "ko", "gr": "el", "cz": "cs", "dk": "da", "eus": "eu"}
+
+
+def language_code(value: str) -> str | None:
+    """The shortest ISO 639 code of a language code, BCP-47 tag or English name; None if it names none."""
+    text = str(value or "").strip()
+    if not text or not re.fullmatch(r"[A-Za-z][A-Za-z _()\-']*", text):
+        return None
+    text = CODE_FIXES.get(text.lower(), text)
+    try:
+        language = langcodes.Language.get(text.replace("_", "-"))
+        if language.language and language.is_valid():
+            return language.language
+    except (ValueError, LookupError):
+        pass
+    try:
+        return langcodes.find(text).language
+    except LookupError:
+        return None
+
+
+def language_name(code: str) -> str:
+    try:
+        return langcodes.Language.get(code).display_name()
+    except (ValueError, LookupError):
+        return code
+
+
+def registry_language(token: str) -> str | None:
+    """A registry language code (LANGUAGES) for an ISO 639-1/2/3 code, BCP-47 tag or English name, else None."""
+    code = language_code(token)
+    return code if code in LANGUAGES else None

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from salt_core.__main__ import main
+from salt_core.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 

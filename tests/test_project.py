@@ -6,8 +6,8 @@ from pathlib import Path
 from packaging.requirements import Requirement
 from packaging.version import Version
 
-from salt_core.codeswitch import CodeSwitchSettings
-from salt_core.mining import DEFAULT_TOP_K
+from salt_core.substitutions.codeswitching import CodeSwitchSettings
+from salt_core.substitutions.mining import DEFAULT_TOP_K
 from salt_core.text import Eligibility
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,7 +34,7 @@ def test_streamlit_lower_bound_has_the_url_binding_the_pages_rely_on():
 
 
 def test_readme_and_cli_state_the_defaults_of_the_settings_dataclasses():
-    from salt_core.__main__ import build_parser
+    from salt_core.cli import build_parser
 
     defaults, eligible = CodeSwitchSettings(), Eligibility()
     readme = (ROOT / "README.md").read_text(encoding="utf-8")

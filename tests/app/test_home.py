@@ -25,7 +25,7 @@ def test_home_without_weights_explains_and_offers_the_demo():
 
 
 def test_a_missing_model_is_looked_for_once_per_process(monkeypatch):
-    import pages.ui as ui
+    import pages.ui.model as ui
     import salt_core.models as models
 
     ui.model_or_error.clear()

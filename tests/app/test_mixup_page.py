@@ -27,7 +27,7 @@ def test_typed_pair_moves_with_r_and_sampler():
 
 
 def test_bad_pairs_and_sample_counts_give_messages():
-    from salt_core.mixup import MAX_SAMPLES
+    from salt_core.mixup.mixing import MAX_SAMPLES
 
     at = open_page("pages/mixup.py")
     at.text_input(key="mx_cs").set_value("The Katze sat on the mat today.").run()

@@ -101,7 +101,7 @@ def test_runs_of_unknown_volume_are_drawn_beside_the_axis_and_said_so():
     import json
     import re
 
-    from salt_core.views import STRIP
+    from salt_core.runs.figures import STRIP
 
     at = open_scaling()
     at.multiselect(key="sets").set_value(at.multiselect(key="sets").options).run()

@@ -2,7 +2,7 @@ import re
 
 import pytest
 
-from salt_core.codeswitch import CodeSwitchSettings, threshold_step
+from salt_core.substitutions.codeswitching import CodeSwitchSettings, threshold_step
 from tests.app.helpers import open_page
 
 
@@ -16,7 +16,7 @@ def test_mines_the_example_and_thresholds_filter_without_rerunning_the_model(mon
     assert any("random weights" in w.value for w in at.warning)
     assert int(_metric(at, "Words mined")) == 12
     assert int(_metric(at, "Translations kept")) == 0  # demo probabilities are ~1/vocabulary
-    import salt_core.mining as mining
+    import salt_core.substitutions.mining as mining
 
     calls = []
     original = mining.masked_logits
@@ -109,7 +109,7 @@ def test_a_ten_thousand_word_sentence_gets_a_message():
 def test_both_miners_side_by_side_with_an_installed_dictionary(monkeypatch):
     from pathlib import Path
 
-    import salt_core.dictionaries as dictionaries
+    import salt_core.substitutions.dictionaries as dictionaries
 
     real = Path(__file__).resolve().parents[1] / "fixtures" / "real" / "dictionaries"
     original = dictionaries.installed_dictionaries

@@ -1,0 +1,22 @@
+"""Widgets and glue shared by every page; everything that computes lives in salt_core.
+
+    url.py       what a shared link may carry (numbers checked, bad ones dropped with a toast); plain() shows
+                 user text exactly as typed; widgets reset when their context changes
+    routing.py   the page list, the detour for links that open a page directly, safe page running
+    model.py     the sidebar's model and language pickers, the cached model, fallbacks when it is missing
+"""
+
+from pages.ui.model import (
+    cached_model,
+    current_model,
+    language_label,
+    model_or_error,
+    model_page,
+    sidebar,
+)
+from pages.ui.routing import enter_page, page_list, route, run_page_safely
+from pages.ui.url import clean_url_numbers, default_unless_set, plain, reset_on_change
+
+__all__ = ["cached_model", "clean_url_numbers", "current_model", "default_unless_set", "enter_page", "language_label",
+           "model_or_error", "model_page", "page_list", "plain", "reset_on_change", "route", "run_page_safely",
+           "sidebar"]

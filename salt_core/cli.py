@@ -1,0 +1,302 @@
+"""Command line: python -m salt_core {mine, codeswitch, runs, languages} --help.
+
+Every failure the user can fix ends with a one-line message on stderr and exit status 2; an interrupted
+`mine` exits 130 and continues where it stopped when re-run with the same options.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+from salt_core.errors import SaltError
+
+
+def _languages(value: str) -> list[str]:
+    return [code.strip() for code in value.split(",") if code.strip()]
+
+
+def _probability(value: str) -> float | None:
+    return None if value.lower() == "none" else _unit(value)
+
+
+def _unit(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from exc
+    if not 0.0 <= number <= 1.0:
+        raise argparse.ArgumentTypeError("must be between 0 and 1")
+    return number
+
+
+def _bounded(low: int, high: int):
+    """An argparse type: an integer within [low, high], with a one-line message otherwise."""
+    def parse(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(f"{value[:40]!r} is not a whole number") from exc
+        if not low <= number <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low:,} and {high:,}")
+        return number
+    return parse
+
+
+def _device(value: str) -> str:
+    if not re.fullmatch(r"cpu|cuda(:\d{1,2})?|mps", value):
+        raise argparse.ArgumentTypeError("use cpu, cuda, cuda:N or mps")
+    return value
+
+
+def _model_name(value: str) -> str:
+    if len(value) > 1000:
+        raise argparse.ArgumentTypeError(f"a model name or path of {len(value):,} characters is not one")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from salt_core.languages import DEFAULT_STRICTNESS
+    from salt_core.substitutions.codeswitching import CodeSwitchSettings
+    from salt_core.substitutions.mining import DEFAULT_TOP_K
+    from salt_core.text import Eligibility
+
+    cs_defaults, eligible = CodeSwitchSettings(), Eligibility()
+    parser = argparse.ArgumentParser(prog="python -m salt_core", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    mine = commands.add_parser(
+        "mine", help="mine translation and synonym candidates for a corpus",
+        description="Mask each eligible word of each sentence and record the masked LM's predictions "
+                    "restricted to each target language (and to the source language, for synonyms). "
+                    "Resumable: re-run the same command after an interruption to continue.")
+    mine.add_argument("--model", default=None, type=_model_name,
+                      help="Hugging Face id, local folder, 'demo' (random weights) or 'e5-small-offline' (real weights, no "
+                           "masked-LM head). Default: $SALT_MODEL "
+                           "or bert-base-multilingual-cased")
+    mine.add_argument("--source", default="en", help="source language code (default: en)")
+    mine.add_argument("--targets", type=_languages, required=True, help="target language codes, e.g. de,fr")
+    mine.add_argument("--input", type=Path, required=True,
+                      help="corpus: .txt (one sentence per line), .csv/.tsv or .jsonl with a text column")
+    mine.add_argument("--text-column", default=None, help="column holding the sentences (csv/jsonl)")
+    mine.add_argument("--output", type=Path, required=True, help="where to write the table: .parquet or .csv")
+    mine.add_argument("--miner", choices=["mlm", "similarity"], default=None,
+                      help="mlm: SALT's restricted masked-LM prediction; similarity: embedding similarity to the "
+                           "target vocabulary (a baseline, not SALT's method; works without a masked-LM head). "
+                           "Default: mlm, or similarity for a model without a masked-LM head")
+    mine.add_argument("--strictness", choices=["shared", "exclusive"], default=DEFAULT_STRICTNESS,
+                      help="target vocabulary: 'shared' keeps entries that are also words of another language "
+                           f"(German 'Ray'), 'exclusive' drops them (default: {DEFAULT_STRICTNESS})")
+    mine.add_argument("--top-k", type=_bounded(1, 1000), default=DEFAULT_TOP_K,
+                      help=f"candidates kept per word and language (default: {DEFAULT_TOP_K})")
+    mine.add_argument("--no-synonyms", action="store_true", help="do not mine source-language synonyms")
+    mine.add_argument("--min-word-chars", type=_bounded(1, 100), default=eligible.min_chars,
+                      help=f"skip shorter words in spaced scripts (default: {eligible.min_chars}; project assumption)")
+    mine.add_argument("--skip-stopwords", action="store_true",
+                      help="skip the source language's 100 most frequent words")
+    mine.add_argument("--batch-size", type=_bounded(1, 100_000), default=64, help="masked words per forward pass (default: 64)")
+    mine.add_argument("--device", default="cpu", type=_device, help="cpu or cuda (default: cpu)")
+    mine.add_argument("--threads", type=_bounded(1, 1024), default=None, help="torch CPU threads (default: torch's choice)")
+    mine.add_argument("--chunk-size", type=_bounded(1, 1_000_000), default=256,
+                      help="sentences per checkpoint; smaller loses less on interruption (default: 256)")
+    mine.add_argument("--restart", action="store_true", help="discard an interrupted run and start over")
+    mine.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    cs = commands.add_parser(
+        "codeswitch", help="code-switch the mined corpus with thresholds, a ratio and a seed",
+        description="Filter a mined table by thresholds and replace a share of the words that have a kept "
+                    "candidate. Runs no model. Output: JSON lines with the replacements and their spans.")
+    cs.add_argument("--mined", type=Path, required=True, help="table written by `mine` (.parquet or .csv)")
+    cs.add_argument("--threshold", type=_probability, default=cs_defaults.translation_threshold,
+                    help="keep translations whose score is >= this "
+                         f"(default: {cs_defaults.translation_threshold}; project assumption)")
+    cs.add_argument("--synonym-threshold", type=_probability, default=cs_defaults.synonym_threshold,
+                    help="keep synonyms whose score is >= this, or 'none' for no synonyms "
+                         f"(default: {cs_defaults.synonym_threshold}; project assumption)")
+    cs.add_argument("--score", choices=["p_restricted", "p_full"], default=cs_defaults.score,
+                    help=f"which probability the thresholds read (default: {cs_defaults.score})")
+    cs.add_argument("--ratio", type=_unit, default=cs_defaults.ratio,
+                    help=f"share of words with a kept candidate to replace (default: {cs_defaults.ratio}; "
+                         "project assumption)")
+    cs.add_argument("--languages", type=_languages, default=None, help="target languages to use (default: all)")
+    cs.add_argument("--seed", type=_bounded(0, 2**63 - 1), default=cs_defaults.seed,
+                    help=f"random seed; same seed, same output (default: {cs_defaults.seed})")
+    cs.add_argument("--output", type=Path, required=True, help="code-switched corpus, .jsonl")
+
+    runs = commands.add_parser("runs", help="saved runs: import other formats into the project's schema")
+    runs_commands = runs.add_subparsers(dest="runs_command", required=True)
+    imp = runs_commands.add_parser(
+        "import", help="convert a file or folder of results into the project's runs format",
+        description="Detects the format: the project's .csv/.jsonl/.parquet, lm-evaluation-harness result JSON "
+                    "(old and new layouts), a Hugging Face Trainer output folder or results JSON, or an MLflow "
+                    "file store (mlruns). Bad rows are reported with their reason; good rows are written.")
+    imp.add_argument("path", type=Path, help="file or folder to import")
+    imp.add_argument("--output", type=Path, required=True, help="runs file to write (.csv or .parquet)")
+    imp.add_argument("--format", choices=["table", "lm-eval", "trainer", "mlflow"], default=None,
+                     help="override the detected format")
+    imp.add_argument("--model", default=None, help="model name or hub id, where the file lacks it")
+    imp.add_argument("--language", default=None, help="language (ISO code, BCP-47 tag or English name), where the "
+                                                      "file lacks it")
+    imp.add_argument("--task", default=None, help="task name (e.g. XNLI), where the file lacks it")
+    imp.add_argument("--method", default=None, help="method, e.g. 'zero-shot transfer (fine-tuned on English)', "
+                                                    "'translate-train', 'SALT'; where the file lacks it")
+    imp.add_argument("--params", type=_bounded(1, 10**15), default=None, help="parameter count, where the file lacks it")
+    imp.add_argument("--corpus", default=None, help="pretraining corpus (e.g. CC-100), where the file lacks it")
+    imp.add_argument("--replace", action="store_true",
+                     help="let the options above replace values the file has (each replacement is reported)")
+    build = runs_commands.add_parser("build-reference", help="rebuild salt_core/data/reference_runs.csv")
+    build.add_argument("--shared", type=Path, default=Path("../shared/reference"),
+                       help="folder with the curated public figures (default: ../shared/reference)")
+
+    langs = commands.add_parser("languages", help="how many tokens each language holds in a model's tokenizer")
+    langs.add_argument("--model", default=None, type=_model_name, help="as for mine")
+    return parser
+
+
+def _progress_bar(quiet: bool):
+    if quiet:
+        return None, None
+    from tqdm import tqdm
+
+    bar = tqdm(unit="sentence", file=sys.stderr)
+
+    def update(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    return bar, update
+
+
+def run_mine(args) -> int:
+    from salt_core.files import output_lock
+    from salt_core.models.loading import load_masked_lm
+    from salt_core.substitutions.corpus import read_corpus
+    from salt_core.substitutions.jobs import mine_corpus
+    from salt_core.text import Eligibility
+
+    if not args.input.is_file():
+        raise SaltError(f"{args.input} does not exist.")
+    if args.output.resolve() == args.input.resolve():
+        raise SaltError(f"{args.output} is the input corpus: choose another output file, nothing was written.")
+    corpus = read_corpus(args.input.read_bytes(), args.input.name, args.text_column)
+    for problem in corpus.problems:
+        print(f"warning: {args.input}:{problem['line']}: {problem['reason']} (line skipped)", file=sys.stderr)
+    mlm = load_masked_lm(args.model, device=args.device, threads=args.threads)
+    miner = args.miner or ("mlm" if mlm.has_mlm_head else "similarity")
+    if miner == "mlm" and not mlm.has_mlm_head:  # refuse before anything is written (no .parts folder to clean up)
+        from salt_core.substitutions.mining import NO_HEAD
+
+        raise SaltError(NO_HEAD.format(name=mlm.name) + " Use --miner similarity (a baseline, not SALT's method).")
+    if args.miner is None and miner == "similarity":
+        print(f"note: {mlm.label} has no masked-LM head, so candidates come from embedding similarity "
+              "(a baseline, not SALT's method)", file=sys.stderr)
+    if mlm.is_demo:
+        print("warning: the demo model has random weights; its predictions are meaningless", file=sys.stderr)
+    settings = dict(miner=miner, strictness=args.strictness, source=args.source, targets=args.targets, top_k=args.top_k, synonyms=not args.no_synonyms,
+                    eligibility=Eligibility(min_chars=args.min_word_chars, skip_stopwords=args.skip_stopwords),
+                    batch_size=args.batch_size)
+    bar, update = _progress_bar(args.quiet)
+    try:
+        with output_lock(args.output, (args.input,)):
+            mined = mine_corpus(mlm, corpus, args.output, settings=settings, chunk_size=args.chunk_size,
+                                restart=args.restart, progress=update)
+    finally:
+        if bar is not None:
+            bar.close()
+    for skipped in mined.attrs["skipped"]:
+        print(f"warning: {args.input}:{skipped['sentence_id']}: not mined: {skipped['reason']}", file=sys.stderr)
+    for warning in mined.attrs["warnings"]:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(f"wrote {len(mined):,} rows for {mined['sentence_id'].nunique():,} sentences to {args.output}")
+    return 0
+
+
+def run_codeswitch(args) -> int:
+    from salt_core.files import atomic_write, output_lock, read_table
+    from salt_core.substitutions.codeswitching import CodeSwitchSettings, clean_mined, codeswitch
+
+    if args.output.suffix.lower() != ".jsonl":
+        raise SaltError(f"{args.output}: the code-switched corpus is written as .jsonl.")
+    settings = CodeSwitchSettings(translation_threshold=args.threshold, synonym_threshold=args.synonym_threshold,
+                                  score=args.score, ratio=args.ratio,
+                                  languages=tuple(args.languages) if args.languages else None, seed=args.seed)
+    mined, problems = clean_mined(read_table(args.mined))
+    for problem in problems:
+        print(f"warning: {args.mined}: {problem}", file=sys.stderr)
+    results = codeswitch(mined, settings)
+    lines = "".join(json.dumps(r.to_dict(), ensure_ascii=False, default=str) + "\n" for r in results)
+    with output_lock(args.output, (args.mined,)):
+        atomic_write(args.output, lambda tmp: tmp.write_text(lines, encoding="utf-8"))
+    replaced = sum(len(r.replacements) for r in results)
+    print(f"wrote {len(results):,} sentences ({replaced:,} replacements) to {args.output}")
+    return 0
+
+
+def run_runs(args) -> int:
+    from salt_core.files import output_lock, write_table
+
+    if args.runs_command == "build-reference":
+        from importlib import resources
+
+        from salt_core.runs.reference import build_reference, build_volumes
+
+        folder = Path(str(resources.files("salt_core") / "data"))
+        runs = build_reference(args.shared)
+        write_table(runs, folder / "reference_runs.csv")
+        write_table(build_volumes(args.shared), folder / "corpus_volumes.csv")
+        print(f"wrote {len(runs):,} reference runs and the corpus volumes to {folder}")
+        return 0
+    from salt_core.runs.importers import Overrides, load_runs
+
+    overrides = Overrides(model=args.model, language=args.language, task=args.task, method=args.method,
+                          params=args.params, corpus=args.corpus, replace=args.replace)
+    result = load_runs(args.path, args.format, overrides)
+    for message in result.messages:
+        print(f"note: {message}", file=sys.stderr)
+    for problem in result.problems:
+        print(f"warning: {args.path}: row {problem['row']}: {problem['reason']} (row skipped)", file=sys.stderr)
+    if result.runs.empty:
+        raise SaltError(f"{args.path}: no usable runs.")
+    with output_lock(args.output, (args.path,)):
+        write_table(result.runs, args.output)
+    print(f"wrote {len(result.runs):,} runs to {args.output}" +
+          (f" ({len(result.problems)} bad rows reported above)" if result.problems else ""))
+    return 0
+
+
+def run_languages(args) -> int:
+    from salt_core.languages import coverage
+    from salt_core.models.loading import load_masked_lm
+
+    mlm = load_masked_lm(args.model)
+    print(coverage(mlm.tokenizer).to_string(index=False))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handlers = {"mine": run_mine, "codeswitch": run_codeswitch, "runs": run_runs, "languages": run_languages}
+    try:
+        return handlers[args.command](args)
+    except SaltError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: re-run the same command to continue where it stopped", file=sys.stderr)
+        return 130
+    except OSError as exc:  # unwritable, read-only or missing paths: the user's to fix
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        print(f"error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 2
+    except (RecursionError, MemoryError) as exc:
+        print(f"error: the input is too deeply nested or too large to read ({type(exc).__name__})", file=sys.stderr)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, never a traceback
+        print(f"error: unexpected {type(exc).__name__}: {str(exc)[:300]} (please report it with the command "
+              "you ran)", file=sys.stderr)
+        return 1
+

@@ -1,0 +1,153 @@
+"""Figures (plotly) of the Scaling page: score against data and size, gains, method deltas; export with caption."""
+
+from __future__ import annotations
+
+import html
+import os
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from salt_core.errors import SaltError
+from salt_core.runs.catalogue import size_label
+from salt_core.runs.selection import is_upload
+
+HOVER = ["run_id", "model", "language", "params", "pretraining_data", "pretraining_data_unit", "protocol", "origin",
+         "source", "flags"]
+YOURS = "your runs (uploaded)"
+
+
+def _mark_uploads(fig: go.Figure, data: pd.DataFrame, x: str) -> None:
+    """Ring the user's own runs (uploaded files) so they stand out beside the published ones."""
+    mine = data[is_upload(data)]
+    if mine.empty:
+        return
+    fig.add_scatter(x=mine[x], y=mine["score"], mode="markers", name=YOURS,
+                    marker=dict(size=17, color="rgba(0,0,0,0)", line=dict(width=2.5, color="#111827")),
+                    # file and model names come from the user: escaped, so plotly renders no tag from them
+                    customdata=mine[["origin", "model", "language"]].astype(str).map(html.escape).to_numpy(),
+                    hovertemplate="%{customdata[0]}<br>%{customdata[1]} · %{customdata[2]}<br>score %{y:.1f}"
+                                  "<extra>your run</extra>")
+
+
+STRIP = "0 / unknown"
+
+
+def _strip(fig: go.Figure, beside: pd.DataFrame) -> None:
+    """Runs a log axis cannot hold (no data for the language, or volume unknown) in a narrow strip on the right,
+    sharing the score axis, so they are seen rather than silently dropped."""
+    fig.update_layout(xaxis=dict(domain=[0, 0.88]),
+                      xaxis2=dict(domain=[0.91, 1.0], anchor="y", range=[-1, 1], tickvals=[0], ticktext=[STRIP],
+                                  showgrid=False, zeroline=False))
+    why = np.where(beside["pretraining_data"].fillna(-1).astype(float) == 0, "no pretraining data for this language",
+                   "volume unknown")
+    jitter = np.random.default_rng(0).uniform(-0.6, 0.6, len(beside))  # fixed: the strip does not move on reruns
+    labelled = len(beside) <= 20  # beyond that, labels pile up: the hover still names each run
+    fig.add_scatter(x=jitter, y=beside["score"], xaxis="x2", yaxis="y", mode="markers+text" if labelled else "markers",
+                    name=STRIP, text=beside["language"].astype(str), textposition="top center", textfont_size=9,
+                    marker=dict(color="#9ca3af", size=8, symbol="diamond"),
+                    customdata=np.column_stack([beside["model"].astype(str).map(html.escape),
+                                                beside["language"].astype(str), why]),
+                    hovertemplate="%{customdata[0]} · %{customdata[1]}<br>score %{y:.1f}<br>%{customdata[2]}"
+                                  "<extra>beside the log axis</extra>")
+
+
+def score_vs_data_figure(runs: pd.DataFrame, facet: str | None = None,
+                         unknown: pd.DataFrame | None = None) -> go.Figure:
+    """Score against pretraining data (log axis), one colour per model, an OLS trend line per model. Runs with
+    zero data for their language, and `unknown` runs (volume not known), are drawn in a strip beside the axis
+    (listed under the figure instead when it is faceted)."""
+    import plotly.express as px
+
+    volume = runs["pretraining_data"].astype(float)
+    beside = pd.concat([runs[volume <= 0], unknown if unknown is not None else runs.iloc[0:0]], ignore_index=True)
+    data = runs[volume > 0].assign(size=lambda d: d["params"].map(size_label))
+    unit = ", ".join(map(str, data["pretraining_data_unit"].dropna().unique()))
+    fig = px.scatter(data, x="pretraining_data", y="score", color="model", symbol="size", log_x=True,
+                     hover_data=[c for c in HOVER if c in data.columns], facet_col=facet, text="language")
+    for model, group in data.groupby("model"):
+        if group["pretraining_data"].nunique() >= 3:
+            slope, intercept = np.polyfit(np.log10(group["pretraining_data"].astype(float)), group["score"], 1)
+            xs = np.logspace(np.log10(group["pretraining_data"].min()), np.log10(group["pretraining_data"].max()), 20)
+            fig.add_scatter(x=xs, y=intercept + slope * np.log10(xs), mode="lines", showlegend=False,
+                            line=dict(dash="dot", width=1), hoverinfo="skip", name=f"{model} trend",
+                            legendgroup=model)
+    fig.update_traces(textposition="top center", textfont_size=9, selector=dict(mode="markers+text"))
+    _mark_uploads(fig, data, "pretraining_data")
+    if len(beside) and facet is None:
+        _strip(fig, beside)
+    fig.update_layout(title=f"Score against the language's pretraining data ({unit}); dotted: OLS trend per model",
+                      xaxis_title=f"pretraining data ({unit}, log scale)", yaxis_title="score", height=520)
+    return fig
+
+
+def score_vs_params_figure(runs: pd.DataFrame) -> go.Figure:
+    """Score against parameters (log axis), one line per language."""
+    import plotly.express as px
+
+    data = runs.dropna(subset=["params"]).sort_values("params").assign(params=lambda d: d["params"].astype(float))
+    origin = data["origin"].fillna("published") if "origin" in data else pd.Series("published", index=data.index)
+    data = data.assign(series=data["language"].astype(str) + " · " + origin.astype(str))  # yours and published apart
+    fig = px.line(data, x="params", y="score", color="language", line_group="series", log_x=True, markers=True,
+                  hover_data=[c for c in HOVER if c in data.columns])
+    _mark_uploads(fig, data, "params")
+    fig.update_layout(title="Score against model size, one line per language", xaxis_title="parameters (log scale)",
+                      yaxis_title="score", height=460)
+    return fig
+
+
+def gain_figure(gains: pd.DataFrame, title_note: str = "") -> go.Figure:
+    """Gain from the smallest to the largest model of a family, against the language's data volume."""
+    import plotly.express as px
+
+    data = gains.dropna(subset=["pretraining_data"])
+    unit = ", ".join(map(str, data["pretraining_data_unit"].dropna().unique()))
+    fig = px.scatter(data, x="pretraining_data", y="gain", color="model_family", text="language", log_x=True,
+                     hover_data=["small_model", "large_model", "task", "method"])
+    fig.update_traces(textposition="top center")
+    fig.add_hline(y=0, line_color="#9ca3af")
+    fig.update_layout(title=f"Gain from scaling the model, against data volume {title_note}",
+                      xaxis_title=f"pretraining data ({unit}, log scale)", yaxis_title="points gained", height=420)
+    return fig
+
+
+def delta_figure(deltas: pd.DataFrame) -> go.Figure:
+    """Method minus baseline per language, one bar per model, with 95% error bars where seeds allow them."""
+    import plotly.express as px
+
+    data = deltas.assign(error_plus=deltas["high"] - deltas["delta"], error_minus=deltas["delta"] - deltas["low"])
+    fig = px.bar(data, x="language", y="delta", color="model", barmode="group", error_y="error_plus",
+                 error_y_minus="error_minus", hover_data=["method", "baseline", "score", "baseline_score", "n",
+                                                          "baseline_n"])
+    fig.add_hline(y=0, line_color="#9ca3af")
+    fig.update_layout(title="Method minus baseline, per language (mean over seeds; bars: 95% interval where a side "
+                            "has two or more seeds)", yaxis_title="points", height=380)
+    return fig
+
+
+SYSTEM_CHROMIUM = "/usr/bin/chromium"
+
+
+def with_caption(fig: go.Figure, caption: str) -> go.Figure:
+    """A copy of the figure with its caption (selection, fit, interval method) written under it, for export."""
+    exported = go.Figure(fig)
+    exported.add_annotation(text=html.escape(caption).replace("\n", "<br>"), xref="paper", yref="paper", x=0,
+                            y=-0.22, xanchor="left", yanchor="top", showarrow=False, align="left",
+                            font=dict(size=11, color="#374151"))
+    exported.update_layout(margin=dict(b=170), height=(fig.layout.height or 520) + 120, width=1100)
+    return exported
+
+
+def figure_image(fig: go.Figure, fmt: str) -> bytes:
+    """PNG or SVG of a figure, drawn by kaleido in a headless Chromium (the system's, never a downloaded one)."""
+    if fmt not in ("png", "svg"):
+        raise SaltError(f"Export as png or svg, not {fmt!r}.")
+    if "BROWSER_PATH" not in os.environ and os.path.exists(SYSTEM_CHROMIUM):
+        os.environ["BROWSER_PATH"] = SYSTEM_CHROMIUM
+    try:
+        return fig.to_image(format=fmt, scale=2 if fmt == "png" else 1)
+    except Exception as exc:  # noqa: BLE001 - no browser, or kaleido missing: say what to install
+        raise SaltError(f"{fmt.upper()} export needs kaleido and a Chromium or Chrome on this machine (Debian: "
+                        f"apt-get install chromium); the HTML download and the camera icon work without them. "
+                        f"({type(exc).__name__})") from exc

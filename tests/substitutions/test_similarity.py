@@ -1,0 +1,179 @@
+"""The embedding-similarity miner: a slow reference on the demo models, real candidates with the offline model,
+and the CLI's --miner option."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from salt_core.errors import InputError
+from salt_core.languages import language_vocabulary
+from salt_core.substitutions.codeswitching import CodeSwitchSettings, clean_mined, codeswitch, miner_agreement
+from salt_core.substitutions.similarity import (
+    SIMILARITY_COLUMNS,
+    SimilaritySettings,
+    mine,
+    mine_by_similarity,
+)
+from salt_core.text import Eligibility
+from tests.paths import ROOT
+
+SENTENCES = ["The cat sat on the mat.", "She reads a good book every evening."]
+
+
+def slow_vector(mlm, pieces_in_context, position, n, pieces_alone, layer, mean, alpha):
+    """One word at a time, every layer computed, hidden_states[layer] read: what the miner must equal."""
+    encoder = mlm.model.base_model
+    with torch.inference_mode():
+        context = encoder(input_ids=torch.tensor([pieces_in_context]), output_hidden_states=True) \
+            .hidden_states[layer][0, position:position + n].mean(0)
+        alone = encoder(input_ids=torch.tensor([pieces_alone]), output_hidden_states=True) \
+            .hidden_states[layer][0, 1:1 + n].mean(0)
+    unit = torch.nn.functional.normalize
+    return unit(alpha * unit(context - mean, dim=0) + (1 - alpha) * unit(alone - mean, dim=0), dim=0)
+
+
+@pytest.mark.parametrize("which", ["demo_bert", "demo_xlmr"])
+def test_scores_equal_a_slow_reference(which, request):
+    from salt_core.languages import get_language
+    from salt_core.substitutions.mining import MiningReport, prepare_items, special_affixes
+    from salt_core.substitutions.similarity import target_table
+
+    mlm = request.getfixturevalue(which)
+    settings = SimilaritySettings(layer=1, alpha=0.5, temperature=0.05)
+    mined = mine_by_similarity(mlm, SENTENCES, "en", ["de"], top_k=3, synonyms=False, settings=settings)
+    items = prepare_items(mlm, SENTENCES, [0, 1], get_language("en"), Eligibility(), MiningReport(), masked=False)
+    table = target_table(mlm, "de", 1)
+    mean_en = target_table(mlm, "en", 1).mean
+    prefix, suffix = special_affixes(mlm.tokenizer)
+    # the table itself, slowly: each entry alone, centred on the language's mean
+    ids = language_vocabulary(mlm.tokenizer, "de").initial_ids
+    with torch.inference_mode():
+        raw = torch.stack([mlm.model.base_model(input_ids=torch.tensor([prefix + [i] + suffix]),
+                                                output_hidden_states=True).hidden_states[1][0, len(prefix)]
+                           for i in ids[:50]])
+    assert torch.allclose(table.vectors[:50], torch.nn.functional.normalize(raw - table.mean, dim=-1), atol=1e-5)
+    for item in items[:6]:
+        pieces = item.input_ids[item.mask_position:item.mask_position + item.n_pieces]
+        vector = slow_vector(mlm, item.input_ids, item.mask_position, item.n_pieces, prefix + pieces + suffix, 1,
+                             mean_en, 0.5)
+        similarity = table.vectors @ vector
+        best = torch.topk(similarity, 3)
+        rows = mined[(mined["sentence_id"] == item.sentence_pos) & (mined["word_index"] == item.word.index)]
+        assert rows["token_id"].tolist() == [table.token_ids[j] for j in best.indices.tolist()]
+        np.testing.assert_allclose(rows["similarity"], best.values.numpy(), atol=1e-5)
+        expected_p = torch.softmax(similarity / 0.05, dim=0)[best.indices]
+        np.testing.assert_allclose(rows["p_restricted"], expected_p.numpy(), atol=1e-5)
+
+
+def test_output_is_the_mlm_tidy_table_plus_miner_and_similarity(demo_bert):
+    mined = mine_by_similarity(demo_bert, SENTENCES, "en", ["de", "fr"], top_k=4)
+    assert list(mined.columns) == SIMILARITY_COLUMNS
+    assert (mined["miner"] == "similarity").all()
+    assert mined["p_full"].isna().all() and mined["lang_mass"].isna().all()
+    assert mined["p_restricted"].between(0, 1).all()
+    assert set(mined["kind"]) == {"translation", "synonym"}
+    for _, group in mined.groupby(["sentence_id", "word_index", "kind", "language"]):
+        assert group["similarity"].is_monotonic_decreasing and group["rank"].tolist() == list(range(1, len(group) + 1))
+    synonyms = mined[mined["kind"] == "synonym"]
+    assert not (synonyms["candidate"].str.lower() == synonyms["word"].str.lower()).any()
+    assert demo_bert.is_demo and mined.attrs["is_demo"]
+
+
+def test_similarity_output_feeds_the_thresholds_and_code_switching(demo_bert):
+    mined = mine_by_similarity(demo_bert, SENTENCES, "en", ["de"], top_k=3)
+    cleaned, problems = clean_mined(mined)  # p_full is NaN: not a reason to drop a row
+    assert problems == [] and len(cleaned) == len(mined)
+    switched = codeswitch(mined, CodeSwitchSettings(translation_threshold=0.0, synonym_threshold=None, ratio=1.0))
+    assert any(r.replacements for r in switched)
+
+
+def test_agreement_of_a_table_with_itself_is_complete_and_with_another_miner_is_measured(demo_bert):
+    sim = mine(demo_bert, SENTENCES, miner="similarity", targets=["de"], synonyms=False, top_k=3)
+    mlm = mine(demo_bert, SENTENCES, miner="mlm", targets=["de"], synonyms=False, top_k=3)
+    self_agreement = miner_agreement(sim, sim, 3).iloc[0]
+    assert self_agreement["same best candidate"] == 1.0 and self_agreement["top-3 overlap (Jaccard)"] == 1.0
+    cross = miner_agreement(mlm, sim, 3).iloc[0]
+    assert cross["words"] == sim[["sentence_id", "word_index"]].drop_duplicates().shape[0]
+    assert 0.0 <= cross["same best candidate"] <= 1.0
+
+
+def test_bad_settings_are_refused(demo_bert):
+    with pytest.raises(InputError, match="Layer 7"):
+        mine_by_similarity(demo_bert, SENTENCES, settings=SimilaritySettings(layer=7))
+    with pytest.raises(InputError, match="Unknown miner"):
+        mine(demo_bert, SENTENCES, miner="magic")
+
+
+def test_real_weights_give_real_translations(e5):
+    mined = mine_by_similarity(e5, ["The dog sleeps in the house.", "I drink water every morning."], "en",
+                               ["de", "fr"], top_k=5, synonyms=False)
+    top = mined.groupby(["word", "language"])["candidate"].agg(lambda c: [x.lower() for x in c])
+    assert "hund" in top[("dog", "de")] and "haus" in top[("house", "de")]
+    assert "chien" in top[("dog", "fr")] and "maison" in top[("house", "fr")]
+    assert all(len(set(c)) == len(c) for c in top)  # case variants are one candidate
+
+
+def test_the_cli_uses_the_similarity_miner_for_an_encoder_and_refuses_mlm(e5, tmp_path):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("The dog sleeps in the house.\n", encoding="utf-8")
+    out = tmp_path / "mined.csv"
+
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "salt_core", "mine", "--model", "e5-small-offline", "--targets",
+                               "de", "--input", str(corpus), "--output", str(out), "--quiet", *args], cwd=ROOT,
+                              capture_output=True, text=True, timeout=600)
+
+    refused = cli("--miner", "mlm")
+    assert refused.returncode == 2 and "--miner similarity" in refused.stderr and not out.exists()
+    result = cli()
+    assert result.returncode == 0, result.stderr
+    assert "embedding similarity" in result.stderr
+    table = pd.read_csv(out)
+    assert (table["miner"] == "similarity").all() and "hund" in set(table["candidate"].str.lower())
+
+
+def slow_agreement(first, second, k):
+    """One word at a time, with Python sets: what miner_agreement must equal."""
+    keys = ["sentence_id", "word_index", "kind", "language"]
+
+    def lists(frame):
+        out = {}
+        for key, group in frame[frame["rank"] <= k].sort_values("rank").groupby(keys):
+            out[key] = [str(c).lower() for c in group["candidate"]]
+        return out
+
+    a, b = lists(first), lists(second)
+    rows = {}
+    for key in sorted(set(a) & set(b)):
+        x, y = a[key], b[key]
+        rows.setdefault((key[2], key[3]), []).append((x[0] == y[0], len(set(x) & set(y)) / len(set(x) | set(y))))
+    return {group: (len(v), np.mean([s for s, _ in v]), np.mean([j for _, j in v])) for group, v in rows.items()}
+
+
+def test_agreement_equals_a_slow_reference_on_random_tables():
+    rng = np.random.default_rng(1)
+    words = ["Haus", "haus", "Hund", "Katze", "Baum", "Wasser", "maison", "chien", "eau"]
+
+    def table(n_words):
+        rows = []
+        for sid in range(n_words):
+            for kind, language in (("translation", "de"), ("translation", "fr"), ("synonym", "en")):
+                if rng.random() < 0.2:
+                    continue  # not every word is mined by both
+                for rank, candidate in enumerate(rng.choice(words, size=6), start=1):
+                    rows.append({"sentence_id": sid // 3, "word_index": sid % 3, "kind": kind,
+                                 "language": language, "rank": rank, "candidate": candidate})
+        return pd.DataFrame(rows)
+
+    first, second = table(40), table(40)
+    fast = miner_agreement(first, second, 4).set_index(["kind", "language"])
+    slow = slow_agreement(first, second, 4)
+    assert set(fast.index) == set(slow)
+    for group, (n, same, jaccard) in slow.items():
+        assert fast.loc[group, "words"] == n
+        assert fast.loc[group, "same best candidate"] == pytest.approx(same)
+        assert fast.loc[group, "top-4 overlap (Jaccard)"] == pytest.approx(jaccard)
