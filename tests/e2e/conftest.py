@@ -2,6 +2,10 @@
 
 The browser is the system's /usr/bin/chromium through Playwright; no browser is ever downloaded. In CI
 (CI=true) a missing Chromium is a failure, not a skip: the browser tests must run there.
+
+Every wait has a generous ceiling (WAIT_MS): a wait ends as soon as its condition holds, so the ceiling costs
+nothing on a quiet machine and keeps a busy one (a second suite, a loaded CI host) from failing a test that
+would pass given time. Playwright's `expect` defaults to 5 s otherwise; that default flaked under load.
 """
 
 import os
@@ -13,9 +17,13 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
+WAIT_MS = 180_000  # ceiling of every wait for the app (page loads, reruns, expect); never a fixed pause
+SERVER_START_S = 180
+expect.set_options(timeout=WAIT_MS)
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
 
@@ -36,7 +44,7 @@ def app_url(tmp_path_factory):
     with open(log_path, "w") as log:
         server = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + SERVER_START_S
     while time.monotonic() < deadline:
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
@@ -46,7 +54,7 @@ def app_url(tmp_path_factory):
             time.sleep(0.3)
     else:
         server.kill()
-        pytest.fail(f"streamlit did not start in 60 s:\n{log_path.read_text()}")
+        pytest.fail(f"streamlit did not start in {SERVER_START_S} s:\n{log_path.read_text()}")
     yield url
     server.terminate()
     try:
@@ -73,6 +81,6 @@ def browser():
 def page(browser):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     tab = context.new_page()
-    tab.set_default_timeout(60_000)
+    tab.set_default_timeout(WAIT_MS)
     yield tab
     context.close()

@@ -16,7 +16,7 @@ SETTLED = """() => {
 LEAKS = ("Traceback", "streamlit.errors", "DeltaGenerator", "Something went wrong", "StreamlitAPIException")
 
 
-def wait_until_idle(tab, timeout_ms: int = 120_000) -> None:
+def wait_until_idle(tab, timeout_ms: int = 180_000) -> None:
     """Wait until the app's script has finished running and every element on the page is current."""
     tab.wait_for_selector('[data-testid="stApp"]', timeout=timeout_ms)
     tab.wait_for_function(SETTLED, timeout=timeout_ms, polling=100)
@@ -28,6 +28,14 @@ def assert_no_traceback(tab) -> None:
     for leak in LEAKS:
         assert leak not in body, f"{leak!r} on the page:\n{body[:3000]}"
     assert tab.locator('[data-testid="stException"]').count() == 0
+
+
+def click_and_settle(tab, locator) -> None:
+    """Click, wait for the rerun the click starts to finish. A rerun may start a moment after the click, so the
+    test's following `expect` (which retries up to its ceiling) is what makes the check safe; this only spares
+    it most of the wait."""
+    locator.click()
+    wait_until_idle(tab)
 
 
 def type_and_submit(tab, label: str, text: str, key: str = "Enter") -> None:

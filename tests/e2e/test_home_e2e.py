@@ -1,7 +1,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import assert_no_traceback, wait_until_idle
+from tests.e2e.helpers import assert_no_traceback, click_and_settle, wait_until_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -24,8 +24,8 @@ def test_demo_model_from_the_url_shows_language_coverage(app_url, page):
     page.goto(f"{app_url}/?model=demo")
     wait_until_idle(page)
     expect(page.get_by_text("built offline on this machine").first).to_be_visible()
-    page.get_by_text("Language coverage of this tokenizer").click()
-    page.get_by_text("Attribute the vocabulary to languages").click()
+    click_and_settle(page, page.get_by_text("Language coverage of this tokenizer"))
+    click_and_settle(page, page.get_by_text("Attribute the vocabulary to languages"))
     coverage = page.locator('[data-testid="stExpander"]', has_text="Language coverage").locator(
         '[data-testid="stDataFrame"]')
     expect(coverage).to_be_visible()  # the table itself, not just the expander's own label

@@ -142,7 +142,7 @@ def test_the_data_figure_exports_as_png_and_svg_with_its_caption(app_url, page, 
     page.goto(f"{app_url}/scaling")
     wait_until_idle(page)
     for fmt, magic in (("PNG", b"\x89PNG"), ("SVG", b"<svg")):
-        with page.expect_download(timeout=120_000) as download:
+        with page.expect_download(timeout=180_000) as download:
             page.get_by_role("button", name=f"Data plot with its caption ({fmt})").click()
         path = tmp_path / download.value.suggested_filename
         download.value.save_as(path)

@@ -1,8 +1,6 @@
 """The embedding-similarity miner: a slow reference on the demo models, real candidates with the offline model,
 and the CLI's --miner option."""
 
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
@@ -19,7 +17,6 @@ from salt_core.substitutions.similarity import (
     mine_by_similarity,
 )
 from salt_core.text import Eligibility
-from tests.paths import ROOT
 
 SENTENCES = ["The cat sat on the mat.", "She reads a good book every evening."]
 
@@ -117,21 +114,27 @@ def test_real_weights_give_real_translations(e5):
     assert all(len(set(c)) == len(c) for c in top)  # case variants are one candidate
 
 
-def test_the_cli_uses_the_similarity_miner_for_an_encoder_and_refuses_mlm(e5, tmp_path):
+def test_the_cli_uses_the_similarity_miner_for_an_encoder_and_refuses_mlm(e5, tmp_path, monkeypatch, capsys):
+    """In-process, on the session's converted model (its German vectors are cached on it): the subprocess path
+    of `python -m salt_core mine` is covered by tests/test_cli.py with the demo model."""
+    import salt_core.models.loading as loading
+    from salt_core.cli import main
+
+    monkeypatch.setattr(loading, "load_masked_lm", lambda name, **_: e5 if name == "e5-small-offline" else None)
     corpus = tmp_path / "corpus.txt"
     corpus.write_text("The dog sleeps in the house.\n", encoding="utf-8")
     out = tmp_path / "mined.csv"
 
     def cli(*args):
-        return subprocess.run([sys.executable, "-m", "salt_core", "mine", "--model", "e5-small-offline", "--targets",
-                               "de", "--input", str(corpus), "--output", str(out), "--quiet", *args], cwd=ROOT,
-                              capture_output=True, text=True, timeout=600)
+        code = main(["mine", "--model", "e5-small-offline", "--targets", "de", "--input", str(corpus), "--output",
+                     str(out), "--quiet", *args])
+        return code, capsys.readouterr().err
 
-    refused = cli("--miner", "mlm")
-    assert refused.returncode == 2 and "--miner similarity" in refused.stderr and not out.exists()
-    result = cli()
-    assert result.returncode == 0, result.stderr
-    assert "embedding similarity" in result.stderr
+    code, stderr = cli("--miner", "mlm")
+    assert code == 2 and "--miner similarity" in stderr and not out.exists()
+    code, stderr = cli()
+    assert code == 0, stderr
+    assert "embedding similarity" in stderr
     table = pd.read_csv(out)
     assert (table["miner"] == "similarity").all() and "hund" in set(table["candidate"].str.lower())
 
