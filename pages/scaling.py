@@ -105,7 +105,7 @@ def one_upload(file) -> pd.DataFrame | None:
         if len(result.runs) > MAX_UPLOAD_ROWS:
             st.warning(f"{len(result.runs):,} runs: this page keeps the first {MAX_UPLOAD_ROWS:,} so that fitting stays "
                        f"interactive ({len(result.runs) - MAX_UPLOAD_ROWS:,} left out). Filter the file, or use "
-                       "`python -m salt_core runs import` and salt_core.scaling for all of them.")
+                       "`python -m salt_core runs import` and salt_core.runs.scaling for all of them.")
             result.runs = result.runs.head(MAX_UPLOAD_ROWS)
         corpus = st.selectbox("Join missing data volumes from", ["the model's own corpus", "none", *CORPORA],
                               key=f"corpus_{key}", help="Bundled per-language statistics; volumes in the file "

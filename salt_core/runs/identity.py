@@ -1,7 +1,7 @@
 """What a run measured: its language, its task and its method, in one vocabulary for every source.
 
 * Languages: any ISO 639-1/2/3 code, BCP-47 tag (`zho_Hans`, `eus_Latn`, `zh-Hans`) or English name
-  ("Hausa") becomes the shortest ISO 639 code, through `langcodes` (with `language_data` for names).
+  ("Hausa") becomes the shortest ISO 639 code (`salt_core.languages.language_code`, re-exported here).
   Programming languages keep their names.
 * Tasks: result files name a task and a language in one string (`xnli_sw`, `belebele_eus_Latn`,
   `xwinograd_jp`, `m_mmlu_de`). They are read with a table of known multilingual task families and the

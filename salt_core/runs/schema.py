@@ -4,11 +4,11 @@ Schema (one row per model x language x task x method x seed):
 
     run_id, model, model_family, params (integer parameter count), pretraining_corpus, language,
     language_kind ("natural" | "programming"), pretraining_data, pretraining_data_unit, task, split,
-    method (controlled vocabulary, salt_core.identity), protocol (harness, decoding, prompt details),
+    method (controlled vocabulary, salt_core.runs.identity), protocol (harness, decoding, prompt details),
     metric, score (0-100), score_stderr (same scale), seed, source, notes, flags (known problems)
 
-Models are named as the catalogue names them (salt_core.catalogue), languages by ISO 639 code
-(salt_core.identity); the importers for other formats live in salt_core.importers.
+Models are named as the catalogue names them (salt_core.runs.catalogue), languages by ISO 639 code
+(salt_core.languages); the importers for other formats live in salt_core.runs.importers.
 
 Volumes carry their unit in `pretraining_data_unit` ("GiB", "bytes", "tokens (Gemma3 tokenizer)", ...):
 values with different units are never put on one axis; the one conversion we apply is bytes -> GiB

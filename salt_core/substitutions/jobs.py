@@ -41,7 +41,7 @@ def mine_corpus(mlm: MaskedLM, corpus: Corpus, output: Path, *, settings: dict, 
                 restart: bool = False, progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
     """Mine `corpus` into `output`, continuing a previous interrupted run of the same job.
 
-    `settings` are keyword arguments of `salt_core.similarity.mine` (miner, source, targets, top_k, ...); they
+    `settings` are keyword arguments of `salt_core.substitutions.similarity.mine` (miner, source, targets, top_k, ...); they
     and the model name go into the manifest.
     """
     output = Path(output)
