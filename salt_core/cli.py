@@ -1,4 +1,4 @@
-"""Command line: python -m salt_core {mine, codeswitch, runs, languages} --help.
+"""Command line: python -m salt_core {mine, codeswitch, train, runs, languages} --help.
 
 Every failure the user can fix ends with a one-line message on stderr and exit status 2; an interrupted
 `mine` exits 130 and continues where it stopped when re-run with the same options.
@@ -126,6 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help=f"random seed; same seed, same output (default: {cs_defaults.seed})")
     cs.add_argument("--output", type=Path, required=True, help="code-switched corpus, .jsonl")
 
+    add_train_parser(commands)
+
     runs = commands.add_parser("runs", help="saved runs: import other formats into the project's schema")
     runs_commands = runs.add_subparsers(dest="runs_command", required=True)
     imp = runs_commands.add_parser(
@@ -154,6 +156,82 @@ def build_parser() -> argparse.ArgumentParser:
     langs = commands.add_parser("languages", help="how many tokens each language holds in a model's tokenizer")
     langs.add_argument("--model", default=None, type=_model_name, help="as for mine")
     return parser
+
+
+def _numbers(kind):
+    def parse(value: str) -> list:
+        try:
+            return [kind(v) for v in value.split(",") if v.strip()]
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(f"{value[:40]!r} is not a comma-separated list of numbers") from exc
+    return parse
+
+
+def _positive(kind, low, high):
+    def parse(value: str):
+        try:
+            number = kind(value)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(f"{value[:40]!r} is not a number") from exc
+        if not low <= number <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low:g} and {high:g}")
+        return number
+    return parse
+
+
+def add_train_parser(commands) -> None:
+    from salt_core.training.config import METHODS, TrainConfig
+
+    cfg = TrainConfig()
+    train = commands.add_parser(
+        "train", help="fine-tune with SALT's augmentations and evaluate zero-shot per language",
+        description="Train every method x seed on the source language (model selection on its dev split only), "
+                    "evaluate on each language's test split, and write one runs file per run (the Scaling page "
+                    "reads them). Resumable: the same command continues an interrupted run from its last checkpoint "
+                    "and skips finished ones. Several GPUs or machines: torchrun --nproc_per_node N -m salt_core "
+                    "train ... (or accelerate launch).")
+    train.add_argument("--model", default=None, type=_model_name, help="as for mine: hub id, folder, 'demo', "
+                                                                       "'e5-small-offline'")
+    train.add_argument("--data", required=True, help="a folder in SIB-200's layout (<flores code>/{train,dev,test}.tsv), "
+                                                     "a table (.csv/.tsv/.jsonl: text, label, language, split), or a hub "
+                                                     "dataset (Davlan/sib200, xnli, paws-x)")
+    train.add_argument("--methods", type=_languages, default=["baseline", "salt"],
+                       help=f"comma-separated, from {', '.join(METHODS)} (default: baseline,salt)")
+    train.add_argument("--languages", type=_languages, default=[],
+                       help="languages to evaluate, FLORES or ISO codes (default: all in the data)")
+    train.add_argument("--source", default="en", help="the only language trained and selected on (default: en)")
+    train.add_argument("--seeds", type=_numbers(int), default=[1, 2, 3], help="comma-separated (default: 1,2,3)")
+    train.add_argument("--epochs", type=_positive(float, 0.01, 100), default=cfg.epochs,
+                       help=f"default: {cfg.epochs:g}")
+    train.add_argument("--learning-rate", type=_positive(float, 1e-8, 0.5), default=cfg.learning_rate,
+                       help=f"default: {cfg.learning_rate:g}")
+    train.add_argument("--batch-size", type=_bounded(1, 4096), default=cfg.batch_size,
+                       help=f"global batch, split over processes (default: {cfg.batch_size})")
+    train.add_argument("--max-length", type=_bounded(8, 8192), default=cfg.max_length,
+                       help=f"pieces per example (default: {cfg.max_length})")
+    train.add_argument("--warmup", type=_unit, default=cfg.warmup, help=f"share of steps (default: {cfg.warmup:g})")
+    train.add_argument("--weight-decay", type=_unit, default=cfg.weight_decay, help=f"default: {cfg.weight_decay:g}")
+    train.add_argument("--train-embeddings", action="store_true",
+                       help="also train the word-embedding table (default: frozen; see README)")
+    train.add_argument("--device", default="cpu", type=_device, help="cpu or cuda (default: cpu)")
+    train.add_argument("--precision", choices=["auto", "fp32", "bf16", "fp16"], default="auto",
+                       help="auto: bf16 (or fp16) on CUDA, fp32 on CPU")
+    train.add_argument("--miner", choices=["auto", "mlm", "similarity"], default="auto",
+                       help="where SALT's substitutes come from: mlm (SALT's), similarity (a baseline); auto: mlm "
+                            "when the model has a masked-LM head")
+    train.add_argument("--augment-languages", type=_languages, default=[],
+                       help="languages to code-switch into (default: the evaluated ones the miner knows, at most 8)")
+    train.add_argument("--dictionary", default=None,
+                       help="for dictionary-codeswitch: a CSV/TSV or CC-CEDICT file, or 'installed'")
+    train.add_argument("--threshold", type=_unit, default=None, help="translation threshold (default: as codeswitch)")
+    train.add_argument("--ratio", type=_unit, default=None, help="share of words replaced (default: as codeswitch)")
+    train.add_argument("--max-train-examples", type=_bounded(1, 10_000_000), default=None,
+                       help="train on the first N source examples (a quick run)")
+    train.add_argument("--output", type=Path, default=None, help="runs folder (default: $SALT_HOME/runs)")
+    train.add_argument("--status-file", type=Path, default=None, help=argparse.SUPPRESS)  # the Experiments page's
+    train.add_argument("--keep-checkpoints", action="store_true", help="keep each run's checkpoints after it ends")
+    train.add_argument("--threads", type=_bounded(1, 1024), default=None, help="torch CPU threads")
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def _progress_bar(quiet: bool):
@@ -268,6 +346,36 @@ def run_runs(args) -> int:
     return 0
 
 
+def run_train(args) -> int:
+    from dataclasses import replace
+
+    from salt_core.models.loading import set_threads
+    from salt_core.training.config import Experiment, TrainConfig
+    from salt_core.training.experiment import run_experiment
+    from salt_core.training.jobs import default_runs_folder, status_writer
+
+    set_threads(args.threads)
+    cfg = TrainConfig(epochs=args.epochs, learning_rate=args.learning_rate, batch_size=args.batch_size,
+                      max_length=args.max_length, warmup=args.warmup, weight_decay=args.weight_decay,
+                      freeze_embeddings=not args.train_embeddings, device=args.device, precision=args.precision)
+    experiment = Experiment(model=args.model or "", data=args.data, methods=tuple(args.methods),
+                            languages=tuple(args.languages), seeds=tuple(args.seeds), source=args.source,
+                            augment_languages=tuple(args.augment_languages), miner=args.miner,
+                            dictionary=args.dictionary, train=cfg, max_train_examples=args.max_train_examples)
+    changes = {k: v for k, v in (("translation_threshold", args.threshold), ("ratio", args.ratio)) if v is not None}
+    if changes:
+        experiment = replace(experiment, codeswitch=replace(experiment.codeswitch, **changes))
+    if not experiment.model:
+        from salt_core.models.loading import default_model_name
+
+        experiment = replace(experiment, model=default_model_name())
+    output = args.output or default_runs_folder()
+    rows = run_experiment(experiment, output, quiet=args.quiet, progress=status_writer(args.status_file))
+    runs = rows["source"].nunique() if len(rows) else 0
+    print(f"wrote {runs} runs ({len(rows):,} rows) to {output}")
+    return 0
+
+
 def run_languages(args) -> int:
     from salt_core.languages import coverage
     from salt_core.models.loading import load_masked_lm
@@ -279,7 +387,8 @@ def run_languages(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    handlers = {"mine": run_mine, "codeswitch": run_codeswitch, "runs": run_runs, "languages": run_languages}
+    handlers = {"mine": run_mine, "codeswitch": run_codeswitch, "train": run_train, "runs": run_runs,
+                "languages": run_languages}
     try:
         return handlers[args.command](args)
     except SaltError as exc:

@@ -58,7 +58,7 @@ def lines(text: str) -> list[str]:
     return [part[:-1] if part.endswith("\r") else part for part in parts]
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -97,7 +97,7 @@ def output_lock(path: Path, inputs: tuple[Path, ...] = ()):
                 pid = int(owner["pid"])
             except (OSError, ValueError, KeyError, TypeError):
                 owner, pid = {}, -1
-            if pid > 0 and owner.get("host") == socket.gethostname() and _pid_alive(pid):
+            if pid > 0 and owner.get("host") == socket.gethostname() and pid_alive(pid):
                 raise InputError(f"{path} is being written by another process (pid {pid}, since "
                                  f"{owner.get('started', '?')}). Wait for it to finish, or stop it, then run "
                                  "this again; nothing was written.") from None

@@ -392,7 +392,12 @@ CODE_FIXES = {"jp": "ja", "cn": "zh", "kr": "ko", "gr": "el", "cz": "cs", "dk": 
 
 
 def language_code(value: str) -> str | None:
-    """The shortest ISO 639 code of a language code, BCP-47 tag or English name; None if it names none."""
+    """The shortest ISO 639 code of a language code, BCP-47 tag or English name; None if it names none.
+
+    A script the tag states is kept when it is not the language's usual one (FLORES `zho_Hant` -> `zh-Hant`,
+    `arb_Latn` -> `arb-Latn`, `kas_Deva` -> `ks-Deva`), so two scripts of one language stay two languages;
+    the usual script is dropped (`deu_Latn` -> `de`, `zho_Hans` -> `zh`).
+    """
     text = str(value or "").strip()
     if not text or not re.fullmatch(r"[A-Za-z][A-Za-z _()\-']*", text):
         return None
@@ -400,6 +405,9 @@ def language_code(value: str) -> str | None:
     try:
         language = langcodes.Language.get(text.replace("_", "-"))
         if language.language and language.is_valid():
+            usual = langcodes.Language.get(language.language).maximize().script
+            if language.script and language.script != usual:
+                return f"{language.language}-{language.script}"
             return language.language
     except (ValueError, LookupError):
         pass

@@ -23,6 +23,7 @@ LAYERS = [
     [("salt_core.text",), ("salt_core.display",)],
     [("salt_core.models",)],
     [("salt_core.substitutions",), ("salt_core.mixup",), ("salt_core.runs",)],
+    [("salt_core.training",)],  # SALT itself: trains with substitutions and mixup, writes runs
     [("salt_core.cli", "salt_core.__main__")],
 ]
 
@@ -151,7 +152,8 @@ def test_the_readme_layout_names_every_package():
             assert module.name in section, f"README's Layout does not name {module.name}"
 
 
-@pytest.mark.parametrize("package", ["salt_core.models", "salt_core.substitutions", "salt_core.mixup", "salt_core.runs"])
+@pytest.mark.parametrize("package", ["salt_core.models", "salt_core.substitutions", "salt_core.mixup", "salt_core.runs",
+                                     "salt_core.training"])
 def test_each_package_exports_resolve_and_shadow_no_module(package):
     """A re-exported name that is also a submodule's name would be replaced by the module once it is imported
     (`codeswitch` the function by `codeswitch.py`), so none may be."""

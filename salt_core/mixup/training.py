@@ -15,16 +15,17 @@ class EmbeddingMixup(torch.nn.Module):
     h_t = mix_alignment @ E[mix_target_ids] (batch, seq_s, seq_t) @ (batch, seq_t, hidden), a fresh r is
     drawn on every call, and the model runs on inputs_embeds = mix(h_s, h_t, r). In eval mode the mixup
     inputs are ignored and the model runs on input_ids exactly as unwrapped. Works in a plain PyTorch
-    loop or a `Trainer` whose data collator produces these keys (see `collate_pairs`).
+    loop or a `Trainer` whose data collator produces these keys (see `collate_pairs`,
+    `salt_core.training.engine.Collator`).
     """
 
     def __init__(self, model: torch.nn.Module, cfg: MixupConfig | None = None, seed: int | None = None):
         super().__init__()
         self.model, self.cfg = model, cfg or MixupConfig()
         self.cfg.validate()
-        self.generator = torch.Generator()
-        if seed is not None:
-            self.generator.manual_seed(seed)
+        # seed=None draws r from torch's global generator, which a Hugging Face Trainer seeds, checkpoints and
+        # restores: a resumed run then draws the same r as an uninterrupted one
+        self.generator = torch.Generator().manual_seed(seed) if seed is not None else None
         self.last_r: torch.Tensor | None = None
 
     def forward(self, input_ids, attention_mask=None, mix_target_ids=None, mix_alignment=None, **rest):

@@ -1,0 +1,111 @@
+"""The Trainer's pieces against invariants and slow references: metrics, the mixup collator, the classifier."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from salt_core.mixup.mixing import MixupConfig
+from salt_core.mixup.training import EmbeddingMixup
+from salt_core.training import augment, engine
+from salt_core.training.config import TrainConfig
+
+
+def slow_metrics(predictions, labels, n_labels):
+    table = pd.crosstab(pd.Series(labels, name="gold"), pd.Series(predictions, name="predicted"))
+    table = table.reindex(index=range(n_labels), columns=range(n_labels), fill_value=0)
+    f1 = []
+    for c in range(n_labels):
+        tp, fp, fn = table.loc[c, c], table[c].sum() - table.loc[c, c], table.loc[c].sum() - table.loc[c, c]
+        if tp + fp + fn:
+            f1.append(2 * tp / (2 * tp + fp + fn))
+    return 100 * np.mean(np.asarray(predictions) == np.asarray(labels)), 100 * np.mean(f1)
+
+
+def test_accuracy_and_macro_f1_equal_a_slow_reference():
+    rng = np.random.default_rng(0)
+    for n_labels in (2, 7):
+        labels = rng.integers(0, n_labels, 300)
+        logits = rng.normal(size=(300, n_labels))
+        logits[np.arange(150), labels[:150]] += 3  # half of them right by construction
+        got = engine.metrics(logits, labels, n_labels)
+        accuracy, f1 = slow_metrics(logits.argmax(-1), labels, n_labels)
+        assert got["accuracy"] == pytest.approx(accuracy) and got["macro_f1"] == pytest.approx(f1)
+    assert engine.metrics(np.eye(3), np.arange(3), 3) == {"accuracy": 100.0, "macro_f1": 100.0}
+
+
+def test_mixup_pairs_average_their_substitutes_and_a_partner_of_itself_changes_nothing(demo_xlmr):
+    tokenizer = demo_xlmr.tokenizer
+    texts = ["The dog sleeps in the house.", "A cat."]
+    switched = "The Hund sleeps in the Hausgemeinschaft."
+    spans = [(4, 7, 4, 8), (22, 27, 23, switched.index("."))]
+    partners = [(switched, spans), None]
+    examples, too_long = engine.encode(tokenizer, texts, None, [0, 1], 128, partners)
+    assert too_long == 0
+    batch = engine.Collator(tokenizer.pad_token_id)(examples)
+    matrix = batch["mix_alignment"]  # (batch, seq_s, seq_t)
+    real = batch["attention_mask"].bool()
+    assert torch.allclose(matrix.sum(-1)[real], torch.ones(int(real.sum())))  # each real piece: a mean of targets
+    assert (matrix.sum(-1)[~real] == 0).all()
+    n = len(examples[1].input_ids)
+    assert torch.equal(matrix[1, :n, :n], torch.eye(n))  # no partner: mixes with itself
+    embed = demo_xlmr.model.get_input_embeddings()
+    h_s, h_t = embed(batch["input_ids"][1:]), torch.bmm(matrix[1:], embed(batch["mix_target_ids"][1:]))
+    assert torch.allclose(h_s, h_t, atol=1e-6)  # so mix(h_s, h_t, r) == h_s for any r
+    # a partner longer than max_length is not truncated into a wrong alignment: the example mixes with itself
+    long = engine.encode(tokenizer, ["word " * 40], None, [0], 16, [("wort " * 40, None)])
+    assert long[1] == 1 and long[0][0].mix_target_ids == long[0][0].input_ids
+
+
+def test_typed_special_tokens_stay_text(demo_bert):
+    [example], _ = engine.encode(demo_bert.tokenizer, ["[SEP] [MASK] x"], None, [0], 32)
+    tokenizer = demo_bert.tokenizer
+    controls = {tokenizer.sep_token_id, tokenizer.mask_token_id, tokenizer.cls_token_id}
+    assert [t for t in example.input_ids[1:-1] if t in controls] == []
+
+
+def test_the_classifier_keeps_the_encoder_and_freezes_embeddings_on_request(demo_bert):
+    model = engine.classifier(demo_bert, ["a", "b", "c"], freeze_embeddings=True)
+    assert model.config.num_labels == 3 and model.config.id2label[2] == "c"
+    assert not model.get_input_embeddings().weight.requires_grad
+    ours, theirs = model.base_model.state_dict(), demo_bert.model.base_model.state_dict()
+    shared = [k for k in theirs if k in ours]
+    assert shared and all(torch.equal(ours[k], theirs[k]) for k in shared)
+    assert engine.classifier(demo_bert, ["a", "b"], False).get_input_embeddings().weight.requires_grad
+
+
+def test_a_trainer_step_draws_r_and_evaluation_ignores_mixup(demo_bert, tmp_path):
+    texts = ["The river is near the house."] * 8
+    partners = [("The Fluss is near the Haus.", None)] * 8
+    examples, _ = engine.encode(demo_bert.tokenizer, texts, None, [0, 1] * 4, 64, partners)
+    model = engine.classifier(demo_bert, ["a", "b"], True)
+    trainer = engine.make_trainer(model, examples, examples, demo_bert.tokenizer.pad_token_id, 2,
+                                  TrainConfig(epochs=1, batch_size=4), 0, str(tmp_path), MixupConfig(), None, True)
+    assert isinstance(trainer.model, EmbeddingMixup)
+    trainer.train()
+    r = trainer.model.last_r
+    assert r is not None and r.shape[-1] == demo_bert.model.config.hidden_size and 0 <= r.min() and r.max() <= 1
+    trainer.model.last_r = None
+    scores = engine.evaluate(trainer, examples, 2)
+    assert trainer.model.last_r is None and scores["n"] == 8  # eval mode: no mixing
+
+
+def test_dictionary_code_switching_offers_only_dictionary_translations():
+    pairs = pd.DataFrame({"source": ["dog", "dog", "house"], "target": ["Hund", "Köter", "Haus"]})
+    mined = augment.dictionary_mined(["The dog sleeps in the house.", "Nothing here."], {"de": pairs}, "en")
+    assert set(zip(mined["word"].str.lower(), mined["candidate"])) <= set(zip(pairs["source"], pairs["target"]))
+    assert set(mined["sentence_id"]) == {0}
+    assert mined.groupby(["sentence_id", "word_index"])["p_restricted"].sum().tolist() == pytest.approx([1.0, 1.0])
+    switched = augment.codeswitched_examples(mined, ["The dog sleeps in the house.", "Nothing here."],
+                                             augment.CodeSwitchSettings(ratio=1.0, synonym_threshold=None), seed=3)
+    assert switched[1].codeswitched == "Nothing here." and not switched[1].replacements
+    assert "Haus" in switched[0].codeswitched and ("Hund" in switched[0].codeswitched or "Köter" in switched[0].codeswitched)
+    again = augment.codeswitched_examples(mined, ["The dog sleeps in the house.", "Nothing here."],
+                                          augment.CodeSwitchSettings(ratio=1.0, synonym_threshold=None), seed=3)
+    assert [s.codeswitched for s in again] == [s.codeswitched for s in switched]  # the seed decides the draw
+
+
+def test_augmentation_languages_are_the_miners_and_never_the_source():
+    assert augment.augmentation_languages((), ["en", "de", "swh", "zh-Hant", "fr"], "en") == ["de", "fr"]
+    with pytest.raises(augment.InputError, match="not in xx"):
+        augment.augmentation_languages(("de", "xx"), ["en"], "en")

@@ -1,0 +1,168 @@
+"""`python -m salt_core train` end to end with the demo model: runs out, read back, resumed, refused, distributed."""
+
+import errno
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pytest
+
+from salt_core.cli import main
+from salt_core.runs.identity import ZERO_SHOT
+from salt_core.training.experiment import TRAINED_HERE, read_trained_runs
+from tests.paths import ROOT, SHARED
+
+SIB200 = SHARED / "data" / "sib200"
+needs_sib200 = pytest.mark.skipif(not SIB200.is_dir(), reason="../shared/data/sib200 is not beside this checkout")
+QUICK = ["--model", "demo", "--epochs", "1", "--max-train-examples", "48", "--batch-size", "16", "--quiet"]
+
+
+def cli(*args, timeout=600):
+    return subprocess.run([sys.executable, "-m", "salt_core", "train", *map(str, args)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@needs_sib200
+def test_the_demo_model_trains_on_sib200_and_its_runs_read_back(tmp_path):
+    out = tmp_path / "runs"
+    result = cli("--data", SIB200, "--methods", "baseline,salt", "--languages", "eng_Latn,deu_Latn,swh_Latn",
+                 "--seeds", "1,2", "--output", out, *QUICK)
+    assert result.returncode == 0, result.stderr
+    assert "wrote 4 runs (24 rows)" in result.stdout and "random weights" in result.stderr
+    runs = read_trained_runs(out)
+    assert len(runs) == 2 * 2 * 3 * 2 and (runs["origin"] == TRAINED_HERE).all()
+    assert set(runs["method"]) == {ZERO_SHOT, "SALT"} and set(runs["language"]) == {"en", "de", "swh"}
+    assert set(runs["metric"]) == {"accuracy", "macro-F1"} and runs["score"].between(0, 100).all()
+    assert set(runs["task"]) == {"SIB-200"} and set(runs["seed"]) == {1, 2}
+    assert runs["notes"].str.contains("204 test examples").all()
+    assert runs["protocol"].str.contains("zero-shot from eng_Latn").all()
+    salt = runs[runs["method"] == "SALT"]
+    assert salt["protocol"].str.contains("code-switched into de from the mlm miner").all()
+    # the same command again: every run is found finished and nothing is trained twice
+    stamps = {p.name: p.stat().st_mtime_ns for p in out.glob("*.csv")}
+    again = cli("--data", SIB200, "--methods", "baseline,salt", "--languages", "eng_Latn,deu_Latn,swh_Latn",
+                "--seeds", "1,2", "--output", out, *QUICK)
+    assert again.returncode == 0 and {p.name: p.stat().st_mtime_ns for p in out.glob("*.csv")} == stamps
+
+
+@needs_sib200
+@pytest.mark.parametrize("args, message", [
+    (["--languages", "eng_Latn,xxx_Latn"], "SIB-200 has no xxx_Latn"),
+    (["--languages", "eng_Latn,fra_Latn", "--methods", "baseline,magic"], "Unknown method magic"),
+    (["--languages", "eng_Latn", "--methods", "dictionary-codeswitch"], "needs --dictionary"),
+])
+def test_bad_requests_are_one_line_before_any_training(capsys, tmp_path, args, message):
+    out = tmp_path / "runs"
+    code = main(["train", "--data", str(SIB200), "--output", str(out), *QUICK, *args])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and message in err[-1] and err[-1].startswith("error:")
+    assert not list(out.glob("*.csv")) if out.exists() else True
+
+
+def test_a_masked_lm_method_refuses_a_headless_model(capsys, tmp_path, e5):
+    import salt_core.models.loading as loading
+
+    table = tmp_path / "task.csv"
+    table.write_text("text,label,language,split\nA dog.,a,en,train\nA cat.,b,en,train\nA dog.,a,en,dev\n"
+                     "A dog.,a,en,test\nEin Hund.,a,de,test\n", encoding="utf-8")
+    real = loading.load_masked_lm
+    loading.load_masked_lm = lambda name, **_: e5
+    try:
+        code = main(["train", "--model", "e5-small-offline", "--data", str(table), "--methods", "salt", "--miner", "mlm",
+                     "--output", str(tmp_path / "runs"), "--quiet"])
+    finally:
+        loading.load_masked_lm = real
+    err = capsys.readouterr().err
+    assert code == 2 and "has no trained masked-LM head" in err and "--miner similarity" in err
+    assert not (tmp_path / "runs").exists() or not list((tmp_path / "runs").glob("*.csv"))
+
+
+def test_bad_task_data_is_one_line(capsys, tmp_path):
+    table = tmp_path / "task.csv"
+    table.write_text("text,label,language,split\nA dog.,a,en,train\nA dog.,zzz,en,test\n", encoding="utf-8")
+    code = main(["train", "--data", str(table), "--output", str(tmp_path / "runs"), *QUICK])
+    assert code == 2 and "line 3: label 'zzz' never appears in a training split" in capsys.readouterr().err
+
+
+@needs_sib200
+def test_a_full_disk_leaves_no_half_written_run(capsys, tmp_path, monkeypatch):
+    import salt_core.training.experiment as experiment
+
+    def full(path, write):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(experiment, "atomic_write", full)
+    out = tmp_path / "runs"
+    code = main(["train", "--data", str(SIB200), "--methods", "baseline", "--languages", "eng_Latn", "--seeds", "1",
+                 "--output", str(out), *QUICK])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and err[-1].startswith("error: No space left on device")
+    assert not list(out.glob("*.csv"))
+
+
+LEARNABLE_WORDS = {"a": ["river", "water", "lake", "rain"], "b": ["school", "teacher", "book", "class"]}
+
+
+def learnable_task(folder):
+    """A task a tiny random model can learn: the label is which word family a sentence names (also in German, the
+    same words: a check of the machinery, not of transfer)."""
+    rows = []
+    for split, n in (("train", 96), ("dev", 24), ("test", 40)):
+        for i in range(n):
+            label = "ab"[i % 2]
+            word = LEARNABLE_WORDS[label][(i // 2) % 4]
+            for language in (("en", "de") if split == "test" else ("en",)):
+                rows.append({"text": f"Here the {word} is {i}.", "label": label, "language": language, "split": split,
+                             "id": f"{split}{i}"})
+    path = folder / "learnable.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+def test_two_processes_under_torchrun_match_one(tmp_path):
+    torchrun = shutil.which("torchrun") or str(ROOT / "missing")
+    if not os.path.exists(torchrun):
+        pytest.skip("torchrun is not installed with torch here")
+    data = learnable_task(tmp_path)
+    common = ["--model", "demo", "--data", str(data), "--methods", "baseline", "--seeds", "1", "--epochs", "8",
+              "--learning-rate", "0.002", "--batch-size", "16", "--warmup", "0", "--train-embeddings", "--quiet"]
+    one = subprocess.run([sys.executable, "-m", "salt_core", "train", *common, "--output", str(tmp_path / "one")],
+                         cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert one.returncode == 0, one.stderr[-3000:]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    two = subprocess.run([torchrun, "--standalone", "--nproc_per_node", "2", "-m", "salt_core", "train", *common,
+                          "--output", str(tmp_path / "two")], cwd=ROOT, capture_output=True, text=True, timeout=600,
+                         env=env)
+    assert two.returncode == 0, two.stderr[-3000:]
+    a, b = read_trained_runs(tmp_path / "one"), read_trained_runs(tmp_path / "two")
+    assert len(a) == len(b) == 4  # one run file, written once (by the main process), 2 languages x 2 metrics
+    a, b = (frame.set_index(["language", "metric"])["score"].sort_index() for frame in (a, b))
+    assert a.min() >= 90  # it learned: the comparison below is between two trained models, not two coin flips
+    assert (a - b).abs().max() <= 5.0  # different data order (DistributedSampler), same global batch: a tolerance
+
+
+@needs_sib200
+def test_kill_minus_9_mid_training_resumes_from_the_last_checkpoint_and_gives_the_same_result(tmp_path):
+    args = ["--model", "demo", "--data", str(SIB200), "--methods", "salt-mixup", "--languages", "eng_Latn,deu_Latn",
+            "--seeds", "7", "--epochs", "4", "--batch-size", "8", "--max-train-examples", "320", "--quiet"]
+    reference = cli(*args, "--output", tmp_path / "reference")
+    assert reference.returncode == 0, reference.stderr[-3000:]
+    out = tmp_path / "killed"
+    process = subprocess.Popen([sys.executable, "-m", "salt_core", "train", *args, "--output", str(out)], cwd=ROOT,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and not list(out.glob(".work/*/checkpoint-*/trainer_state.json")):
+        time.sleep(0.01)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    checkpoints = list(out.glob(".work/*/checkpoint-*"))
+    assert checkpoints and not list(out.glob("*.csv")), "the run must be killed after a checkpoint, before its end"
+    resumed = cli(*args, "--output", out)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    a, b = read_trained_runs(tmp_path / "reference"), read_trained_runs(out)
+    a, b = (frame.set_index(["language", "metric"])["score"].sort_index() for frame in (a, b))
+    assert (a - b).abs().max() <= 1e-6  # same seed, RNG and optimizer restored: the same result
