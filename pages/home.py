@@ -68,7 +68,10 @@ NEEDS = {"substitutions": "SALT's miner needs a masked LM (with the demo model i
                           "predictions are noise); with multilingual-e5-small it offers the embedding-similarity "
                           "baseline",
          "mixup": "needs a model's embeddings; the last section needs a masked-LM head",
-         "scaling": "needs no model: it reads the bundled published runs and your result files"}
+         "scaling": "needs no model: it reads the bundled published runs, your result files and your trained runs",
+         "experiments": "trains the sidebar's model with SALT's augmentations or a baseline and evaluates it "
+                        "zero-shot per language (SALT's miner needs a masked-LM head; multilingual-e5-small uses "
+                        "the similarity baseline)"}
 for page in ui.page_list()[1:]:
     c1, c2 = st.columns([1, 3])
     with c1:

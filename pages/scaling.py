@@ -1,6 +1,7 @@
 """Scaling: from saved runs, does more data for a low-resource language beat a bigger model?"""
 
 import hashlib
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -47,6 +48,8 @@ from salt_core.runs.selection import (
     units_by_use,
     with_parameter_count,
 )
+from salt_core.training.experiment import read_trained_runs
+from salt_core.training.jobs import default_runs_folder
 
 BUNDLES = {"natural-language reference runs": "natural", "code-generation reference runs": "programming"}
 CORPORA = sorted(corpus_volumes()["corpus"].unique())
@@ -58,6 +61,19 @@ EDITABLE = ["model", "model_family", "params", "language", "task", "method", "me
 @st.cache_data(show_spinner=False)
 def bundled() -> pd.DataFrame:
     return reference_runs().assign(origin=PUBLISHED)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def trained_runs(folder: str, stamp: tuple) -> pd.DataFrame:
+    """The runs trained here (python -m salt_core train, the Experiments page), volumes joined from each model's
+    corpus; `stamp` (file names and times) makes a new run show up without a restart."""
+    runs, _notes = join_model_volumes(read_trained_runs(folder))
+    return runs
+
+
+def folder_stamp(folder: str) -> tuple:
+    path = Path(folder)
+    return tuple(sorted((p.name, p.stat().st_mtime_ns) for p in path.glob("*.csv"))) if path.is_dir() else ()
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -160,8 +176,16 @@ files = st.file_uploader("Your runs: lm-evaluation-harness JSON, Trainer all_res
                          "a zip of an MLflow store or of result folders, a runs CSV/JSONL/Parquet, or any table (you "
                          "map its columns)", type=["csv", "jsonl", "parquet", "json", "zip"],
                          accept_multiple_files=True)
+with st.expander("Your runs trained here (python -m salt_core train, or the Experiments page)"):
+    runs_folder = st.text_input("Runs folder", value=str(default_runs_folder()), key="runs_folder", max_chars=1000,
+                                help="Every finished run in this folder is read; they are ringed as yours.")
+    mine = trained_runs(runs_folder, folder_stamp(runs_folder))
+    st.caption(f"{mine['source'].nunique()} runs ({len(mine)} rows) in {ui.plain(runs_folder)}." if len(mine) else
+               f"No finished runs in {ui.plain(runs_folder)} yet.")
 reference = bundled()
 uploads = [frame for frame in (one_upload(file) for file in files or []) if frame is not None]
+if len(mine):
+    uploads.append(mine)
 frames = [reference[reference["language_kind"].isin([BUNDLES[s] for s in sets])], *uploads]
 frames = [f for f in frames if len(f)]
 runs = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*COLUMNS, "origin"])

@@ -229,6 +229,7 @@ def add_train_parser(commands) -> None:
                        help="train on the first N source examples (a quick run)")
     train.add_argument("--output", type=Path, default=None, help="runs folder (default: $SALT_HOME/runs)")
     train.add_argument("--status-file", type=Path, default=None, help=argparse.SUPPRESS)  # the Experiments page's
+    train.add_argument("--job-folder", type=Path, default=None, help=argparse.SUPPRESS)  # ... background job
     train.add_argument("--keep-checkpoints", action="store_true", help="keep each run's checkpoints after it ends")
     train.add_argument("--threads", type=_bounded(1, 1024), default=None, help="torch CPU threads")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -387,25 +388,31 @@ def run_languages(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    code, message = _run(args)
+    if message:
+        print(f"error: {message}", file=sys.stderr)
+    if getattr(args, "job_folder", None) is not None:  # a background job records how it ended
+        from salt_core.training.jobs import finish
+
+        finish(args.job_folder, code, message)
+    return code
+
+
+def _run(args) -> tuple[int, str]:
+    """Run a subcommand: (exit status, the one-line message of a failure or "")."""
     handlers = {"mine": run_mine, "codeswitch": run_codeswitch, "train": run_train, "runs": run_runs,
                 "languages": run_languages}
     try:
-        return handlers[args.command](args)
+        return handlers[args.command](args), ""
     except SaltError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return 2, str(exc)
     except KeyboardInterrupt:
         print("interrupted: re-run the same command to continue where it stopped", file=sys.stderr)
-        return 130
-    except OSError as exc:  # unwritable, read-only or missing paths: the user's to fix
+        return 130, ""
+    except OSError as exc:  # unwritable, read-only, full or missing paths: the user's to fix
         where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
-        print(f"error: {exc.strerror or exc}{where}", file=sys.stderr)
-        return 2
+        return 2, f"{exc.strerror or exc}{where}"
     except (RecursionError, MemoryError) as exc:
-        print(f"error: the input is too deeply nested or too large to read ({type(exc).__name__})", file=sys.stderr)
-        return 2
+        return 2, f"the input is too deeply nested or too large to read ({type(exc).__name__})"
     except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, never a traceback
-        print(f"error: unexpected {type(exc).__name__}: {str(exc)[:300]} (please report it with the command "
-              "you ran)", file=sys.stderr)
-        return 1
-
+        return 1, f"unexpected {type(exc).__name__}: {str(exc)[:300]} (please report it with the command you ran)"

@@ -68,7 +68,7 @@ def test_browser_tests_never_pause_or_wait_on_a_short_fixed_timeout():
                 for keyword in node.keywords:
                     if keyword.arg in ("timeout", "timeout_ms") and isinstance(keyword.value, ast.Constant):
                         if isinstance(keyword.value.value, (int, float)) and keyword.value.value < 60_000 and \
-                                name != "urlopen" and name != "wait":  # the server's health probe and shutdown
+                                name not in ("urlopen", "wait", "run"):  # seconds: health probe, shutdown, CLI
                             short.append(f"{path.name}:{node.lineno}")
     assert short == [], f"short fixed timeouts: {short}"
     conftest = (ROOT / "tests" / "e2e" / "conftest.py").read_text(encoding="utf-8")

@@ -19,6 +19,7 @@ def page_list() -> list:
         st.Page("pages/substitutions.py", title="Substitutions", icon=":material/swap_horiz:", url_path="substitutions"),
         st.Page("pages/mixup.py", title="Mixup", icon=":material/blur_on:", url_path="mixup"),
         st.Page("pages/scaling.py", title="Scaling", icon=":material/trending_up:", url_path="scaling"),
+        st.Page("pages/experiments.py", title="Experiments", icon=":material/model_training:", url_path="experiments"),
     ]
 
 

@@ -15,7 +15,7 @@ from salt_core.runs.selection import is_upload
 
 HOVER = ["run_id", "model", "language", "params", "pretraining_data", "pretraining_data_unit", "protocol", "origin",
          "source", "flags"]
-YOURS = "your runs (uploaded)"
+YOURS = "your runs (uploaded or trained here)"
 
 
 def _mark_uploads(fig: go.Figure, data: pd.DataFrame, x: str) -> None:

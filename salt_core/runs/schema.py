@@ -222,18 +222,39 @@ def corpus_volumes() -> pd.DataFrame:
         return pd.read_csv(handle, keep_default_na=False, na_values=[""])
 
 
+def macrolanguage(code: str) -> str | None:
+    """The macrolanguage CLDR prefers for an individual language (`swh` -> `sw`, `arb` -> `ar`, `zsm` -> `ms`),
+    or None: corpus statistics are usually counted per macrolanguage, results per individual language."""
+    import langcodes
+
+    try:
+        preferred = langcodes.Language.get(str(code)).prefer_macrolanguage().language
+    except (ValueError, LookupError):
+        return None
+    return preferred if preferred and preferred != str(code).split("-")[0] else None
+
+
 def join_volumes(runs: pd.DataFrame, corpus: str) -> pd.DataFrame:
-    """Fill missing volumes from a bundled corpus (given volumes are kept); joined rows say so in flags."""
+    """Fill missing volumes from a bundled corpus (given volumes are kept); joined rows say so in flags. A language
+    the statistics lack is joined through its macrolanguage when CLDR names one (SIB-200's swh -> CC-100's sw), and
+    its flags say so; Moroccan Arabic (ary) has none, and stays unknown rather than borrow Standard Arabic's."""
     table = corpus_volumes()
     table = table[table["corpus"] == corpus].set_index("language")
     if table.empty:
         raise InputError(f"No bundled volumes for corpus {corpus!r}.")
     joined = runs.copy()
-    missing = joined["pretraining_data"].isna() & joined["language"].isin(table.index)
-    joined.loc[missing, "pretraining_data"] = joined.loc[missing, "language"].map(table["pretraining_data"])
-    joined.loc[missing, "pretraining_data_unit"] = joined.loc[missing, "language"].map(table["pretraining_data_unit"])
+    codes = joined["language"].astype(str)
+    through = codes.map(lambda c: None if c in table.index else macrolanguage(c))
+    through = through.where(through.isin(table.index), None)
+    key = codes.where(codes.isin(table.index), through)
+    missing = joined["pretraining_data"].isna() & key.notna()
+    joined.loc[missing, "pretraining_data"] = key[missing].map(table["pretraining_data"])
+    joined.loc[missing, "pretraining_data_unit"] = key[missing].map(table["pretraining_data_unit"])
     note = f"volume joined from bundled {corpus} statistics"
-    joined.loc[missing, "flags"] = joined.loc[missing, "flags"].fillna("").map(lambda f: f"{f}; {note}".lstrip("; "))
+    for index in joined.index[missing]:
+        text = note if pd.isna(through[index]) else f"{note} for its macrolanguage {through[index]}"
+        joined.loc[index, "flags"] = f"{joined.loc[index, 'flags'] or ''}; {text}".lstrip("; ") \
+            if str(joined.loc[index, "flags"]) != "nan" else text
     return joined
 
 

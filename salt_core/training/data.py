@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -199,7 +200,7 @@ def load_task(source: str, languages: list[str] | None = None) -> TaskData:
         return read_sib200_folder(path, languages)
     if path.is_file():
         return read_table_data(path.read_bytes(), path.name)
-    if source in HUB_TASKS or "/" in source and not path.suffix:
+    if source in HUB_TASKS or re.fullmatch(r"[\w.-]+/[\w.-]+", source) and not path.suffix and not path.parent.exists():
         return read_hub_dataset(source, languages or [])
     raise InputError(f"{source} is neither a folder, a table file nor a known hub dataset ({', '.join(HUB_TASKS)}).")
 

@@ -1,7 +1,7 @@
 """Training as a background job, for the Experiments page: started, followed, cancelled, and still there after a
 page reload or a server restart, because everything about a job lives in its folder, not in the page.
 
-A job folder (`$SALT_HOME/jobs/<id>/`) holds `command.json` (the `python -m salt_core train` arguments),
+A job folder (`$SALT_HOME/jobs/<id>/`, or under $SALT_JOBS) holds `command.json` (the `python -m salt_core train` arguments),
 `status.json` (written by the job as it goes: stage, run, step), `log.txt` (its output), `pid` and, when it has
 ended, `result.json` (exit code and the one-line message of a failure). A job that ended without a result was
 cancelled (a `cancelled` marker) or stopped from outside (killed, machine restarted).
@@ -33,7 +33,7 @@ def default_runs_folder() -> Path:
 
 
 def jobs_folder() -> Path:
-    return salt_home() / "jobs"
+    return Path(os.environ.get("SALT_JOBS", salt_home() / "jobs"))
 
 
 def _write_json(path: Path, value) -> None:
@@ -94,7 +94,9 @@ def start(args: list[str], folder: Path | None = None) -> Job:
     folder.mkdir(parents=True)
     _write_json(folder / "command.json", {"args": args, "started": time.time()})
     with open(folder / "log.txt", "w", encoding="utf-8") as log:
-        process = subprocess.Popen([sys.executable, "-m", "salt_core.training.jobs", str(folder)], stdout=log,
+        command = [sys.executable, "-m", "salt_core", "train", *args, "--job-folder", str(folder),
+                   "--status-file", str(folder / "status.json"), "--quiet"]
+        process = subprocess.Popen(command, stdout=log,
                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
                                    cwd=os.getcwd(), env={**os.environ, "PYTHONUNBUFFERED": "1"})
     (folder / "pid").write_text(str(process.pid), encoding="utf-8")
@@ -147,29 +149,6 @@ def cancel(job: Job) -> None:
         pass
 
 
-def _work(folder: Path) -> int:
-    """The job process: run the CLI in-process, then record how it ended (its last error line, if any)."""
-    import contextlib
-    import io
-
-    from salt_core.cli import main
-
-    command = _read_json(folder / "command.json")
-    errors = io.StringIO()
-
-    class Tee(io.TextIOBase):
-        def write(self, text):
-            sys.__stderr__.write(text)
-            errors.write(text)
-            return len(text)
-
-    with contextlib.redirect_stderr(Tee()):
-        code = main(["train", *command["args"], "--status-file", str(folder / "status.json"), "--quiet"])
-    lines = [line for line in errors.getvalue().splitlines() if line.startswith("error:")]
-    _write_json(folder / "result.json", {"code": code, "message": lines[-1][7:] if lines else "",
-                                         "ended": time.time()})
-    return code
-
-
-if __name__ == "__main__":
-    sys.exit(_work(Path(sys.argv[1])))
+def finish(folder: Path, code: int, message: str) -> None:
+    """Called by the job's own process (python -m salt_core train --job-folder F) as it ends."""
+    _write_json(Path(folder) / "result.json", {"code": code, "message": message, "ended": time.time()})

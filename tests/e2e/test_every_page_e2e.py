@@ -6,7 +6,8 @@ from playwright.sync_api import expect
 from tests.e2e.helpers import assert_no_traceback, wait_until_idle
 
 pytestmark = pytest.mark.e2e
-PAGES = {"": "SALT Explorer", "substitutions?t=0": "Substitutions", "mixup": "Mixup", "scaling": "Scaling"}
+PAGES = {"": "SALT Explorer", "substitutions?t=0": "Substitutions", "mixup": "Mixup", "experiments": "Experiments",
+         "scaling": "Scaling"}
 
 
 def test_every_page_and_every_tab_renders_without_internals(app_url, page):

@@ -1,0 +1,54 @@
+"""From training to Scaling in a real browser: runs the CLI trained are the user's runs on Scaling, with the
+method-vs-baseline deltas and the paired test; the Experiments page renders without internals."""
+
+import subprocess
+import sys
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.helpers import assert_no_traceback, wait_until_idle
+from tests.paths import ROOT, SHARED
+
+pytestmark = pytest.mark.e2e
+SIB200 = SHARED / "data" / "sib200"
+
+
+@pytest.mark.skipif(not SIB200.is_dir(), reason="../shared/data/sib200 is not beside this checkout")
+def test_runs_trained_by_the_cli_land_on_scaling_with_the_paired_test(app_url, page, tmp_path):
+    runs = tmp_path / "runs"
+    result = subprocess.run([sys.executable, "-m", "salt_core", "train", "--model", "demo", "--data", str(SIB200),
+                             "--methods", "baseline,salt", "--languages", "eng_Latn,deu_Latn,fra_Latn,swh_Latn",
+                             "--seeds", "1,2", "--epochs", "1", "--max-train-examples", "32", "--quiet",
+                             "--output", str(runs)], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    page.goto(f"{app_url}/scaling")
+    wait_until_idle(page)
+    page.get_by_text("Your runs trained here").click()
+    field = page.get_by_role("textbox", name="Runs folder")
+    field.fill(str(runs))
+    field.press("Enter")
+    wait_until_idle(page)
+    expect(page.get_by_text("4 runs (32 rows) in").first).to_be_visible()
+    expect(page.get_by_role("combobox", name="Task").first).to_have_value("SIB-200")
+    tab = page.get_by_role("tab", name="Method vs baseline")
+    expect(tab).to_have_count(1)
+    tab.click()
+    wait_until_idle(page)
+    page.get_by_role("combobox", name="Baseline").click()
+    page.get_by_role("option", name="zero-shot transfer (fine-tuned on English)").click()
+    wait_until_idle(page)
+    expect(page.get_by_text("paired t-test").first).to_be_visible()
+    expect(page.get_by_text("over 4 languages").first).to_be_visible()
+    assert_no_traceback(page)
+
+
+def test_the_experiments_page_renders_its_form_and_says_what_it_needs(app_url, page):
+    page.goto(f"{app_url}/experiments?model=demo")
+    wait_until_idle(page)
+    expect(page.get_by_role("heading", name="Experiments")).to_be_visible()
+    expect(page.get_by_text("demo model (random weights").first).to_be_visible()
+    page.get_by_role("button", name="Start the experiment").click()
+    wait_until_idle(page)
+    expect(page.get_by_text("name the task data").first).to_be_visible()
+    assert_no_traceback(page)
