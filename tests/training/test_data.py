@@ -85,3 +85,10 @@ def test_the_zero_shot_rule_refuses_target_language_examples():
         check_zero_shot(task, "en", leaked, dev)
     with pytest.raises(InputError, match="model-selection data holds 1 examples in de"):
         check_zero_shot(task, "en", train, task.split("de", "test"))
+
+
+def test_a_hub_dataset_without_the_hub_or_datasets_gets_a_plain_message():
+    with pytest.raises(InputError, match="datasets|not reachable"):
+        load_task("xnli", ["de"])
+    with pytest.raises(InputError, match="datasets|not reachable"):
+        load_task("Davlan/sib200", ["deu_Latn"])
