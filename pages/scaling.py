@@ -8,6 +8,7 @@ import streamlit as st
 
 from pages import ui
 from salt_core.errors import SaltError
+from salt_core.files import first_of_each_content
 from salt_core.runs.figures import (
     delta_figure,
     figure_image,
@@ -183,7 +184,11 @@ with st.expander("Your runs trained here (python -m salt_core train, or the Expe
     st.caption(f"{mine['source'].nunique()} runs ({len(mine)} rows) in {ui.plain(runs_folder)}." if len(mine) else
                f"No finished runs in {ui.plain(runs_folder)} yet.")
 reference = bundled()
-uploads = [frame for frame in (one_upload(file) for file in files or []) if frame is not None]
+files = files or []
+kept, twins = first_of_each_content([(file.name, file.getvalue()) for file in files])
+for name, twin in twins:  # one file read once: a second copy would draw every widget twice (and clash)
+    st.info(ui.plain(f"{name} is byte-identical to {twin}: it is read once, as {twin}."), icon=":material/content_copy:")
+uploads = [frame for frame in (one_upload(files[i]) for i in kept) if frame is not None]
 if len(mine):
     uploads.append(mine)
 frames = [reference[reference["language_kind"].isin([BUNDLES[s] for s in sets])], *uploads]
@@ -288,8 +293,8 @@ if off_axis and unit:
     st.caption("Not on the data axis in " + str(unit) + ": " + "; ".join(reasons) + ". Pick their unit above (or "
                "convert bytes to GiB) to see them; the model-size figure shows every family.")
 if left_out.uploads_hidden:
-    st.warning(f"{left_out.uploads_hidden} of your uploaded runs are hidden by the choices above (language kind, "
-               "task, method, metric, protocol, families or languages).")
+    st.warning(f"{left_out.uploads_hidden} of your runs (uploaded or trained here) are hidden by the choices above "
+               "(language kind, task, method, metric, protocol, families or languages).")
 
 with st.container(border=True):
     st.markdown("#### More data for a language, or a bigger model?")

@@ -152,3 +152,20 @@ def read_table(path: Path) -> pd.DataFrame:
     except Exception as exc:  # noqa: BLE001 - any parser failure is the user's file, not our bug
         raise InputError(f"{path} could not be read as {suffix[1:]}: {exc}") from exc
     raise InputError(f"{path}: read .parquet or .csv.")
+
+
+def first_of_each_content(items: list[tuple[str, bytes]]) -> tuple[list[int], list[tuple[str, str]]]:
+    """For named files, the indices of the first file of each distinct content, and (name, name of its twin)
+    for every later byte-identical copy: the same file uploaded twice under two names is one file."""
+    import hashlib
+
+    first: dict[str, str] = {}
+    kept, twins = [], []
+    for index, (name, data) in enumerate(items):
+        digest = hashlib.sha256(data).hexdigest()
+        if digest in first:
+            twins.append((name, first[digest]))
+        else:
+            first[digest] = name
+            kept.append(index)
+    return kept, twins

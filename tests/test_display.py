@@ -13,3 +13,4 @@ def test_probability_text_never_rounds_to_zero():
 
     assert probability_text(0.41234) == "0.412" and probability_text(0.00213) == "0.00213"
     assert probability_text(1.87e-5) == "1.87e-05" and probability_text(0.0) == "0"
+

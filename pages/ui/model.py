@@ -59,7 +59,7 @@ def sidebar(page=None) -> None:
                 if key in st.session_state:
                     st.session_state[f"_kept_{key}"] = st.session_state[key]
             st.caption("This page reads saved runs and needs no model: the model and language pickers are "
-                       "on the Home, Substitutions and Mixup pages.")
+                       "on the Home, Substitutions, Mixup and Experiments pages.")
             return
         for key in MODEL_KEYS:
             if key not in st.session_state and f"_kept_{key}" in st.session_state:

@@ -60,9 +60,13 @@ def cosine_figure(curve: pd.DataFrame, samples: pd.DataFrame, r: float, is_demo:
     return fig
 
 
+R_BINS = 40  # bins of width 1/40 from exactly 0 to exactly 1, so a uniform sampler looks flat at both edges
+
+
 def r_histogram(values, is_demo: bool) -> go.Figure:
     fig = go.Figure()
-    fig.add_histogram(x=values, nbinsx=40, marker_color="#7c3aed")
+    fig.add_histogram(x=values, xbins=dict(start=0.0, end=1.0, size=1.0 / R_BINS), autobinx=False,
+                      marker_color="#7c3aed")
     fig.update_layout(title=demo_title("Sampled r_j", is_demo), xaxis_title="r_j", yaxis_title="count",
                       xaxis_range=[0, 1], height=360)
     return fig

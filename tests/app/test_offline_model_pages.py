@@ -23,6 +23,7 @@ def test_home_offers_the_real_offline_model_first_and_the_choice_goes_to_the_url
     text = " ".join(m.value for m in at.markdown)
     assert "multilingual-e5-small (real weights, offline, encoder only)" in text
     assert "real pretrained weights" in text and "no trained masked-LM head" in text
+    assert "BertModel (an encoder without a masked-LM head)" in text and "BertForMaskedLM" not in text
     assert not any("random weights" in w.value for w in at.warning)  # not the demo banner
 
 

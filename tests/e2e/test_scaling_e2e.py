@@ -162,3 +162,15 @@ def test_non_embedding_parameters_go_to_the_url_and_the_card_says_so(app_url, pa
     expect(page.get_by_text("counted as non-embedding parameters")).to_be_visible()
     expect(page.get_by_text("302M against 85.1M")).to_be_visible()
     assert_no_traceback(page)
+
+
+def test_the_same_file_uploaded_twice_under_two_names_is_read_once_and_the_page_keeps_working(app_url, page, tmp_path):
+    data = (FIXTURES / "lm_eval_new.json").read_bytes()
+    first, second = tmp_path / "results.json", tmp_path / "copy of results.json"
+    first.write_bytes(data)
+    second.write_bytes(data)
+    open_scaling_with_uploads(page, app_url, first, second)
+    expect(page.get_by_text("is byte-identical to results.json").first).to_be_visible()
+    expect(page.get_by_text("3 runs loaded.")).to_have_count(1)
+    expect(page.get_by_text("More data for a language, or a bigger model?")).to_be_visible()
+    assert_no_traceback(page)
