@@ -19,7 +19,15 @@ from salt_core.runs.figures import (
 )
 from salt_core.runs.identity import METHODS
 from salt_core.runs.importers import MappingNeeded, Overrides, apply_mapping, load_bytes, load_table
-from salt_core.runs.scaling import answer, fit_scaling, method_deltas, model_gains, paired_tests, select
+from salt_core.runs.scaling import (
+    N_BOOT,
+    answer,
+    fit_scaling,
+    method_deltas,
+    model_gains,
+    paired_tests,
+    select,
+)
 from salt_core.runs.schema import (
     COLUMNS,
     EXCLUDE,
@@ -298,7 +306,7 @@ if left_out.uploads_hidden:
 
 with st.container(border=True):
     st.markdown("#### More data for a language, or a bigger model?")
-    verdict = answer(with_volume, n_boot=500)
+    verdict = answer(with_volume, n_boot=N_BOOT)
     if verdict.ok:
         st.markdown(verdict.headline)
         st.caption(f"Model size counted as {PARAMETER_COUNTS[count]}.")
@@ -359,9 +367,10 @@ fit_terms = None
 with tabs[4]:
     try:
         fit = fit_scaling(with_volume, families=st.checkbox("Per-family intercepts", key="fam"),
-                          interaction=st.checkbox("Data x size interaction", key="inter"), n_boot=500)
+                          interaction=st.checkbox("Data x size interaction", key="inter"), n_boot=N_BOOT)
         fit_terms = fit.terms
-        st.markdown(f"OLS on {fit.n} runs, R² = {fit.r2:.2f}; 95% bootstrap intervals (500 resamples).")
+        st.markdown(f"OLS on {fit.n} runs, R² = {fit.r2:.2f}; 95% bootstrap intervals over languages ({N_BOOT:,} "
+                    "resamples).")
         st.table(fit.terms.style.format({"estimate": "{:+.2f}", "low": "{:+.2f}", "high": "{:+.2f}"}))
     except SaltError as exc:
         st.info(ui.plain(exc))
@@ -385,8 +394,8 @@ if data_figure is not None:
     caption = (f"{task} · {method} · {metric} · protocol: {protocol or 'not stated'} · {len(with_volume)} runs, "
                f"{with_volume['language'].nunique()} languages, families: {', '.join(sorted(families))} · data in "
                f"{unit}.\nDotted lines: OLS trend per model. Card: OLS of score on log10(data) and log10(params); "
-               "95% percentile bootstrap over languages (500 resamples, seed 0). Sources: salt_core reference runs "
-               "and the user's uploads (ringed).")
+               f"95% percentile bootstrap over languages ({N_BOOT:,} resamples, seed 0). Sources: salt_core reference "
+               "runs and the user's uploads and trained runs (ringed).")
     e1, e2 = st.columns(2)
     for column, fmt, mime in ((e1, "png", "image/png"), (e2, "svg", "image/svg+xml")):
         column.download_button(f"Data plot with its caption ({fmt.upper()})",

@@ -53,6 +53,14 @@ def _strip(fig: go.Figure, beside: pd.DataFrame) -> None:
                                   "<extra>beside the log axis</extra>")
 
 
+def model_colours(models) -> dict[str, str]:
+    """One colour per model, fixed by the sorted model names (markers and trend lines share it)."""
+    import plotly.express as px
+
+    palette = px.colors.qualitative.Plotly + px.colors.qualitative.D3
+    return {model: palette[i % len(palette)] for i, model in enumerate(sorted(map(str, pd.unique(models))))}
+
+
 def score_vs_data_figure(runs: pd.DataFrame, facet: str | None = None,
                          unknown: pd.DataFrame | None = None) -> go.Figure:
     """Score against pretraining data (log axis), one colour per model, an OLS trend line per model. Runs with
@@ -64,15 +72,19 @@ def score_vs_data_figure(runs: pd.DataFrame, facet: str | None = None,
     beside = pd.concat([runs[volume <= 0], unknown if unknown is not None else runs.iloc[0:0]], ignore_index=True)
     data = runs[volume > 0].assign(size=lambda d: d["params"].map(size_label))
     unit = ", ".join(map(str, data["pretraining_data_unit"].dropna().unique()))
+    colours = model_colours(data["model"])
     fig = px.scatter(data, x="pretraining_data", y="score", color="model", symbol="size", log_x=True,
-                     hover_data=[c for c in HOVER if c in data.columns], facet_col=facet, text="language")
+                     hover_data=[c for c in HOVER if c in data.columns], facet_col=facet, text="language",
+                     color_discrete_map=colours)
     for model, group in data.groupby("model"):
         if group["pretraining_data"].nunique() >= 3:
             slope, intercept = np.polyfit(np.log10(group["pretraining_data"].astype(float)), group["score"], 1)
             xs = np.logspace(np.log10(group["pretraining_data"].min()), np.log10(group["pretraining_data"].max()), 20)
+            group_of = next((t.legendgroup for t in fig.data if t.name and t.name.split(",")[0] == model), model)
+            # the trend is drawn in its model's colour and toggles with its model's legend entry
             fig.add_scatter(x=xs, y=intercept + slope * np.log10(xs), mode="lines", showlegend=False,
-                            line=dict(dash="dot", width=1), hoverinfo="skip", name=f"{model} trend",
-                            legendgroup=model)
+                            line=dict(dash="dot", width=1.5, color=colours[model]), hoverinfo="skip",
+                            name=f"{model} trend", legendgroup=group_of)
     fig.update_traces(textposition="top center", textfont_size=9, selector=dict(mode="markers+text"))
     _mark_uploads(fig, data, "pretraining_data")
     if len(beside) and facet is None:
@@ -83,16 +95,20 @@ def score_vs_data_figure(runs: pd.DataFrame, facet: str | None = None,
 
 
 def score_vs_params_figure(runs: pd.DataFrame) -> go.Figure:
-    """Score against parameters (log axis), one line per language."""
+    """Score against parameters (log axis), one line per language and model family."""
     import plotly.express as px
 
     data = runs.dropna(subset=["params"]).sort_values("params").assign(params=lambda d: d["params"].astype(float))
     origin = data["origin"].fillna("published") if "origin" in data else pd.Series("published", index=data.index)
-    data = data.assign(series=data["language"].astype(str) + " · " + origin.astype(str))  # yours and published apart
+    family = data["model_family"].fillna(data["model"]) if "model_family" in data else data["model"]
+    # one line per language *within one family* (yours and published apart): sizes of different families are
+    # different models, and a line across them draws a cliff that no model has
+    data = data.assign(series=data["language"].astype(str) + " · " + family.astype(str) + " · " + origin.astype(str))
     fig = px.line(data, x="params", y="score", color="language", line_group="series", log_x=True, markers=True,
                   hover_data=[c for c in HOVER if c in data.columns])
     _mark_uploads(fig, data, "params")
-    fig.update_layout(title="Score against model size, one line per language", xaxis_title="parameters (log scale)",
+    fig.update_layout(title="Score against model size, one line per language within each family",
+                      xaxis_title="parameters (log scale)",
                       yaxis_title="score", height=460)
     return fig
 

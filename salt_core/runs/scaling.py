@@ -24,6 +24,7 @@ from salt_core.errors import InputError
 from salt_core.runs.catalogue import size_label
 
 MIN_POINTS = 6  # below this a three-parameter fit says nothing
+N_BOOT = 1000  # language resamples of every interval: the library, the page and its exports say the same number
 
 
 @dataclass
@@ -106,7 +107,7 @@ def _multiplier(b: float, c: float) -> float:
     return float(2 ** (c / b)) if b > 0 else math.inf
 
 
-def fit_scaling(runs: pd.DataFrame, *, families: bool = False, interaction: bool = False, n_boot: int = 1000,
+def fit_scaling(runs: pd.DataFrame, *, families: bool = False, interaction: bool = False, n_boot: int = N_BOOT,
                 seed: int = 0) -> Fit:
     """Fit the model above to runs that have both a data volume and a parameter count."""
     usable, _ = fittable(runs)
@@ -212,7 +213,7 @@ def _signed(estimate: float, low: float, high: float, unit: str = "points") -> s
     return f"{estimate:+.1f} {unit} ({interval})"
 
 
-def bootstrap_correlation(x, y, groups, n_boot: int = 1000, seed: int = 0) -> tuple[float, float, float, int]:
+def bootstrap_correlation(x, y, groups, n_boot: int = N_BOOT, seed: int = 0) -> tuple[float, float, float, int]:
     """Pearson r of x and y with a 95% percentile interval from resampling whole groups (languages)."""
     x, y, groups = np.asarray(x, float), np.asarray(y, float), np.asarray(groups).astype(str)
     r = float(np.corrcoef(x, y)[0, 1])
@@ -227,7 +228,7 @@ def bootstrap_correlation(x, y, groups, n_boot: int = 1000, seed: int = 0) -> tu
     return r, float(low), float(high), len(codes)
 
 
-def two_size_difference(runs: pd.DataFrame, n_boot: int = 1000, seed: int = 0) -> tuple[float, float, float]:
+def two_size_difference(runs: pd.DataFrame, n_boot: int = N_BOOT, seed: int = 0) -> tuple[float, float, float]:
     """Mean over languages of (score of the larger size - score of the smaller), with a language bootstrap."""
     small, large = sorted(runs["params"].unique())[:2]
     per_language = runs.groupby(["language", "params"])["score"].mean().unstack()
@@ -238,7 +239,7 @@ def two_size_difference(runs: pd.DataFrame, n_boot: int = 1000, seed: int = 0) -
     return float(differences.mean()), float(low), float(high)
 
 
-def answer(runs: pd.DataFrame, n_boot: int = 1000, seed: int = 0) -> Answer:
+def answer(runs: pd.DataFrame, n_boot: int = N_BOOT, seed: int = 0) -> Answer:
     """Does more data for a low-resource language beat a bigger model, for this selection?
 
     Every number comes with a 95% interval from resampling languages (the same unit everywhere; `seed` fixed

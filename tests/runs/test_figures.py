@@ -32,3 +32,36 @@ def test_zero_and_unknown_volumes_are_drawn_beside_the_log_axis_not_dropped():
     assert all(min(t.x) > 0 for t in on_axis)  # nothing at 0 on the log axis
     faceted = score_vs_data_figure(runs.assign(task="XNLI"), facet="task", unknown=unknown)
     assert not [t for t in faceted.data if t.name == STRIP]  # the page lists them instead
+
+
+def _two_families():
+    rows = []
+    for model, family, params, base in (("mBERT", "mBERT", 172e6, 60), ("XLM-R Base", "XLM-R", 250e6, 70),
+                                        ("XLM-R Large", "XLM-R", 560e6, 78), ("XLM-100", "XLM", 570e6, 55)):
+        for i, (language, volume) in enumerate((("sw", 1.6), ("ur", 5.7), ("de", 66.6), ("en", 300.8))):
+            rows.append({"model": model, "model_family": family, "params": params, "language": language,
+                         "score": base + 3 * i, "pretraining_data": volume, "pretraining_data_unit": "GiB"})
+    return pd.DataFrame(rows)
+
+
+def test_trend_lines_wear_their_models_colour_and_legend_group():
+    from salt_core.runs.figures import score_vs_data_figure
+
+    figure = score_vs_data_figure(_two_families())
+    markers = {t.name.split(",")[0]: t for t in figure.data if t.mode and "markers" in t.mode}
+    trends = [t for t in figure.data if t.name and t.name.endswith(" trend")]
+    assert len(trends) == 4
+    for trend in trends:
+        model = trend.name.removesuffix(" trend")
+        assert trend.line.color == markers[model].marker.color and trend.legendgroup == markers[model].legendgroup
+
+
+def test_size_lines_join_sizes_within_one_family_only():
+    from salt_core.runs.figures import score_vs_params_figure
+
+    runs = _two_families()
+    figure = score_vs_params_figure(runs)
+    family_of = dict(zip(runs["params"], runs["model_family"]))
+    lines = [t for t in figure.data if t.mode and "lines" in t.mode]
+    assert lines and all(len({family_of[x] for x in t.x}) == 1 for t in lines)
+    assert any(len(t.x) == 2 for t in lines)  # XLM-R Base -> Large is still one line

@@ -199,3 +199,17 @@ def test_zero_volume_runs_are_left_out_of_the_fit_with_a_reason():
     assert any("no pretraining data at all" in r and "sw" in r for r in reasons)
     verdict = answer(runs, n_boot=50)
     assert verdict.ok and any("no pretraining data at all" in d for d in verdict.details)
+
+
+def test_one_resample_count_everywhere():
+    """The page, its exports, the library and the README state one number of language resamples."""
+    import re
+
+    from salt_core.runs.scaling import N_BOOT
+    from tests.paths import ROOT
+
+    page = (ROOT / "pages" / "scaling.py").read_text(encoding="utf-8")
+    assert "n_boot=500" not in page and "500 resamples" not in page and page.count("N_BOOT") >= 4
+    stated = {int(n.replace(",", "")) for n in re.findall(r"([\d,]+) (?:language )?resamples",
+                                                        (ROOT / "README.md").read_text(encoding="utf-8"))}
+    assert stated == {N_BOOT}
