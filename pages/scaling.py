@@ -20,6 +20,7 @@ from salt_core.runs.figures import (
 from salt_core.runs.identity import METHODS
 from salt_core.runs.importers import MappingNeeded, Overrides, apply_mapping, load_bytes, load_table
 from salt_core.runs.scaling import (
+    MIN_LANGUAGES,
     N_BOOT,
     answer,
     fit_scaling,
@@ -371,7 +372,15 @@ with tabs[4]:
         fit_terms = fit.terms
         st.markdown(f"OLS on {fit.n} runs, R² = {fit.r2:.2f}; 95% bootstrap intervals over languages ({N_BOOT:,} "
                     "resamples).")
-        st.table(fit.terms.style.format({"estimate": "{:+.2f}", "low": "{:+.2f}", "high": "{:+.2f}"}))
+        terms = fit.terms.copy()
+        if fit.languages < MIN_LANGUAGES:
+            terms[["low", "high"]] = float("nan")
+            st.caption(f"{fit.languages} languages: too few for intervals over languages (at least {MIN_LANGUAGES}).")
+        if fit.sizes == 2:  # a line through two sizes is no rate: the card gives their difference instead
+            terms.loc[terms["term"].astype(str).str.contains("params"), ["low", "high"]] = float("nan")
+            st.caption("Two model sizes only: the log10(params) coefficient is the line through two points, not a "
+                       "rate; it has no interval here, and the card gives the two sizes' difference instead.")
+        st.table(terms.style.format({"estimate": "{:+.2f}", "low": "{:+.2f}", "high": "{:+.2f}"}, na_rep="—"))
     except SaltError as exc:
         st.info(ui.plain(exc))
 with tabs[5]:

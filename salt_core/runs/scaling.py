@@ -25,6 +25,8 @@ from salt_core.runs.catalogue import size_label
 
 MIN_POINTS = 6  # below this a three-parameter fit says nothing
 N_BOOT = 1000  # language resamples of every interval: the library, the page and its exports say the same number
+MIN_LANGUAGES = 6  # this project's rule: fewer languages give too few distinct resamples (3 languages: 10) for a
+# 95% percentile interval to mean anything, so below it a number is given without an interval, or not at all
 
 
 @dataclass
@@ -235,7 +237,7 @@ def two_size_difference(runs: pd.DataFrame, n_boot: int = N_BOOT, seed: int = 0)
     differences = (per_language[large] - per_language[small]).dropna().to_numpy()
     rng = np.random.default_rng(seed)
     means = [differences[rng.integers(0, len(differences), len(differences))].mean() for _ in range(n_boot)]
-    low, high = np.percentile(means, [2.5, 97.5]) if len(differences) >= 3 else (math.nan, math.nan)
+    low, high = np.percentile(means, [2.5, 97.5]) if len(differences) >= MIN_LANGUAGES else (math.nan, math.nan)
     return float(differences.mean()), float(low), float(high)
 
 
@@ -252,6 +254,8 @@ def answer(runs: pd.DataFrame, n_boot: int = N_BOOT, seed: int = 0) -> Answer:
     except InputError as exc:
         return Answer(False, f"This selection cannot answer the question: {exc}", [])
     b, c, m = fit.per_10x_data, fit.per_10x_params, fit.data_multiplier
+    if fit.languages < MIN_LANGUAGES:  # estimates without intervals: too few languages to resample
+        b, c, m = (b[0], math.nan, math.nan), (c[0], math.nan, math.nan), (m[0], math.nan, math.nan)
     opening = f"Across {fit.n} runs ({fit.languages} languages, {fit.sizes} model sizes; data in {fit.unit}), "
     data_part = f"10x more pretraining data goes with {_signed(*b)}"
     if fit.sizes == 2:
@@ -269,7 +273,8 @@ def answer(runs: pd.DataFrame, n_boot: int = N_BOOT, seed: int = 0) -> Answer:
     details = list(caveats)
     gains = model_gains(usable).dropna(subset=["pretraining_data"])
     gains = gains[gains["pretraining_data"].astype(float) > 0]
-    if gains["language"].nunique() >= 4 and gains["gain"].std() > 0 and gains["pretraining_data"].nunique() > 1:
+    if gains["language"].nunique() >= MIN_LANGUAGES and gains["gain"].std() > 0 and \
+            gains["pretraining_data"].nunique() > 1:
         r, low, high, n = bootstrap_correlation(np.log10(gains["pretraining_data"].astype(float)), gains["gain"],
                                                 gains["language"], n_boot, seed)
         if low <= 0 <= high:
@@ -285,9 +290,9 @@ def answer(runs: pd.DataFrame, n_boot: int = N_BOOT, seed: int = 0) -> Answer:
         subset = usable[groups == name]
         if not len(subset):
             continue
-        if subset["language"].nunique() < 3:
-            details.append(f"{name}-resource languages ({subset['language'].nunique()} languages): too few for a "
-                           "slope with an interval.")
+        if subset["language"].nunique() < MIN_LANGUAGES:
+            details.append(f"{name}-resource languages ({subset['language'].nunique()} languages): too few languages "
+                           f"for a slope with an interval (an interval over languages needs at least {MIN_LANGUAGES}).")
             continue
         try:
             part = fit_scaling(subset, n_boot=n_boot, seed=seed)

@@ -139,7 +139,16 @@ def test_the_card_says_no_clear_effect_two_sizes_and_too_few_languages():
     three_sizes = answer(_synthetic(), n_boot=300)
     assert "10x more parameters with +3.0 points" in three_sizes.headline
     few = answer(_synthetic(n_languages=6), n_boot=200)
-    assert any("too few for a slope" in d for d in few.details)  # tertiles of 6 languages: 2 each
+    assert any("too few languages for a slope" in d for d in few.details)  # tertiles of 6 languages: 2 each
+    # a group of 3-5 languages gets no interval either: the minimum is stated, and no "95% CI" for that group
+    groups = answer(_synthetic(n_languages=12), n_boot=200)
+    lines = [d for d in groups.details if "-resource languages" in d]
+    assert lines and all("at least 6" in d and "95% CI" not in d for d in lines)
+
+
+def test_a_fit_over_fewer_than_six_languages_has_no_interval():
+    card = answer(_synthetic(n_languages=5), n_boot=200)
+    assert card.ok and "no interval: too few languages" in card.headline and "95% CI" not in card.headline
 
 
 def test_method_deltas_average_seeds_and_the_paired_test_equals_scipy():
