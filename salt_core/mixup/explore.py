@@ -39,8 +39,14 @@ def vocabulary_table(mlm: MaskedLM) -> torch.Tensor:
     return weight[:len(mlm.tokenizer)]
 
 
+CONTINUATION = "##"  # shown before a piece that continues a word, so "cat" (a word) and "##cat" (inside one) differ
+
+
 def _token_label(mlm: MaskedLM, token_id: int) -> str:
-    return vocabulary_entries(mlm.tokenizer)[token_id].surface or mlm.tokenizer.convert_ids_to_tokens(token_id)
+    entry = vocabulary_entries(mlm.tokenizer)[token_id]
+    if not entry.surface:
+        return mlm.tokenizer.convert_ids_to_tokens(token_id)
+    return entry.surface if entry.initial else CONTINUATION + entry.surface
 
 
 def nearest_tokens(mlm: MaskedLM, vectors: torch.Tensor, k: int = 8) -> list[pd.DataFrame]:
@@ -48,7 +54,9 @@ def nearest_tokens(mlm: MaskedLM, vectors: torch.Tensor, k: int = 8) -> list[pd.
     table = vocabulary_table(mlm)
     top = _most_similar(mlm, table, vectors.cpu(), k)
     owners = token_languages(mlm.tokenizer)
+    entries = vocabulary_entries(mlm.tokenizer)
     return [pd.DataFrame({"token": [_token_label(mlm, int(t)) for t in ids],
+                          "piece": ["word start" if entries[int(t)].initial else "inside a word" for t in ids],
                           "cosine": [float(v) for v in values],
                           "language": [owners.get(int(t), "—") for t in ids]})
             for values, ids in zip(top.values, top.indices)]
@@ -220,8 +228,8 @@ def explore_word(mlm: MaskedLM, alignment: Alignment, word: int, cfg: MixupConfi
         along = nearest_tokens(mlm, torch.stack([mix(h_s, h_t, float(x)) for x in R_STEPS]), 3)
         nearest_now = nearest_tokens(mlm, current, k)[0]
     else:  # contextual states live in no vocabulary's space
-        along = [pd.DataFrame(columns=["token", "cosine", "language"]) for _ in R_STEPS]
-        nearest_now = pd.DataFrame(columns=["token", "cosine", "language"])
+        along = [pd.DataFrame(columns=["token", "piece", "cosine", "language"]) for _ in R_STEPS]
+        nearest_now = pd.DataFrame(columns=["token", "piece", "cosine", "language"])
     return WordMixView(
         source_word=source_label, target_word=target_label, reference=reference,
         cloud=projection(mixes.numpy()),

@@ -227,3 +227,19 @@ def test_embedding_rows_beyond_the_tokenizer_are_never_neighbours(demo_bert):
     mlm.model = model
     table = nearest_tokens(mlm, target[None, :], k=4)[0]
     assert len(table) == 4 and table["token"].map(lambda t: isinstance(t, str) and t != "").all()
+
+
+def test_a_continuation_piece_is_marked_so_look_alikes_differ(demo_xlmr):
+    from salt_core.languages import vocabulary_entries
+    from salt_core.mixup.explore import CONTINUATION, _token_label, nearest_tokens
+
+    entries = vocabulary_entries(demo_xlmr.tokenizer)
+    by_surface = {}
+    for entry in entries:
+        if entry.surface:
+            by_surface.setdefault(entry.surface, {})[entry.initial] = entry.token_id
+    surface, ids = next((s, i) for s, i in by_surface.items() if len(i) == 2)
+    word, inside = _token_label(demo_xlmr, ids[True]), _token_label(demo_xlmr, ids[False])
+    assert word == surface and inside == CONTINUATION + surface
+    table = nearest_tokens(demo_xlmr, demo_xlmr.model.get_input_embeddings().weight[[ids[False]]].detach(), 3)[0]
+    assert table["token"].iloc[0] == inside and table["piece"].iloc[0] == "inside a word"
