@@ -371,7 +371,8 @@ def run_train(args) -> int:
 
         experiment = replace(experiment, model=default_model_name())
     output = args.output or default_runs_folder()
-    rows = run_experiment(experiment, output, quiet=args.quiet, progress=status_writer(args.status_file))
+    rows = run_experiment(experiment, output, quiet=args.quiet, progress=status_writer(args.status_file),
+                          keep_checkpoints=args.keep_checkpoints)
     runs = rows["source"].nunique() if len(rows) else 0
     print(f"wrote {runs} runs ({len(rows):,} rows) to {output}")
     return 0

@@ -30,8 +30,9 @@ def cli(*args, timeout=600):
 def test_the_demo_model_trains_on_sib200_and_its_runs_read_back(tmp_path):
     out = tmp_path / "runs"
     result = cli("--data", SIB200, "--methods", "baseline,salt", "--languages", "eng_Latn,deu_Latn,swh_Latn",
-                 "--seeds", "1,2", "--output", out, *QUICK)
+                 "--seeds", "1,2", "--output", out, "--keep-checkpoints", *QUICK)
     assert result.returncode == 0, result.stderr
+    assert len(list(out.glob(".work/*/checkpoint-*"))) >= 4  # kept on request (removed by default: see below)
     assert "wrote 4 runs (24 rows)" in result.stdout and "random weights" in result.stderr
     runs = read_trained_runs(out)
     assert len(runs) == 2 * 2 * 3 * 2 and (runs["origin"] == TRAINED_HERE).all()
@@ -47,6 +48,11 @@ def test_the_demo_model_trains_on_sib200_and_its_runs_read_back(tmp_path):
     again = cli("--data", SIB200, "--methods", "baseline,salt", "--languages", "eng_Latn,deu_Latn,swh_Latn",
                 "--seeds", "1,2", "--output", out, *QUICK)
     assert again.returncode == 0 and {p.name: p.stat().st_mtime_ns for p in out.glob("*.csv")} == stamps
+    shutil.rmtree(out / ".work")
+    other = tmp_path / "other"
+    assert cli("--data", SIB200, "--methods", "baseline", "--languages", "eng_Latn", "--seeds", "1", "--output", other,
+               *QUICK).returncode == 0
+    assert not list(other.glob(".work/*/checkpoint-*"))  # a finished run's checkpoints are removed
 
 
 @needs_sib200
