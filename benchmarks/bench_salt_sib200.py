@@ -41,8 +41,13 @@ LANGUAGES = ("eng_Latn,deu_Latn,fra_Latn,spa_Latn,rus_Cyrl,zho_Hans,jpn_Jpan,arb
 AUGMENT = ("de", "fr", "es", "ru", "zh", "ar", "hi", "sw")  # registry languages the similarity miner can target
 
 
+BASELINE = "zero-shot transfer (fine-tuned on English)"
+
+
 def interval(values) -> str:
     values = np.asarray(values, float)
+    if not len(values):
+        return "—"
     mean = values.mean()
     if len(values) < 2:
         return f"{mean:5.1f}"
@@ -55,23 +60,34 @@ def experiment_part(args, mlm) -> pd.DataFrame:
                             languages=tuple(LANGUAGES), seeds=tuple(args.seeds), augment_languages=AUGMENT)
     start = time.perf_counter()
     rows = run_experiment(experiment, args.output, quiet=True, mlm=mlm)
-    wall = time.perf_counter() - start
+    return report(rows, args, time.perf_counter() - start)
+
+
+def report(rows: pd.DataFrame, args, wall: float | None) -> pd.DataFrame:
     runs = validate(canonicalise(rows)[0]).runs
     runs, _ = join_model_volumes(runs)
     accuracy = runs[runs["metric"] == "accuracy"]
     table = accuracy.pivot_table(index="language", columns="method", values="score", aggfunc=list)
     volume = accuracy.groupby("language")["pretraining_data"].first()
-    print(f"(a) {len(accuracy)} accuracy rows, {accuracy['language'].nunique()} languages, seeds {args.seeds}; "
-          f"wall time {wall / 60:.1f} min (runs found finished in {args.output} are read, not retrained)")
+    seeds = sorted(int(s) for s in accuracy["seed"].unique())
+    print(f"(a) {len(accuracy)} accuracy rows, {accuracy['language'].nunique()} languages, seeds {seeds} "
+          f"({accuracy.groupby('method')['seed'].nunique().to_dict()} per method); "
+          + (f"wall time {wall / 60:.1f} min (runs found finished in {args.output} are read, not retrained)"
+             if wall is not None else f"read from {args.output}"))
     print(f"{'language':10} {'CC-100 GiB':>10}  {'baseline':>13}  {'SALT':>13}  {'delta':>6}")
     order = volume.sort_values(ascending=False, na_position="last").index
     for language in order:
-        base, salt = table.loc[language, "zero-shot transfer (fine-tuned on English)"], table.loc[language, "SALT"]
+        base = table.loc[language].get(BASELINE, [])
+        salt = table.loc[language].get("SALT", []) if "SALT" in table else []
         gib = "unknown" if pd.isna(volume[language]) else f"{volume[language]:.2f}"
-        print(f"{language:10} {gib:>10}  {interval(base):>13}  {interval(salt):>13}  "
-              f"{np.mean(salt) - np.mean(base):+6.1f}")
+        delta = f"{np.mean(salt) - np.mean(base):+6.1f}" if len(salt) and len(base) else "     —"
+        print(f"{language:10} {gib:>10}  {interval(base):>13}  {interval(salt):>13}  {delta}")
+    english = table.loc["en", BASELINE]
+    print(f"English test accuracy of the baseline: {interval(english)} (7-way chance 14.3, majority 25)")
+    if "SALT" not in table:
+        return runs
     targets = accuracy[accuracy["language"] != "en"]
-    deltas = method_deltas(targets, "SALT", "zero-shot transfer (fine-tuned on English)")
+    deltas = method_deltas(targets, "SALT", BASELINE)
     for test in paired_tests(deltas):
         print("paired test over target languages:", test)
     with_volume = deltas.merge(volume.rename("volume").reset_index(), on="language").dropna(subset=["volume"])
@@ -81,8 +97,6 @@ def experiment_part(args, mlm) -> pd.DataFrame:
     print(f"gain vs log10(CC-100 volume): Pearson r = {r:+.2f} (95% bootstrap over {n} languages {low:+.2f} to "
           f"{high:+.2f}); languages without a CC-100 volume are left out: "
           f"{', '.join(sorted(set(deltas['language']) - set(with_volume['language'])))}")
-    english = table.loc["en", "zero-shot transfer (fine-tuned on English)"]
-    print(f"English test accuracy of the baseline: {interval(english)} (7-way chance 14.3, majority 25)")
     return runs
 
 
@@ -118,7 +132,13 @@ def main() -> None:
     parser.add_argument("--seeds", type=lambda v: [int(x) for x in v.split(",")], default=[1, 2, 3])
     parser.add_argument("--output", type=Path, default=Path("/tmp/salt-bench-sib200"))
     parser.add_argument("--skip-experiment", action="store_true")
+    parser.add_argument("--report-only", action="store_true", help="print (a) from the runs already in --output")
     args = parser.parse_args()
+    if args.report_only:
+        from salt_core.training.experiment import read_trained_runs
+
+        report(read_trained_runs(args.output).drop(columns=["origin"]), args, None)
+        return
     mlm = load_masked_lm("e5-small-offline")
     cost_part(mlm, args.data)
     if not args.skip_experiment:

@@ -33,15 +33,17 @@ def _unit(value: str) -> float:
     return number
 
 
-def _bounded(low: int, high: int):
-    """An argparse type: an integer within [low, high], with a one-line message otherwise."""
-    def parse(value: str) -> int:
+def _bounded(low, high, kind=int):
+    """An argparse type: a number of `kind` within [low, high], with a one-line message otherwise."""
+    def parse(value: str):
         try:
-            number = int(value)
+            number = kind(value)
         except ValueError as exc:
-            raise argparse.ArgumentTypeError(f"{value[:40]!r} is not a whole number") from exc
+            what = "a whole number" if kind is int else "a number"
+            raise argparse.ArgumentTypeError(f"{value[:40]!r} is not {what}") from exc
         if not low <= number <= high:
-            raise argparse.ArgumentTypeError(f"must be between {low:,} and {high:,}")
+            raise argparse.ArgumentTypeError(f"must be between {low:,} and {high:,}" if kind is int else
+                                             f"must be between {low:g} and {high:g}")
         return number
     return parse
 
@@ -167,18 +169,6 @@ def _numbers(kind):
     return parse
 
 
-def _positive(kind, low, high):
-    def parse(value: str):
-        try:
-            number = kind(value)
-        except ValueError as exc:
-            raise argparse.ArgumentTypeError(f"{value[:40]!r} is not a number") from exc
-        if not low <= number <= high:
-            raise argparse.ArgumentTypeError(f"must be between {low:g} and {high:g}")
-        return number
-    return parse
-
-
 def add_train_parser(commands) -> None:
     from salt_core.training.config import METHODS, TrainConfig
 
@@ -201,9 +191,9 @@ def add_train_parser(commands) -> None:
                        help="languages to evaluate, FLORES or ISO codes (default: all in the data)")
     train.add_argument("--source", default="en", help="the only language trained and selected on (default: en)")
     train.add_argument("--seeds", type=_numbers(int), default=[1, 2, 3], help="comma-separated (default: 1,2,3)")
-    train.add_argument("--epochs", type=_positive(float, 0.01, 100), default=cfg.epochs,
+    train.add_argument("--epochs", type=_bounded(0.01, 100, float), default=cfg.epochs,
                        help=f"default: {cfg.epochs:g}")
-    train.add_argument("--learning-rate", type=_positive(float, 1e-8, 0.5), default=cfg.learning_rate,
+    train.add_argument("--learning-rate", type=_bounded(1e-8, 0.5, float), default=cfg.learning_rate,
                        help=f"default: {cfg.learning_rate:g}")
     train.add_argument("--batch-size", type=_bounded(1, 4096), default=cfg.batch_size,
                        help=f"global batch, split over processes (default: {cfg.batch_size})")

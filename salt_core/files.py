@@ -58,6 +58,18 @@ def lines(text: str) -> list[str]:
     return [part[:-1] if part.endswith("\r") else part for part in parts]
 
 
+def jsonl_records(text: str):
+    """(line number, object, None) for each non-blank line of JSON Lines text, or (line number, None, why) for a
+    line that is not valid JSON: the caller decides whether a bad line costs the line or the file."""
+    for number, line in enumerate(lines(text), start=1):
+        if not line.strip():
+            continue
+        try:
+            yield number, json.loads(line), None
+        except json.JSONDecodeError as exc:
+            yield number, None, f"not valid JSON ({exc.msg})"
+
+
 def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)

@@ -13,6 +13,11 @@ import pytest  # noqa: E402
 
 from salt_core.models import load_masked_lm  # noqa: E402
 
+# transformers gives its root logger a handler on sys.stderr the first time it logs. Should that first time be
+# inside a test that captures stderr (capsys), the handler keeps that test's stream, closed after it, and every
+# later log line becomes a "--- Logging error ---" traceback on stderr. Set it up once, here, outside any test.
+__import__("transformers").logging.get_logger("transformers")
+
 
 @pytest.fixture(scope="session")
 def demo_bert():

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from salt_core.errors import InputError
-from salt_core.files import decode_text, lines
+from salt_core.files import decode_text, jsonl_records, lines
 
 TEXT_COLUMNS = ("text", "sentence", "sentence1", "premise", "source")  # tried in this order
 SUFFIXES = (".txt", ".csv", ".tsv", ".jsonl")
@@ -65,13 +64,9 @@ def read_corpus(data: bytes, name: str, text_column: str | None = None, max_sent
             raise InputError(f"{name} is not a readable CSV file: {exc}") from exc
     else:
         column = text_column
-        for number, line in enumerate(lines(text), start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                corpus.problems.append({"line": number, "reason": f"not valid JSON ({exc.msg})"})
+        for number, record, problem in jsonl_records(text):
+            if problem:
+                corpus.problems.append({"line": number, "reason": problem})
                 continue
             if not isinstance(record, dict):
                 corpus.problems.append({"line": number, "reason": "not a JSON object"})

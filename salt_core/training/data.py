@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 from salt_core.errors import InputError
-from salt_core.files import decode_text, lines
+from salt_core.files import decode_text, jsonl_records
 from salt_core.languages import language_code
 
 SPLITS = ("train", "dev", "test")
@@ -121,13 +120,9 @@ def read_table_data(data: bytes, name: str) -> TaskData:
         records = [(number, row) for number, row in enumerate(reader, start=2)]
     elif suffix == ".jsonl":
         records = []
-        for number, line in enumerate(lines(text), start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"{name}, line {number}: not valid JSON ({exc.msg}).") from exc
+        for number, record, problem in jsonl_records(text):
+            if problem:
+                raise InputError(f"{name}, line {number}: {problem}.")
             if not isinstance(record, dict):
                 raise InputError(f"{name}, line {number}: not a JSON object.")
             records.append((number, record))
