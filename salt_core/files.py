@@ -21,6 +21,11 @@ import pandas as pd
 from salt_core.errors import InputError
 
 
+def salt_home() -> Path:
+    """Where the project keeps what it builds and writes: $SALT_HOME, else ~/.cache/salt-explorer."""
+    return Path(os.environ.get("SALT_HOME", Path.home() / ".cache" / "salt-explorer"))
+
+
 def build_folder(folder: str | os.PathLike, write: Callable[[Path], None]) -> Path:
     """Let `write` fill a sibling temporary folder, then rename it into place (replacing an older `folder`).
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import torch
 
-from salt_core.files import build_folder
+from salt_core.files import build_folder, salt_home
 from salt_core.languages import LANGUAGES, _zipf_table, common_words
 
 DEMO_MARKER = "salt_demo.json"
@@ -131,7 +131,7 @@ def build_tiny_model(folder: str | os.PathLike, cfg: TinyConfig | None = None) -
 
 def demo_cache_dir() -> Path:
     """Where demo models live: $SALT_HOME, else ~/.cache/salt-explorer."""
-    return Path(os.environ.get("SALT_HOME", Path.home() / ".cache" / "salt-explorer"))
+    return salt_home()
 
 
 def ensure_demo_model(kind: str = "bert") -> Path:

@@ -20,11 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from salt_core.files import atomic_write, pid_alive
-
-
-def salt_home() -> Path:
-    return Path(os.environ.get("SALT_HOME", Path.home() / ".cache" / "salt-explorer"))
+from salt_core.files import atomic_write, pid_alive, salt_home
 
 
 def default_runs_folder() -> Path:
