@@ -391,30 +391,76 @@ def coverage(tokenizer, codes: list[str] | None = None) -> pd.DataFrame:
 CODE_FIXES = {"jp": "ja", "cn": "zh", "kr": "ko", "gr": "el", "cz": "cs", "dk": "da", "eus": "eu"}
 
 
+def fold(text: str) -> str:
+    """A name for matching: case-folded, without diacritics ("Yorùbá" -> "yoruba", "Türkçe" -> "turkce")."""
+    decomposed = unicodedata.normalize("NFKD", str(text))
+    bare = "".join(ch for ch in decomposed if not unicodedata.category(ch).startswith("M"))
+    return re.sub(r"[\s\-_]+", " ", bare.replace("ı", "i").casefold().replace("(", "").replace(")", "")).strip()
+
+
+@cache
+def _names_index() -> dict[str, str]:
+    """Folded English name and own name (autonym) of every CLDR language -> its code (the shorter code when two
+    languages share a name, so "Kiswahili" is sw, not the individual language swh)."""
+    from langcodes.language_lists import CLDR_LANGUAGES
+    from language_data.names import code_to_names
+
+    index: dict[str, str] = {}
+    for code in sorted(CLDR_LANGUAGES, key=lambda c: (len(c), c)):
+        names = code_to_names(code)
+        for name in (names.get("en"), names.get(code)):
+            if name:
+                index.setdefault(fold(name), code)
+    return index
+
+
+def _name_code(text: str) -> str | None:
+    """The code of a language *named* by text, in English or in its own language, with or without diacritics.
+    Only whole names count: langcodes.find alone also matches prefixes ("virology" -> Estonian, via Finnish
+    "viro"), so its answer is kept only when the text is one of that language's names."""
+    folded = fold(text)
+    if folded.isascii() and len(folded) < 4:  # "Gen", "Ko", "So" name languages, and are far more often words
+        return None
+    code = _names_index().get(folded)
+    if code:
+        return code
+    from language_data.names import code_to_names, name_to_code
+
+    code = name_to_code("language", folded, "en")
+    if code:
+        return langcodes.Language.get(code).language
+    try:
+        found = langcodes.find(text)
+    except LookupError:
+        return None
+    names = code_to_names(found.language) if found.language else {}
+    return found.language if folded in {fold(name) for name in names.values()} else None
+
+
 def language_code(value: str) -> str | None:
-    """The shortest ISO 639 code of a language code, BCP-47 tag or English name; None if it names none.
+    """The shortest ISO 639 code of a language code, BCP-47 tag or name; None if it names none.
 
     A script the tag states is kept when it is not the language's usual one (FLORES `zho_Hant` -> `zh-Hant`,
     `arb_Latn` -> `arb-Latn`, `kas_Deva` -> `ks-Deva`), so two scripts of one language stay two languages;
-    the usual script is dropped (`deu_Latn` -> `de`, `zho_Hans` -> `zh`).
+    the usual script is dropped (`deu_Latn` -> `de`, `zho_Hans` -> `zh`). Names are read in English and in
+    the language itself, with or without diacritics ("Yorùbá", "Espanol", "Türkçe", "Kiswahili").
     """
     text = str(value or "").strip()
-    if not text or not re.fullmatch(r"[A-Za-z][A-Za-z _()\-']*", text):
+    if not text or not text[0].isalpha() or not all(
+            ch.isalpha() or ch in " _()-'’‘ʻʼ" or unicodedata.category(ch).startswith("M") for ch in text):
         return None
     text = CODE_FIXES.get(text.lower(), text)
-    try:
-        language = langcodes.Language.get(text.replace("_", "-"))
-        if language.language and language.is_valid():
-            usual = langcodes.Language.get(language.language).maximize().script
-            if language.script and language.script != usual:
-                return f"{language.language}-{language.script}"
-            return language.language
-    except (ValueError, LookupError):
-        pass
-    try:
-        return langcodes.find(text).language
-    except LookupError:
-        return None
+    if re.fullmatch(r"[A-Za-z]{2,3}(?:[_-][A-Za-z]{4})?(?:[_-][A-Za-z]{2})?", text):
+        try:
+            language = langcodes.Language.get(text.replace("_", "-"))
+            if language.language and language.is_valid():
+                usual = langcodes.Language.get(language.language).maximize().script
+                if language.script and language.script != usual:
+                    return f"{language.language}-{language.script}"
+                return language.language
+        except (ValueError, LookupError):
+            pass
+    return _name_code(text)
 
 
 def language_name(code: str) -> str:

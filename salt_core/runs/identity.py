@@ -4,9 +4,11 @@
   ("Hausa") becomes the shortest ISO 639 code (`salt_core.languages.language_code`, re-exported here).
   Programming languages keep their names.
 * Tasks: result files name a task and a language in one string (`xnli_sw`, `belebele_eus_Latn`,
-  `xwinograd_jp`, `m_mmlu_de`). They are read with a table of known multilingual task families and the
-  language format each uses — never by guessing from an arbitrary suffix: `agieval_lsat_ar` is not
-  Arabic and `xnli_eu_mt` is Basque (machine-translated variant), and an unknown name is reported.
+  `xwinograd_jp`, `m_mmlu_de`). Known multilingual families come from a table; beyond it, general rules
+  read what the name states (`parse_tasks`): `<task>_mt_<lang>` is <task> machine-translated into <lang>
+  (never Maltese), and a name ending in a language code or name gives that language, with the family taken
+  from the rest, unless its siblings in the file show that the ending is no language slot
+  (`agieval_lsat_ar` beside `agieval_lsat_lr` is not Arabic). Each such inference is reported.
 * Methods: a small controlled vocabulary (`METHODS`); harness and decoding details go to `protocol`.
 """
 
@@ -34,11 +36,23 @@ class TaskName:
     task: str | None  # display name of the task family, with any variant ("XNLI (mt)")
     language: str | None  # ISO 639 code
     problem: str | None  # why it could not be read, when it could not
+    inferred: str | None = None  # how the language was read, when no known-family rule gave it (shown to the user)
+    translated: bool = False  # the name says the test set was machine-translated into the language (_mt_<lang>)
 
 
-def parse_task(name: str) -> TaskName:
-    """Task family and language of a harness task name (see the module docstring)."""
-    text = str(name).strip()
+TRANSLATED = "machine-translated test set (the task name says _mt_<language>): not text written in the language"
+_SEP = re.compile(r"[_-]")
+# "<task>_mt_<lang>[_<variant>]" and "mt_<lang>_<task>": machine-translated into <lang>. A final "_mt" with no
+# language after it (xnli_mt, a Maltese run) is left to the other rules.
+_MT_AFTER = re.compile(r"^(?P<family>.+?)[_-]mt[_-](?P<lang>[A-Za-z]{2,3}(?:[_-][A-Za-z]{4})?)(?:[_-](?P<rest>.+))?$")
+_MT_BEFORE = re.compile(r"^mt[_-](?P<lang>[A-Za-z]{2,3}(?:[_-][A-Za-z]{4})?)[_-](?P<family>.+)$")
+
+
+def _family_name(prefix: str) -> str:
+    return TASK_FAMILIES.get(prefix.lower(), prefix)
+
+
+def _known(text: str) -> TaskName | None:
     lowered = text.lower()
     for prefix in sorted(TASK_FAMILIES, key=len, reverse=True):
         if not lowered.startswith(prefix + "_"):
@@ -47,14 +61,118 @@ def parse_task(name: str) -> TaskName:
         parts = rest.split("_")
         # a BCP-47 tag written with "_" (eus_Latn, zho_Hans): language + 4-letter script subtag
         with_script = len(parts) >= 2 and len(parts[1]) == 4 and parts[1].isalpha()
-        code = language_code(parts[0])
+        code = language_code(parts[0] + (f"_{parts[1]}" if with_script else ""))
         variant = "_".join(parts[2:] if with_script else parts[1:])
         if code:
             return TaskName(TASK_FAMILIES[prefix] + (f" ({variant})" if variant else ""), code, None)
         return TaskName(None, None, f"task {text!r}: {parts[0]!r} after {prefix!r} is not a language code")
-    return TaskName(None, None, f"task {text!r} is not a known multilingual task (xnli, pawsx, xcopa, xstorycloze, "
-                                "xwinograd, belebele, mgsm, xquad, mlqa, tydiqa, flores, m_mmlu, ...); give the "
-                                "task and language yourself")
+    return None
+
+
+def _translated(text: str) -> TaskName | None:
+    match = _MT_AFTER.match(text) or _MT_BEFORE.match(text)
+    if not match:
+        return None
+    code = language_code(match.group("lang"))
+    if not code:
+        return None
+    rest = match.groupdict().get("rest")
+    task = f"{_family_name(match.group('family'))} (machine-translated{', ' + rest if rest else ''})"
+    return TaskName(task, code, None, f"{text}: language {code} from '_mt_{match.group('lang')}' (machine-translated "
+                                      "into it)", translated=True)
+
+
+def _regional(language: str, region: str) -> bool:
+    """Whether `language-region` is a language code with a territory (pt-PT, en-US)."""
+    import langcodes
+
+    try:
+        tag = langcodes.Language.get(f"{language}-{region.upper()}")
+    except (ValueError, LookupError):
+        return False
+    return bool(tag.territory and tag.is_valid() and language_code(language))
+
+
+def _final_language(text: str) -> tuple[str, str, str] | None:
+    """(family, language token, code) when the name ends in a language: a code, a BCP-47 tag with script
+    (`_eus_Latn`) or a language name (`_basque`)."""
+    parts = _SEP.split(text)
+    if len(parts) < 2:
+        return None
+    if len(parts) >= 3 and len(parts[-1]) == 4 and parts[-1].isalpha() and parts[-1][0].isupper() or \
+            len(parts) >= 3 and len(parts[-1]) == 2 and _regional(parts[-2], parts[-1]):
+        # a script (`_eus_Latn`) or a region (`_pt-pt`, `_en_US`) after the language
+        token, family = f"{parts[-2]}_{parts[-1]}", text[:-(len(parts[-2]) + len(parts[-1]) + 2)]
+    else:
+        token, family = parts[-1], text[:-(len(parts[-1]) + 1)]
+    code = language_code(token)
+    return (family, token, code) if code and family else None
+
+
+def parse_tasks(names) -> dict[str, TaskName]:
+    """Task family and language of every task name of one result file (see the module docstring).
+
+    Rules, in order: a known multilingual family; `_mt_<lang>` (machine-translated into <lang>, the family
+    kept); a name that ends in a language (`<family>_<lang>`, `<family>-<lang>`, `_eus_Latn`, `_basque`), unless
+    a sibling with the same family ends in something that is no language (`agieval_lsat_ar` beside `_lr`,
+    `_rc` is not Arabic) or, for a three-letter code, no sibling supports it; a subtask of such a task
+    (`oposizioak_eu_ejadministrari` under `oposizioak_eu`). Every inference says how it was made."""
+    names = [str(n).strip() for n in names]
+    parsed: dict[str, TaskName] = {}
+    endings: dict[str, list[tuple[str, str | None]]] = {}
+    for name in names:
+        parts = _SEP.split(name)
+        if len(parts) >= 2:
+            family = name[:-(len(parts[-1]) + 1)]
+            endings.setdefault(family.lower(), []).append((parts[-1], language_code(parts[-1])))
+    for name in names:
+        known = _known(name)
+        if known is not None and known.problem is None:
+            parsed[name] = known
+            continue
+        translated = _translated(name)
+        if translated is not None:
+            parsed[name] = translated
+            continue
+        final = _final_language(name)
+        if final is not None:
+            family, token, code = final
+            siblings = [(t, c) for t, c in endings.get(family.lower(), []) if t.lower() != token.split("_")[0].lower()]
+            not_languages = [t for t, c in siblings if c is None]
+            if not_languages:
+                parsed[name] = TaskName(None, None, f"task {name!r}: {token!r} could be a language, but beside it "
+                                        f"{family} also ends in {', '.join(sorted(not_languages)[:3])}, "
+                                        f"{'which is not a language' if len(not_languages) == 1 else 'which are not languages'}"
+                                        "; give the task and language yourself")
+                continue
+            if len(token) == 3 and not siblings:
+                parsed[name] = TaskName(None, None, f"task {name!r}: {token!r} is a three-letter code ({code}) but no "
+                                        "other task of the file confirms a language there; give the language")
+                continue
+            parsed[name] = TaskName(_family_name(family), code, None,
+                                    f"{name}: language {code} from the name's ending {token!r}; task family {family!r}")
+            continue
+        parsed[name] = known if known is not None else TaskName(None, None, None)
+    for name in names:  # subtasks inherit their group's language: oposizioak_eu -> oposizioak_eu_ejadministrari
+        if parsed[name].language:
+            continue
+        group = max((other for other in names if parsed[other].language and parsed[other].inferred
+                     and not parsed[other].translated and name.lower().startswith(other.lower() + "_")),
+                    key=len, default=None)
+        if group:
+            base = parsed[group]
+            variant = name[len(group) + 1:]
+            parsed[name] = TaskName(f"{base.task} ({variant})", base.language, None,
+                                    f"{name}: language {base.language} from its group {group!r}")
+        elif parsed[name].problem is None:
+            parsed[name] = TaskName(None, None, f"task {name!r} names no language (not a known multilingual task, "
+                                    "no language code or name at its end); give the task and language yourself")
+    return parsed
+
+
+def parse_task(name: str) -> TaskName:
+    """Task family and language of one harness task name (`parse_tasks` for a whole file)."""
+    return parse_tasks([name])[str(name).strip()]
 
 
 # ----------------------------------------------------------------------------- methods

@@ -26,7 +26,7 @@ import pandas as pd
 from salt_core.errors import InputError
 from salt_core.files import decode_text, lines
 from salt_core.languages import language_code
-from salt_core.runs.identity import TASK_FAMILIES, parse_task, prompted
+from salt_core.runs.identity import TASK_FAMILIES, TRANSLATED, parse_tasks, prompted
 from salt_core.runs.schema import COLUMNS, REQUIRED, LoadResult, canonicalise, validate
 
 HARNESS_MODEL_CLASSES = {"hf", "hf-causal", "hf-causal-experimental", "hf-auto", "huggingface", "gpt2", "vllm",
@@ -111,6 +111,9 @@ def parse_lm_eval(document: dict, name: str, overrides: Overrides | None = None)
     config = document.get("config") if isinstance(document.get("config"), dict) else {}
     model = _lm_eval_model(document, config)
     rows, problems, messages = [], [], []
+    groups = set(document.get("groups") or {}) if isinstance(document.get("groups"), dict) else set()
+    names = parse_tasks(results)
+    inferred = 0
     for number, (task_name, values) in enumerate(sorted(results.items()), start=1):
         if not isinstance(values, dict):
             problems.append({"row": number, "reason": f"{task_name}: no metrics"})
@@ -118,7 +121,11 @@ def parse_lm_eval(document: dict, name: str, overrides: Overrides | None = None)
         if task_name.lower() in TASK_FAMILIES:
             problems.append({"row": number, "reason": f"{task_name}: an average over languages, not a run (left out)"})
             continue
-        parsed = parse_task(task_name)
+        if task_name in groups:
+            problems.append({"row": number, "reason": f"{task_name}: a group (the file lists it under 'groups'), an "
+                                                      "average over its subtasks, not a run (left out)"})
+            continue
+        parsed = names[task_name.strip()]
         if parsed.problem and not (overrides.task and overrides.language):
             problems.append({"row": number, "reason": parsed.problem})
             continue
@@ -128,12 +135,19 @@ def parse_lm_eval(document: dict, name: str, overrides: Overrides | None = None)
             continue
         label, value, stderr = metric
         shots = _shots(document, config, task_name)
+        notes = [f"task {task_name}", "lm-evaluation-harness reports 0-1, multiplied by 100"]
+        if parsed.inferred:
+            notes.insert(1, "inferred: " + parsed.inferred)
+            inferred += 1
         rows.append({"run_id": f"{Path(name).stem}:{task_name}", "model": model,
                      "params": config.get("model_num_parameters"), "language": parsed.language,
                      "task": parsed.task, "method": prompted(shots),
                      "protocol": "lm-evaluation-harness", "metric": label,
                      "score": 100 * value, "score_stderr": 100 * stderr if stderr is not None else None,
-                     "source": name, "notes": f"task {task_name}; lm-evaluation-harness reports 0-1, multiplied by 100"})
+                     "source": name, "notes": "; ".join(notes), "flags": TRANSLATED if parsed.translated else None})
+    if inferred:
+        messages.append(f"{inferred} rows: language read from the task name by a general rule, not a known task "
+                        "(each row's notes say how; the `_mt_<language>` ones are flagged as machine-translated).")
     if rows:
         messages.append(f"{len(rows)} results read; lm-evaluation-harness scores are 0-1 and were multiplied by 100.")
     if model is None and not overrides.model:

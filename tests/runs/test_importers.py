@@ -9,7 +9,7 @@ import pytest
 
 from salt_core.languages import language_code
 from salt_core.runs.catalogue import family_of, parse_size, resolve_model
-from salt_core.runs.identity import normalise_method, parse_task
+from salt_core.runs.identity import normalise_method, parse_task, parse_tasks
 from salt_core.runs.importers import Overrides, load_bytes, load_runs
 from salt_core.runs.schema import reference_runs
 from tests.paths import REAL
@@ -72,19 +72,92 @@ def test_task_names_are_read_by_family(task, expected):
     assert (parsed.task, parsed.language) == expected and parsed.problem is None
 
 
-@pytest.mark.parametrize("task", ["agieval_lsat_ar", "arc_challenge", "xnli_xx", "hellaswag"])
-def test_unknown_or_ambiguous_task_names_are_reported_not_guessed(task):
+@pytest.mark.parametrize("task", ["arc_challenge", "xnli_xx", "hellaswag", "piqa", "mmlu_virology", "lambada_openai",
+                                  "arc_gen", "blimp_sat"])
+def test_task_names_that_state_no_language_are_reported_not_guessed(task):
     parsed = parse_task(task)
     assert parsed.language is None and parsed.problem
 
 
+def test_an_ending_that_is_no_language_slot_in_its_file_is_not_read_as_one():
+    # AGIEval's LSAT sections are ar (analytical reasoning), lr, rc: beside its siblings, "ar" is not Arabic
+    names = parse_tasks(["agieval_lsat_ar", "agieval_lsat_lr", "agieval_lsat_rc", "agieval_sat_en", "agieval_sat_math"])
+    assert all(parsed.language is None for parsed in names.values())
+    assert "lr" in names["agieval_lsat_ar"].problem and "math" in names["agieval_sat_en"].problem
+    # a three-letter ending with no sibling to confirm it is refused; a script or a sibling confirms it
+    assert parse_task("exams_sat").language is None
+    assert parse_tasks(["exams_eus", "exams_spa"])["exams_eus"].language == "eu"
+    assert parse_task("sib200_yor_Latn").language == "yo"
+
+
 def test_an_unknown_task_is_reported_and_can_be_overridden():
-    document = {"results": {"agieval_lsat_ar": {"acc": 0.4}}, "config": {"model_args": "pretrained=gpt2"}}
+    document = {"results": {"piqa": {"acc": 0.4}}, "config": {"model_args": "pretrained=gpt2"}}
     data = json.dumps(document).encode()
-    first = load_bytes(data, "agieval.json")
-    assert first.runs.empty and "not a known multilingual task" in first.problems[0]["reason"]
-    fixed = load_bytes(data, "agieval.json", Overrides(task="AGIEval LSAT-AR", language="en"))
-    assert fixed.runs.iloc[0][["task", "language"]].tolist() == ["AGIEval LSAT-AR", "en"]
+    first = load_bytes(data, "piqa.json")
+    assert first.runs.empty and "names no language" in first.problems[0]["reason"]
+    fixed = load_bytes(data, "piqa.json", Overrides(task="PIQA", language="en"))
+    assert fixed.runs.iloc[0][["task", "language"]].tolist() == ["PIQA", "en"]
+
+
+def test_real_machine_translated_tasks_are_their_language_never_maltese():
+    # EleutherAI's LLaMA-7B LAMBADA file: lambada_openai_mt_{de,es,fr,it,en}, plus English tasks that name no language
+    result = load_runs(REAL / "lm_eval_v03_llama-7B_lambada_0-shot.json")
+    runs = result.runs.set_index("run_id")
+    assert sorted(runs["language"]) == ["de", "en", "es", "fr", "it"] and "mt" not in set(runs["language"])
+    assert set(runs["task"]) == {"lambada_openai (machine-translated)"}
+    assert runs["flags"].str.contains("machine-translated").all()
+    assert runs["notes"].str.contains("inferred: lambada_openai_mt_de: language de from '_mt_de'").any()
+    skipped = {problem["reason"].split("'")[1] for problem in result.problems}
+    assert skipped == {"lambada_openai", "lambada_standard", "lambada_openai_cloze", "lambada_standard_cloze"}
+    assert any("read from the task name by a general rule" in message for message in result.messages)
+    assert parse_task("xnli_mt").language == "mt"  # a final "mt" with nothing after it is Maltese
+
+
+def test_real_unknown_family_ending_in_a_language_is_read_and_reported():
+    # HiTZ's Basque public-exam suite (latxa): group oposizioak_eu and its subtasks oposizioak_eu_<exam>
+    result = load_runs(REAL / "lm_eval_v04_bloom-7b1_eus_exams_eu_5-shot.json")
+    runs = result.runs
+    assert len(runs) == 5 and set(runs["language"]) == {"eu"} and set(runs["method"]) == {"prompted 5-shot"}
+    assert "oposizioak (ejadministrari)" in set(runs["task"])
+    assert runs["notes"].str.contains("from its group 'oposizioak_eu'").all()
+    assert any("a group" in problem["reason"] for problem in result.problems)  # the group's average is no run
+    assert runs["model"].iloc[0] == "bloom-7b1"
+
+
+@pytest.mark.parametrize("name,code", [("Yorùbá", "yo"), ("Yoruba", "yo"), ("Español", "es"), ("Espanol", "es"),
+                                       ("Français", "fr"), ("Türkçe", "tr"), ("Turkce", "tr"), ("Deutsch", "de"),
+                                       ("Kiswahili", "sw"), ("isiZulu", "zu"), ("Èdè Yorùbá", "yo"), ("Русский", "ru"),
+                                       ("中文", "zh"), ("Tiếng Việt", "vi"), ("português", "pt"), ("Farsi", "fa")])
+def test_language_names_in_english_and_their_own_language_with_or_without_diacritics(name, code):
+    assert language_code(name) == code
+
+
+@pytest.mark.parametrize("word", ["virology", "gen", "Gen", "easy", "history", "math", "cloze", "openai"])
+def test_words_that_only_resemble_a_language_name_are_not_languages(word):
+    # langcodes.find alone reads "virology" as Estonian (a prefix of Finnish "viro"): only whole names count
+    assert language_code(word) is None
+
+
+def test_every_cldr_autonym_names_its_own_language():
+    from langcodes.language_lists import CLDR_LANGUAGES
+    from language_data.names import code_to_names
+
+    checked = 0
+    for code in sorted(CLDR_LANGUAGES):
+        autonym = code_to_names(code).get(code)
+        if autonym and len(code) == 2:
+            found = language_code(autonym)
+            assert found is not None and found.split("-")[0] == code or language_code(found) == code, (code, autonym)
+            checked += 1
+    assert checked >= 70  # every two-letter CLDR language with an own name (76 in language_data 1.4)
+
+
+def test_table_rows_with_native_language_names_are_kept():
+    table = ("model,language,task,method,metric,score\n"
+             "m,Yorùbá,SIB-200,prompted 0-shot,accuracy,41\nm,Español,SIB-200,prompted 0-shot,accuracy,70\n"
+             "m,Türkçe,SIB-200,prompted 0-shot,accuracy,66\nm,Zyxwvish,SIB-200,prompted 0-shot,accuracy,1\n")
+    result = load_bytes(table.encode(), "native.csv")
+    assert result.runs["language"].tolist() == ["yo", "es", "tr"] and len(result.problems) == 1
 
 
 @pytest.mark.parametrize("given,code", [("Hausa", "ha"), ("Igbo", "ig"), ("eus", "eu"), ("pcm", "pcm"),
