@@ -9,12 +9,15 @@ import streamlit as st
 from pages import ui
 from salt_core.errors import SaltError
 from salt_core.files import first_of_each_content
+from salt_core.runs.facets import GROUPS, language_table, with_facets
 from salt_core.runs.figures import (
     delta_figure,
+    delta_volume_figure,
     figure_image,
     gain_figure,
     score_vs_data_figure,
     score_vs_params_figure,
+    settings_figure,
     with_caption,
 )
 from salt_core.runs.identity import METHODS
@@ -63,6 +66,7 @@ from salt_core.training.jobs import default_runs_folder
 
 BUNDLES = {"natural-language reference runs": "natural", "code-generation reference runs": "programming"}
 CORPORA = sorted(corpus_volumes()["corpus"].unique())
+MANY_LANGUAGES = 20  # beyond this, the page offers script, region and resource-group filters
 MAX_UPLOAD_ROWS = 20_000  # per file: the fits and bootstraps rerun on every change; the CLI takes any size
 EDITABLE = ["model", "model_family", "params", "language", "task", "method", "metric", "score", "pretraining_data",
             "pretraining_data_unit", "flags"]
@@ -144,8 +148,9 @@ def one_upload(file) -> pd.DataFrame | None:
         elif corpus != "none":
             runs = join_volumes(runs, corpus)
         st.success(f"{len(runs)} runs loaded. What was read (edit a cell to correct it):")
-        edited = st.data_editor(runs[EDITABLE], key=f"edit_{key}", hide_index=True, width="stretch",
-                                num_rows="fixed")
+        # notes (read-only) say row by row what was inferred, e.g. a language read from a task name's ending
+        edited = st.data_editor(runs[[*EDITABLE, "notes"]], key=f"edit_{key}", hide_index=True, width="stretch",
+                                num_rows="fixed", disabled=["notes"])
         runs = runs.copy()
         runs[EDITABLE] = edited[EDITABLE].to_numpy()
         checked = validate(canonicalise(runs)[0])
@@ -229,6 +234,16 @@ method_runs = task_runs[task_runs["method"] == method]
 ui.reset_on_change("scaling_metric", (kind, task, method, upload_ids), {"metric": default_metric(method_runs)})
 with c3:
     metric = pick("Metric", method_runs["metric"], "metric", default_metric(method_runs))
+settings = task_runs[~excluded_by_default(task_runs)]
+if settings["method"].nunique() > 1 and settings["params"].notna().any():
+    with st.expander(f"Every setting of {task}, side by side (never pooled)",
+                     expanded=settings["method"].nunique() > 2):
+        st.plotly_chart(settings_figure(settings), width="stretch")
+        sources = settings.groupby("method").agg(models=("model", "nunique"), languages=("language", "nunique"),
+                                                 runs=("score", "size"), source=("source", "first")).reset_index()
+        st.dataframe(sources, hide_index=True, width="stretch")
+        st.caption("Each panel is one method; the choices above pick the one the card, the fits and the tabs read. "
+                   "Sources: first source per method shown; every run's own source is in the hover and the table.")
 narrow = select(runs, task=task, method=method, metric=metric)
 protocols, protocol_default = protocol_options(narrow)
 ui.reset_on_change("scaling_protocol", (kind, task, method, metric, upload_ids), {"protocol": protocol_default})
@@ -253,6 +268,32 @@ selection = select(narrow, families=families, languages=languages)
 if selection.empty:
     st.info("No runs match these filters.")
     st.stop()
+selection = with_facets(selection)
+if selection["language"].nunique() > MANY_LANGUAGES or any(
+        st.session_state.get(k) for k in ("scripts", "continents", "groups")):
+    g1, g2, g3 = st.columns(3)
+    chosen = {
+        "script": g1.multiselect("Scripts", sorted(selection["script"].unique()), key="scripts", bind="query-params",
+                                 placeholder="all scripts"),
+        "continent": g2.multiselect("Regions", sorted(selection["continent"].unique()), key="continents",
+                                    bind="query-params", placeholder="all regions",
+                                    help="Continent of the language's likely territory (CLDR, UN M49); unknown where "
+                                         "CLDR does not know the language."),
+        "resource_group": g3.multiselect("Resource groups", list(GROUPS), key="groups", bind="query-params",
+                                         placeholder="all groups",
+                                         help="Thirds of this selection's languages by log pretraining volume (per "
+                                              "unit): high, mid, low; none = zero data; unknown = no volume.")}
+    keep = pd.Series(True, index=selection.index)
+    for column, values in chosen.items():
+        if values:
+            keep &= selection[column].isin(values)
+    if not keep.all():
+        st.caption(f"The script/region/resource filters hide {selection.loc[~keep, 'language'].nunique()} of "
+                   f"{selection['language'].nunique()} languages ({int((~keep).sum())} runs).")
+        selection = selection[keep]
+    if selection.empty:
+        st.info("No language of this selection is in the chosen scripts, regions and resource groups.")
+        st.stop()
 serious = excluded_by_default(selection)
 include_serious = st.toggle("Include runs with serious known problems", key="with_flagged", bind="query-params",
                             help="Chance-level artefacts, wrong settings and broken source values are left out of "
@@ -299,14 +340,19 @@ off_axis = sorted(set(selection["model_family"].dropna()) - set(with_volume["mod
 if off_axis and unit:
     reasons = [f"{family} ({', '.join(map(str, selection.loc[selection['model_family'] == family, 'pretraining_data_unit'].dropna().unique())) or 'no volume'})"
                for family in off_axis]
-    st.caption("Not on the data axis in " + str(unit) + ": " + "; ".join(reasons) + ". Pick their unit above (or "
-               "convert bytes to GiB) to see them; the model-size figure shows every family.")
+    other_units = set(selection["pretraining_data_unit"].dropna()) - {unit}
+    st.caption("Not on the data axis in " + str(unit) + ": " + "; ".join(reasons) + ". "
+               + ("Pick their unit above (or convert bytes to GiB) to see those with another unit; " if other_units
+                  else "Their volume is unknown (no per-language counts are bundled for their corpus); ")
+               + "the model-size figure shows every family.")
 if left_out.uploads_hidden:
     st.warning(f"{left_out.uploads_hidden} of your runs (uploaded or trained here) are hidden by the choices above "
                "(language kind, task, method, metric, protocol, families or languages).")
 
 with st.container(border=True):
     st.markdown("#### More data for a language, or a bigger model?")
+    st.caption(ui.plain(f"Reading {task} · {method} · protocol: {protocol or 'not stated'} · "
+                        f"{with_volume['language'].nunique()} languages with a volume in {unit or '—'}."))
     verdict = answer(with_volume, n_boot=N_BOOT)
     if verdict.ok:
         st.markdown(verdict.headline)
@@ -318,7 +364,8 @@ with st.container(border=True):
 
 facet = st.radio("Facet the data plot by", ["none", "model_family", "task"], horizontal=True, key="facet",
                  bind="query-params")
-tabs = st.tabs(["Data volume", "Model size", "Gain from scaling", "Method vs baseline", "Fit", "Known problems"])
+tabs = st.tabs(["Data volume", "Model size", "Gain from scaling", "Method vs baseline", "Fit", "Languages",
+                "Known problems"])
 unknown_volume = selection[selection["pretraining_data"].isna()]
 zero_volume = with_volume[with_volume["pretraining_data"].astype(float) <= 0]
 data_figure = score_vs_data_figure(with_volume, None if facet == "none" else facet, unknown=unknown_volume) \
@@ -333,7 +380,7 @@ with tabs[0]:
         st.caption(f"Not on the log axis, {where}: {len(zero_volume)} runs whose model had no pretraining data for "
                    f"the language (log10 of 0 does not exist; also left out of the fits) and {len(unknown_volume)} "
                    "runs whose volume is unknown.")
-    other_unit = len(left_out.no_volume) - len(unknown_volume)
+    other_unit = int((selection["pretraining_data"].notna() & (selection["pretraining_data_unit"] != unit)).sum())
     if other_unit > 0:
         st.caption(f"In another unit than {unit}, so not in this figure: {other_unit} runs (pick their unit above).")
     if len(left_out.no_volume) or len(zero_volume):
@@ -359,6 +406,13 @@ with tabs[3]:
         deltas = method_deltas(select(runs, task=task, metric=metric), treated, baseline)
         if len(deltas):
             st.plotly_chart(delta_figure(deltas), width="stretch")
+            volumes = runs[runs["method"] == treated].drop_duplicates(["model", "language"])[
+                ["model", "language", "pretraining_data", "pretraining_data_unit"]]
+            deltas = deltas.merge(volumes, on=["model", "language"], how="left")
+            if deltas["pretraining_data"].astype(float).gt(0).any():
+                st.plotly_chart(delta_volume_figure(deltas), width="stretch")
+                st.caption(f"{int(deltas['pretraining_data'].astype(float).gt(0).sum())} of {len(deltas)} languages "
+                           "have a volume in the model's corpus; the others are not drawn here.")
             for test in paired_tests(deltas):
                 st.markdown(ui.plain(str(test)))
             st.caption("Seeds are averaged within a language first; the paired test pairs languages.")
@@ -384,6 +438,16 @@ with tabs[4]:
     except SaltError as exc:
         st.info(ui.plain(exc))
 with tabs[5]:
+    table = language_table(selection)
+    st.caption(f"{table['language'].nunique()} languages × {table['model'].nunique()} models. Click a column header "
+               "to sort (by volume, by score); the search icon above the table finds a language.")
+    st.dataframe(table, hide_index=True, width="stretch",
+                 column_config={"score": st.column_config.NumberColumn(format="%.1f"),
+                                "pretraining_data": st.column_config.NumberColumn("volume", format="%.4g"),
+                                "n": st.column_config.NumberColumn(help="runs averaged (seeds, prompts)")})
+    st.download_button("Per-language table (CSV)", table.to_csv(index=False), "languages.csv", "text/csv",
+                       key="languages_csv")
+with tabs[6]:
     problems = narrow[narrow["flags"].fillna("").ne("")][["run_id", "model", "language", "score", "flags"]]
     problems = problems.assign(severity=problems["flags"].map(severity),
                                flags=problems["flags"].str.replace(EXCLUDE, "", regex=False))[

@@ -388,6 +388,9 @@ def coverage(tokenizer, codes: list[str] | None = None) -> pd.DataFrame:
 # ----------------------------------------------------------------------------- codes and names
 
 # XWinograd and a few sources use country-like codes for languages.
+# Scripts that are part of a language's usual one: Korean is written in Kore (Hangul + Han), so FLORES kor_Hang is
+# plain Korean; likewise Japanese kana within Jpan.
+SCRIPT_PARTS = {"Kore": ("Hang",), "Jpan": ("Hira", "Kana", "Hrkt")}
 CODE_FIXES = {"jp": "ja", "cn": "zh", "kr": "ko", "gr": "el", "cz": "cs", "dk": "da", "eus": "eu"}
 
 
@@ -455,7 +458,7 @@ def language_code(value: str) -> str | None:
             language = langcodes.Language.get(text.replace("_", "-"))
             if language.language and language.is_valid():
                 usual = langcodes.Language.get(language.language).maximize().script
-                if language.script and language.script != usual:
+                if language.script and language.script != usual and language.script not in SCRIPT_PARTS.get(usual, ()):
                     return f"{language.language}-{language.script}"
                 return language.language
         except (ValueError, LookupError):

@@ -8,6 +8,8 @@ more pretraining data for a language, or a bigger model?
     reference.py  builds the bundled published runs from ../shared/reference (python -m salt_core runs
                   build-reference)
     selection.py  the page's defaults and filters, volumes joined per model, what a filter hides
+    facets.py     language facets for many-language views: name, script, region, resource group; the
+                  per-language table
     scaling.py    fits (score against log data and log size), bootstrap over languages, the answer card,
                   method-vs-baseline deltas and paired tests
     figures.py    the page's figures, and PNG/SVG export with caption

@@ -13,7 +13,9 @@ from salt_core.errors import SaltError
 from salt_core.runs.catalogue import size_label
 from salt_core.runs.selection import is_upload
 
-HOVER = ["run_id", "model", "language", "params", "pretraining_data", "pretraining_data_unit", "protocol", "origin",
+MAX_LABELLED = 80  # points with a text label; more are named on hover only
+MAX_LINE_COLOURS = 20  # languages coloured one by one in the size figure; more are coloured by family
+HOVER = ["run_id", "model", "language", "language_name", "params", "pretraining_data", "pretraining_data_unit", "protocol", "origin",
          "source", "flags"]
 YOURS = "your runs (uploaded or trained here)"
 
@@ -73,9 +75,10 @@ def score_vs_data_figure(runs: pd.DataFrame, facet: str | None = None,
     data = runs[volume > 0].assign(size=lambda d: d["params"].map(size_label))
     unit = ", ".join(map(str, data["pretraining_data_unit"].dropna().unique()))
     colours = model_colours(data["model"])
+    labelled = len(data) <= MAX_LABELLED  # beyond that, labels pile up: the hover names every point
     fig = px.scatter(data, x="pretraining_data", y="score", color="model", symbol="size", log_x=True,
-                     hover_data=[c for c in HOVER if c in data.columns], facet_col=facet, text="language",
-                     color_discrete_map=colours)
+                     hover_data=[c for c in HOVER if c in data.columns], facet_col=facet,
+                     text="language" if labelled else None, color_discrete_map=colours)
     for model, group in data.groupby("model"):
         if group["pretraining_data"].nunique() >= 3:
             slope, intercept = np.polyfit(np.log10(group["pretraining_data"].astype(float)), group["score"], 1)
@@ -104,10 +107,15 @@ def score_vs_params_figure(runs: pd.DataFrame) -> go.Figure:
     # one line per language *within one family* (yours and published apart): sizes of different families are
     # different models, and a line across them draws a cliff that no model has
     data = data.assign(series=data["language"].astype(str) + " · " + family.astype(str) + " · " + origin.astype(str))
-    fig = px.line(data, x="params", y="score", color="language", line_group="series", log_x=True, markers=True,
-                  hover_data=[c for c in HOVER if c in data.columns])
+    many = data["language"].nunique() > MAX_LINE_COLOURS  # 205 legend entries help no one: colour by family
+    fig = px.line(data.assign(model_family=family), x="params", y="score", color="model_family" if many else "language",
+                  line_group="series", log_x=True, markers=True, hover_data=[c for c in HOVER if c in data.columns])
+    if many:
+        fig.update_traces(line=dict(width=0.8), opacity=0.45)
     _mark_uploads(fig, data, "params")
-    fig.update_layout(title="Score against model size, one line per language within each family",
+    fig.update_layout(title="Score against model size, one line per language within each family"
+                            + (f" ({data['language'].nunique()} languages, coloured by family; hover names each)"
+                               if many else ""),
                       xaxis_title="parameters (log scale)",
                       yaxis_title="score", height=460)
     return fig
@@ -125,6 +133,40 @@ def gain_figure(gains: pd.DataFrame, title_note: str = "") -> go.Figure:
     fig.add_hline(y=0, line_color="#9ca3af")
     fig.update_layout(title=f"Gain from scaling the model, against data volume {title_note}",
                       xaxis_title=f"pretraining data ({unit}, log scale)", yaxis_title="points gained", height=420)
+    return fig
+
+
+def settings_figure(runs: pd.DataFrame) -> go.Figure:
+    """Every setting of one task side by side, never pooled: each model's mean score over the languages it was
+    measured on, against its size, one panel per method, lines within a family."""
+    import plotly.express as px
+
+    data = runs.dropna(subset=["params"]).groupby(["method", "model_family", "model", "params"], as_index=False).agg(
+        score=("score", "mean"), languages=("language", "nunique"), source=("source", "first"))
+    data = data.sort_values("params").assign(params=lambda d: d["params"].astype(float))
+    fig = px.line(data, x="params", y="score", color="model_family", facet_col="method", facet_col_wrap=1, log_x=True,
+                  markers=True, hover_data=["model", "languages", "source"])
+    fig.for_each_annotation(lambda a: a.update(text=a.text.split("=", 1)[-1]))
+    fig.update_layout(title="Mean score over languages against model size, per setting (each panel its own method)",
+                      height=260 * max(1, data["method"].nunique()) + 80, showlegend=True)
+    fig.update_yaxes(title="mean score")
+    fig.update_xaxes(title="parameters (log scale)")
+    return fig
+
+
+def delta_volume_figure(deltas: pd.DataFrame) -> go.Figure:
+    """Method minus baseline per language against the language's pretraining volume (one colour per model)."""
+    import plotly.express as px
+
+    data = deltas.dropna(subset=["pretraining_data"])
+    data = data[data["pretraining_data"].astype(float) > 0]
+    unit = ", ".join(map(str, data["pretraining_data_unit"].dropna().unique()))
+    fig = px.scatter(data, x="pretraining_data", y="delta", color="model", log_x=True, text="language",
+                     hover_data=["method", "baseline", "n", "baseline_n"])
+    fig.update_traces(textposition="top center", textfont_size=9)
+    fig.add_hline(y=0, line_color="#9ca3af")
+    fig.update_layout(title="Method minus baseline per language, against the language's pretraining data",
+                      xaxis_title=f"pretraining data ({unit}, log scale)", yaxis_title="points", height=420)
     return fig
 
 

@@ -178,6 +178,7 @@ def parse_task(name: str) -> TaskName:
 # ----------------------------------------------------------------------------- methods
 
 ZERO_SHOT = "zero-shot transfer (fine-tuned on English)"
+PROBE = "in-language probe (frozen embeddings + logistic regression)"  # MTEB's classification setting
 METHODS = (
     ZERO_SHOT,
     "translate-train",
@@ -190,6 +191,7 @@ METHODS = (
     "SALT",
     "SALT (code-switching only)",
     "SALT (mixup only)",
+    PROBE,
 )  # plus "prompted k-shot" for every k
 
 

@@ -27,7 +27,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from salt_core.languages import language_code
 from salt_core.runs.catalogue import resolve_model
+from salt_core.runs.identity import PROBE
 from salt_core.runs.schema import COLUMNS, EXCLUDE, canonicalise, validate
 
 AGGREGATES = {"avg15", "avg7", "leaderboard_avg"}
@@ -63,10 +65,32 @@ def parse_params(label, billions: bool = False) -> tuple[int | None, str | None]
     return value, flag
 
 
+ROOTS_CODES = {"zhs": "zh", "zht": "zh-Hant"}  # ROOTS writes Simplified and Traditional Chinese as zhs / zht
+CORPUS_NAMES = {"XLM-R": "CC-100", "XGLM": "CC-100-XL", "BLOOM": "ROOTS", "Wikipedia": "Wikipedia 2020-10"}
+
+
+def _stats(corpus_stats: pd.DataFrame) -> pd.DataFrame:
+    stats = corpus_stats.copy()
+    roots = stats["corpus"] == "ROOTS"
+    stats.loc[roots, "language_iso"] = stats.loc[roots, "language_iso"].replace(ROOTS_CODES)
+    return stats
+
+
+def _documented(corpus_stats: pd.DataFrame) -> dict[str, set[str]]:
+    """Every language each corpus's statistics list, usable value or not (a malformed value is still a language
+    the corpus has): a language outside this set is absent from the corpus as documented."""
+    stats = _stats(corpus_stats)
+    corpora = {"XLM-R": "CC-100", "XGLM": "CC-100-XL", "BLOOM": "ROOTS", "Wikipedia": "Wikipedia-20201001"}
+    return {key: set(stats.loc[stats["corpus"] == name, "language_iso"].dropna().astype(str)) - {"-", "code"}
+            for key, name in corpora.items()}
+
+
 def _volumes(corpus_stats: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    corpus_stats = _stats(corpus_stats)
+
     def pick(corpus: str, unit: str, label: str) -> pd.DataFrame:
         rows = corpus_stats[(corpus_stats["corpus"] == corpus) & (corpus_stats["unit"] == unit)].copy()
-        rows = rows[rows["language_iso"].str.fullmatch(r"[a-z]{2,3}", na=False)]
+        rows = rows[rows["language_iso"].str.fullmatch(r"[a-z]{2,3}(-[A-Z][a-z]{3})?", na=False)]
         rows = rows[~rows["note"].fillna("").str.contains("malformed")]
         if corpus == "CC-100":  # zh: Simplified (first row); Traditional is listed apart
             rows = rows[rows["language_name"] != "Chinese (Traditional)"]
@@ -142,6 +166,57 @@ def _code(codegen: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+SIB_TASK = "SIB-200"
+# One setting per file, never pooled: each keeps its method, and its protocol names the source's details.
+SIB_FILES = {
+    "sib200_mteb_embedding_logreg.csv": (PROBE, "MTEB SIB200Classification: logistic regression on 8 in-language "
+                                                "examples per label, mean of 10 runs"),
+    "sib200_emma500_3shot_icl.csv": ("prompted 3-shot", "EMMA-500: 3 demonstrations from the same language's train "
+                                                        "split, argmax over the 7 label tokens"),
+    "sib200_afrobench_0shot_prompting.csv": ("prompted 0-shot", "AfroBench 0-shot, English prompt template {prompt} "
+                                                                "of 5"),
+    "sib200_gpt35_gpt4_prompting_computed.csv": ("prompted 0-shot", "SIB-200 paper's prompt (GPT answers as free "
+                                                                    "text; label parsed by the reference compilation)"),
+}
+
+
+def _sib_flags(file: str, row: dict) -> list[str]:
+    flags = []
+    if file.startswith("sib200_gpt"):
+        flags.append("accuracy computed by the reference compilation from the raw GPT answers with its own label rule "
+                     "(the paper's is undocumented); the prompt seems to have listed 6 of 7 categories (entertainment "
+                     "missing), which lowers this number")
+    if file.startswith("sib200_afrobench") and row.get("column_code") == "swa":
+        flags.append("the source's column 'swa' was read as swh_Latn (the compilation's assumption)")
+    if file.startswith("sib200_afrobench") and str(row.get("model_raw")) != str(row["model"]):
+        flags.append(f"model named {row['model_raw']} in the source (a spreadsheet auto-increment)")
+    if "multilingual-e5-large/4dc6d853" in str(row["source"]):
+        flags.append("MTEB file under the revision hash of English e5-large; its values are multilingual "
+                     "(see reference/sib200/SOURCES.md)")
+    return flags
+
+
+def build_sib200(folder: Path) -> pd.DataFrame:
+    """SIB-200 runs from the four reference tables: one row per model x language (x prompt), scores as points."""
+    frames = []
+    for file, (method, protocol) in SIB_FILES.items():
+        table = pd.read_csv(Path(folder) / file)
+        scale = table["unit"].astype(str).str.startswith("fraction").map({True: 100.0, False: 1.0})
+        rows = []
+        for row, factor in zip(table.to_dict("records"), scale):
+            rows.append({
+                "model": row["model"], "language": language_code(row["language"]), "language_kind": "natural",
+                "task": SIB_TASK, "split": "test", "method": method,
+                "protocol": protocol.format(prompt=str(row.get("prompt", "")).replace("prompt_", "")),
+                "metric": "accuracy", "score": float(row["accuracy"]) * factor,
+                "source": row["source"], "params": None,
+                "notes": f"FLORES code {row['language']}" + (f"; mteb {row['mteb_version']}" if "mteb_version" in row
+                                                             else ""),
+                "flags": "; ".join(_sib_flags(file, row))})
+        frames.append(pd.DataFrame(rows))
+    return pd.concat(frames, ignore_index=True)
+
+
 def build_volumes(shared: Path) -> pd.DataFrame:
     """Per-language volumes of each corpus the reference runs use, for joining with the user's own runs."""
     shared = Path(shared)
@@ -177,7 +252,9 @@ def build_reference(shared: Path) -> pd.DataFrame:
     frames = pd.concat([_natural(pd.read_csv(shared / "reference_runs.csv")),
                         _code(pd.read_csv(shared / "codegen_runs.csv"))], ignore_index=True)
     frames = _merge_tasks(frames)
+    sib = build_sib200(shared / "sib200") if (shared / "sib200").is_dir() else frames.iloc[0:0]
     volumes = _volumes(corpus_stats)
+    documented = _documented(corpus_stats)
     tokens = code_stats[code_stats["unit"] == "tokens (Gemma3 tokenizer)"].set_index("language")["value"]
     data, units, extra_flags = [], [], []
     for row in frames.to_dict("records"):
@@ -193,6 +270,11 @@ def build_reference(shared: Path) -> pd.DataFrame:
                         flags.append("volume from the 2020-10 Wikipedia dump, a stand-in: the model used a 2018 dump")
                     if corpus == "XLM-R" and row["language"] == "zh":
                         flags.append("CC-100 volume of Simplified Chinese (Traditional is listed apart, 16.6 GiB)")
+                    if corpus == "BLOOM" and row["language"] == "zh":
+                        flags.append("ROOTS volume of Simplified Chinese (zhs; Traditional, zht, is listed apart)")
+                elif corpus == "BLOOM" and row["language"] not in documented["BLOOM"]:
+                    volume, unit = 0.0, "bytes"
+                    flags.append(ABSENT_FROM_ROOTS)
         elif "StarCoderData" in str(row.get("pretraining_corpus") or "") or str(row["model"]).startswith(
                 "StarCoderBase"):
             key = STARCODERDATA.get(row["language"])
@@ -208,8 +290,65 @@ def build_reference(shared: Path) -> pd.DataFrame:
         for base, more, row in zip(frames["flags"], extra_flags, frames.to_dict("records"))]
     frames["params"] = pd.array(frames["params"], dtype="Int64")
     frames = _one_identity(frames)
+    if len(sib):
+        sib = _one_identity(sib.assign(params=pd.array([None] * len(sib), dtype="Int64")))
+        frames = pd.concat([frames, _sib_volumes(sib, volumes, documented)], ignore_index=True)
     checked = validate(frames[COLUMNS].reset_index(drop=True))  # e.g. a score given as "missing" is no run
     return checked.runs
+
+
+ABSENT_FROM_ROOTS = ("not among ROOTS' languages (BigScience, the BLOOM paper's corpus table): no documented "
+                     "pretraining data, drawn as zero")
+
+
+def _corpus_key(model: str) -> str | None:
+    corpus = resolve_model(model).corpus or ""
+    if corpus.startswith("CC-100-XL"):
+        return "XGLM"
+    if corpus.startswith("CC-100"):
+        return "XLM-R"
+    return "BLOOM" if corpus.startswith("ROOTS") else None
+
+
+def _sib_volumes(sib: pd.DataFrame, volumes: dict[str, pd.DataFrame], documented: dict[str, set[str]]
+                 ) -> pd.DataFrame:
+    """Per-language volumes for SIB-200 runs from each model's documented corpus (the catalogue's), through CLDR's
+    macrolanguage where the corpus counts one (swh -> sw); a language the corpus never lists is zero for ROOTS
+    (BLOOM's documented 46) and unknown for CC-100 and CC-100-XL (the reference says: say so, never guess)."""
+    from salt_core.runs.schema import macrolanguage
+
+    sib = sib.copy()
+    data, units, flags = [], [], []
+    for row in sib.to_dict("records"):
+        key, language, extra = _corpus_key(row["model"]), str(row["language"]), []
+        volume = unit = None
+        if key:
+            table = volumes[key].set_index("language_iso")
+            base = language.split("-")[0]
+            macro = macrolanguage(base) if "-" not in language else None
+            hit = language if language in table.index else macro if macro in table.index else None
+            name = CORPUS_NAMES[key]
+            if hit:
+                volume, unit = float(table.loc[hit, "value"]), table.loc[hit, "unit_label"]
+                if hit != language:
+                    extra.append(f"{name} counts the macrolanguage {hit}; its volume is used for {language}")
+                if row["model_family"] == "multilingual-e5":
+                    extra.append("CC-100 stands in: multilingual-e5 starts from a CC-100 model, then trains on text "
+                                 "pairs with no per-language counts")
+            elif base in documented[key] or macro in documented[key]:
+                extra.append(f"{name} lists {base} but no usable volume for {language} (script or value)")
+            elif key == "BLOOM":
+                volume, unit = 0.0, "bytes"
+                extra.append(ABSENT_FROM_ROOTS)
+            else:
+                extra.append(f"not among {name}'s languages: volume unknown here (not guessed)")
+        data.append(volume)
+        units.append(unit)
+        given = [part for part in str(row["flags"] or "").split("; ") if part and part != "nan"]
+        flags.append("; ".join(dict.fromkeys([*given, *extra])))
+    sib["pretraining_data"], sib["pretraining_data_unit"], sib["flags"] = data, units, flags
+    sib["run_id"] = [f"sib-{number:05d}" for number in range(len(sib))]
+    return sib
 
 
 def _one_identity(frames: pd.DataFrame) -> pd.DataFrame:
@@ -217,7 +356,8 @@ def _one_identity(frames: pd.DataFrame) -> pd.DataFrame:
     controlled method vocabulary with harness and decoding details in `protocol`."""
     frames = frames.copy()
     labelled = frames["params"].copy()
-    frames["protocol"] = None
+    if "protocol" not in frames:  # the SIB-200 tables name theirs; the harness rule below fills the others
+        frames["protocol"] = None
     harness = frames["source"].fillna("").str.contains("lm-evaluation-harness")
     frames.loc[harness, "protocol"] = "lm-evaluation-harness"
     given_models = frames["model"].copy()

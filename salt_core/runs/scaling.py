@@ -106,7 +106,7 @@ def _slopes(beta: np.ndarray, interaction: bool, mean_logd: float, mean_logp: fl
 
 
 def _multiplier(b: float, c: float) -> float:
-    return float(2 ** (c / b)) if b > 0 else math.inf
+    return float(2 ** min(c / b, 1023)) if b > 0 else math.inf  # beyond 2**1023 a float is infinite anyway
 
 
 def fit_scaling(runs: pd.DataFrame, *, families: bool = False, interaction: bool = False, n_boot: int = N_BOOT,

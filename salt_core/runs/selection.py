@@ -46,9 +46,17 @@ def default_task(runs: pd.DataFrame, kind: str) -> str:
 
 
 def default_method(runs: pd.DataFrame) -> str:
-    """For the runs of one task: the uploads' method, else zero-shot transfer, else the most common."""
+    """For the runs of one task: the uploads' method, else zero-shot transfer, else the method the card can read
+    best (the most languages that have both a volume and a model size, in a family with two sizes or more)."""
     uploads = runs[is_upload(runs)]
-    return _mode(uploads["method"]) if len(uploads) else _mode(runs["method"], ZERO_SHOT)
+    if len(uploads):
+        return _mode(uploads["method"])
+    if ZERO_SHOT in set(runs["method"].dropna()):
+        return ZERO_SHOT
+    usable = runs.dropna(subset=["pretraining_data", "params"])
+    sized = usable.groupby(["method", "model_family"])["params"].transform("nunique") >= 2
+    readable = usable[sized].groupby("method")["language"].nunique()
+    return str(readable.sort_values(ascending=False).index[0]) if len(readable) else _mode(runs["method"])
 
 
 def default_metric(runs: pd.DataFrame) -> str:

@@ -61,7 +61,7 @@ def test_flags_are_visible_and_downloads_exist():
     at = open_scaling()
     captions = " ".join(c.value for c in at.caption)
     assert "known-problem flag" in captions
-    assert len(at.get("download_button")) == 5  # runs, fit, HTML, PNG and SVG with the caption
+    assert len(at.get("download_button")) == 6  # languages, runs, fit, HTML, PNG and SVG with the caption
 
 
 def test_changing_task_resets_languages_instead_of_keeping_stale_ones():
@@ -111,8 +111,8 @@ def test_runs_of_unknown_volume_are_drawn_beside_the_axis_and_said_so():
     said = re.search(r"grey strip on the right: (\d+) runs whose model had no pretraining data .* and (\d+) runs "
                      r"whose volume is unknown", captions)
     assert said, captions
-    figure = json.loads(at.get("plotly_chart")[0].proto.spec)
-    strip = next(t for t in figure["data"] if t.get("name") == STRIP)
+    traces = [t for chart in at.get("plotly_chart") for t in json.loads(chart.proto.spec)["data"]]
+    strip = next(t for t in traces if t.get("name") == STRIP)
     y = strip["y"]
     if isinstance(y, dict):  # plotly's binary encoding of numeric arrays
         import base64
@@ -132,3 +132,29 @@ def test_non_embedding_parameters_change_the_size_axis_and_say_so():
     assert any("counted as non-embedding parameters" in c.value for c in at.caption)
     text = _headline(at)
     assert "302M against 85.1M" in text and text != total  # XLM-R Large against Base, non-embedding
+
+
+def test_sib200_offers_every_setting_apart_and_its_card_reads_the_e5_family():
+    at = open_scaling()
+    at.selectbox(key="task").set_value("SIB-200").run()
+    assert not at.exception and not at.error
+    assert at.selectbox(key="method").value == "in-language probe (frozen embeddings + logistic regression)"
+    captions = " ".join(c.value for c in at.caption)
+    assert "Reading SIB" in captions and "in\\-language probe" in captions  # the card says what it reads
+    text = _headline(at)
+    assert "3 model sizes" in text and "95% CI" in text
+    assert "Every setting of SIB-200" in " ".join(e.label for e in at.get("expander"))
+    assert at.multiselect(key="scripts").options  # many languages: script, region and resource filters
+
+
+def test_sib200_filters_by_script_and_resource_group_say_what_they_hide():
+    at = open_scaling()
+    at.selectbox(key="task").set_value("SIB-200").run()
+    at.multiselect(key="scripts").set_value(["Latin"]).run()
+    hidden = [c.value for c in at.caption if "filters hide" in c.value]
+    assert hidden and not at.exception
+    at.multiselect(key="groups").set_value(["low"]).run()
+    assert not at.exception
+    languages = [frame.value for frame in at.dataframe if "resource_group" in frame.value.columns]
+    assert languages and set(languages[0]["resource_group"]) == {"low"} and set(languages[0]["script"]) == {"Latin"}
+    assert len(languages[0]) >= 10
