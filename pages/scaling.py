@@ -20,7 +20,7 @@ from salt_core.runs.figures import (
     settings_figure,
     with_caption,
 )
-from salt_core.runs.identity import METHODS
+from salt_core.runs.identity import METHODS, ZERO_SHOT
 from salt_core.runs.importers import MappingNeeded, Overrides, apply_mapping, load_bytes, load_table
 from salt_core.runs.scaling import (
     MIN_LANGUAGES,
@@ -288,8 +288,9 @@ if selection["language"].nunique() > MANY_LANGUAGES or any(
         if values:
             keep &= selection[column].isin(values)
     if not keep.all():
-        st.caption(f"The script/region/resource filters hide {selection.loc[~keep, 'language'].nunique()} of "
-                   f"{selection['language'].nunique()} languages ({int((~keep).sum())} runs).")
+        gone = set(selection["language"]) - set(selection.loc[keep, "language"])
+        st.caption(f"The script/region/resource filters hide {len(gone)} of {selection['language'].nunique()} "
+                   f"languages ({int((~keep).sum())} runs).")
         selection = selection[keep]
     if selection.empty:
         st.info("No language of this selection is in the chosen scripts, regions and resource groups.")
@@ -402,7 +403,9 @@ with tabs[3]:
                 "compare them per language. (No per-language SALT results are published.)")
     else:
         treated = st.selectbox("Method", treated_options, key="treated")
-        baseline = st.selectbox("Baseline", [m for m in methods if m != treated], key="baseline")
+        others = [m for m in methods if m != treated]
+        others.sort(key=lambda m: m != ZERO_SHOT)  # the baseline SALT is measured against, when there is one
+        baseline = st.selectbox("Baseline", others, key="baseline")
         deltas = method_deltas(select(runs, task=task, metric=metric), treated, baseline)
         if len(deltas):
             st.plotly_chart(delta_figure(deltas), width="stretch")

@@ -82,20 +82,25 @@ def with_facets(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def resource_groups(runs: pd.DataFrame) -> pd.Series:
-    """A language's resource group in this selection: thirds by log volume within each unit (see the docstring).
-    One volume per language and unit (the median over models) decides, so every run of a language agrees."""
+    """A language's resource group in this selection: thirds by log volume (see the module docstring), read in the
+    unit that covers the most languages (then the next for languages it lacks). One volume per language (the
+    median over models) decides, and every run of a language gets its group, whichever model it is of."""
     volume = pd.to_numeric(runs["pretraining_data"], errors="coerce")
-    groups = pd.Series(UNKNOWN, index=runs.index, dtype=object)
-    groups[volume == 0] = "none"
-    for _, rows in runs[volume > 0].groupby("pretraining_data_unit"):
+    label: dict[str, str] = {}
+    positive = runs[volume > 0]
+    units = positive.groupby("pretraining_data_unit")["language"].nunique().sort_values(ascending=False).index
+    for unit in units:
+        rows = positive[positive["pretraining_data_unit"] == unit]
         per_language = np.log10(volume[rows.index].groupby(rows["language"]).median())
+        per_language = per_language[~per_language.index.isin(list(label))]
         if len(per_language) < 3:
-            labels = pd.Series("high", index=per_language.index)
-        else:
-            cuts = per_language.rank(method="first", pct=True)
-            labels = pd.cut(cuts, [0, 1 / 3, 2 / 3, 1], labels=["low", "mid", "high"]).astype(str)
-        groups[rows.index] = rows["language"].map(labels).to_numpy()
-    return groups
+            label.update({language: "high" for language in per_language.index})
+            continue
+        ranks = per_language.rank(method="first", pct=True)
+        label.update(pd.cut(ranks, [0, 1 / 3, 2 / 3, 1], labels=["low", "mid", "high"]).astype(str).to_dict())
+    zero = set(runs.loc[volume == 0, "language"]) - set(label)
+    label.update({language: "none" for language in zero})
+    return runs["language"].map(label).fillna(UNKNOWN).astype(object)
 
 
 def language_table(selection: pd.DataFrame) -> pd.DataFrame:

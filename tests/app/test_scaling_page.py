@@ -158,3 +158,29 @@ def test_sib200_filters_by_script_and_resource_group_say_what_they_hide():
     languages = [frame.value for frame in at.dataframe if "resource_group" in frame.value.columns]
     assert languages and set(languages[0]["resource_group"]) == {"low"} and set(languages[0]["script"]) == {"Latin"}
     assert len(languages[0]) >= 10
+
+
+def test_runs_trained_here_on_sib200_land_beside_the_published_ones_with_their_delta_against_volume(tmp_path):
+    import pandas as pd
+
+    from salt_core.runs.schema import COLUMNS
+
+    rows = []
+    for method, bonus in (("zero-shot transfer (fine-tuned on English)", 0.0), ("SALT", 5.0)):
+        for seed in (1, 2):
+            for number, language in enumerate(["swh", "de", "fr", "hi", "yo", "ur"]):
+                rows.append({"run_id": f"r{method[:4]}{seed}{language}", "model": "multilingual-e5-small",
+                             "language": language, "language_kind": "natural", "task": "SIB-200", "split": "test",
+                             "method": method, "metric": "accuracy", "score": 60 + number + bonus + seed,
+                             "seed": seed, "source": f"run {method} {seed}"})
+    pd.DataFrame(rows).reindex(columns=COLUMNS).to_csv(tmp_path / "runs.csv", index=False)
+    at = open_scaling()
+    at.text_input(key="runs_folder").set_value(str(tmp_path)).run()
+    assert not at.exception and not at.error
+    assert at.selectbox(key="task").value == "SIB-200"  # the view follows the user's own runs
+    charts = " ".join(chart.proto.spec for chart in at.get("plotly_chart"))
+    assert "your runs (uploaded or trained here)" in charts
+    assert "Method minus baseline per language, against the language" in charts
+    captions = " ".join(c.value for c in at.caption)
+    assert "5 of 6 languages have a volume" in captions  # Yoruba is not among CC-100's languages
+    assert at.selectbox(key="baseline").value == "zero-shot transfer (fine-tuned on English)"

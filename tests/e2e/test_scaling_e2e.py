@@ -174,3 +174,41 @@ def test_the_same_file_uploaded_twice_under_two_names_is_read_once_and_the_page_
     expect(page.get_by_text("3 runs loaded.")).to_have_count(1)
     expect(page.get_by_text("More data for a language, or a bigger model?")).to_be_visible()
     assert_no_traceback(page)
+
+
+def _choose(tab, label: str, option: str) -> None:
+    """Pick an option of a selectbox or multiselect the way a person does: open it, type, press Enter."""
+    box = tab.locator('[data-testid="stMultiSelect"], [data-testid="stSelectbox"]').filter(
+        has=tab.get_by_text(label, exact=True)).locator("input").first  # a help icon changes the accessible name
+    box.click()
+    box.fill(option)
+    box.press("Enter")
+    box.press("Escape")  # an open multiselect list hides the rest of the page from role queries (aria-hidden)
+    wait_until_idle(tab)
+
+
+def test_sib200_filtered_to_one_script_and_resource_group_with_its_language_table(app_url, page, tmp_path):
+    import pandas as pd
+
+    page.goto(f"{app_url}/scaling")
+    wait_until_idle(page)
+    _choose(page, "Task", "SIB-200")
+    expect(page.get_by_role("combobox", name="Task")).to_have_value("SIB-200")
+    expect(page.get_by_text("Every setting of SIB-200, side by side (never pooled)")).to_be_visible()
+    _choose(page, "Scripts", "Latin")
+    expect(page.get_by_text("The script/region/resource filters hide").first).to_be_visible()
+    _choose(page, "Resource groups", "low")
+    assert "scripts=Latin" in page.url and "groups=low" in page.url
+    expect(page.get_by_text("10x more pretraining data goes with").first).to_be_visible()
+    page.get_by_role("tab", name="Languages").click()
+    wait_until_idle(page)
+    button = page.get_by_role("button", name="Per-language table (CSV)")
+    expect(button).to_be_visible()
+    with page.expect_download() as download:
+        button.click()
+    path = tmp_path / "languages.csv"
+    download.value.save_as(path)
+    table = pd.read_csv(path)
+    assert len(table) >= 10 and set(table["script"]) == {"Latin"} and set(table["resource_group"]) == {"low"}
+    assert table["score"].is_monotonic_decreasing  # sorted by score; the grid sorts by any column on a click
+    assert_no_traceback(page)
