@@ -28,4 +28,4 @@ def test_every_page_and_every_tab_renders_without_internals(app_url, page):
             expander.click()
             wait_until_idle(page)
             assert_no_traceback(page)
-    assert tabs.count() == 6  # Scaling's tabs were all opened
+    assert tabs.count() == 7  # Scaling's tabs (Languages included) were all opened
