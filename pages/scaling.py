@@ -237,7 +237,7 @@ with c3:
 settings = task_runs[~excluded_by_default(task_runs)]
 if settings["method"].nunique() > 1 and settings["params"].notna().any():
     with st.expander(f"Every setting of {task}, side by side (never pooled)",
-                     expanded=settings["method"].nunique() > 2):
+                     expanded=ZERO_SHOT not in set(settings["method"])):  # open where no transfer runs lead
         st.plotly_chart(settings_figure(settings), width="stretch")
         sources = settings.groupby("method").agg(models=("model", "nunique"), languages=("language", "nunique"),
                                                  runs=("score", "size"), source=("source", "first")).reset_index()

@@ -48,12 +48,13 @@ def test_a_real_bloom_xnli_file_lands_beside_the_published_bloom_runs(app_url, p
     chips = page.locator('[data-testid="stMultiSelect"]').filter(has=page.get_by_text("Model families", exact=True))
     expect(chips).to_have_count(1)  # the view before the upload has left the page
     expect(chips).to_contain_text("BLOOM")
-    data_figure = page.locator('[data-testid="stPlotlyChart"]').first
+    charts = page.locator('[data-testid="stPlotlyChart"]')
+    data_figure = charts.filter(has_text="Score against the language's pretraining data")
     expect(data_figure).to_contain_text("your runs (uploaded or trained here)")
     expect(data_figure).to_contain_text("bloom-7b1")  # the published BLOOM runs share the axis
     page.get_by_role("tab", name="Model size").click()
     wait_until_idle(page)
-    size_figure = page.locator('[data-testid="stPlotlyChart"]').nth(1)
+    size_figure = charts.filter(has_text="Score against model size")
     expect(size_figure).to_contain_text("your runs (uploaded or trained here)")
     assert_no_traceback(page)
 
