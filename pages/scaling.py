@@ -412,10 +412,11 @@ with tabs[3]:
             volumes = runs[runs["method"] == treated].drop_duplicates(["model", "language"])[
                 ["model", "language", "pretraining_data", "pretraining_data_unit"]]
             deltas = deltas.merge(volumes, on=["model", "language"], how="left")
-            if deltas["pretraining_data"].astype(float).gt(0).any():
+            drawn = int(deltas["pretraining_data"].astype(float).gt(0).sum())
+            if drawn:
                 st.plotly_chart(delta_volume_figure(deltas), width="stretch")
-                st.caption(f"{int(deltas['pretraining_data'].astype(float).gt(0).sum())} of {len(deltas)} languages "
-                           "have a volume in the model's corpus; the others are not drawn here.")
+                st.caption(f"{drawn} of {len(deltas)} languages have a volume in the model's corpus; the others are "
+                           "not drawn here.")
             for test in paired_tests(deltas):
                 st.markdown(ui.plain(str(test)))
             st.caption("Seeds are averaged within a language first; the paired test pairs languages.")

@@ -387,10 +387,10 @@ def coverage(tokenizer, codes: list[str] | None = None) -> pd.DataFrame:
 
 # ----------------------------------------------------------------------------- codes and names
 
-# XWinograd and a few sources use country-like codes for languages.
 # Scripts that are part of a language's usual one: Korean is written in Kore (Hangul + Han), so FLORES kor_Hang is
 # plain Korean; likewise Japanese kana within Jpan.
 SCRIPT_PARTS = {"Kore": ("Hang",), "Jpan": ("Hira", "Kana", "Hrkt")}
+# XWinograd and a few sources use country-like codes for languages.
 CODE_FIXES = {"jp": "ja", "cn": "zh", "kr": "ko", "gr": "el", "cz": "cs", "dk": "da", "eus": "eu"}
 
 

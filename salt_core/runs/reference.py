@@ -31,6 +31,7 @@ from salt_core.languages import language_code
 from salt_core.runs.catalogue import resolve_model
 from salt_core.runs.identity import PROBE
 from salt_core.runs.schema import COLUMNS, EXCLUDE, canonicalise, validate
+from salt_core.runs.selection import CORPUS_VOLUMES
 
 AGGREGATES = {"avg15", "avg7", "leaderboard_avg"}
 PROGRAMMING = {"py": "Python", "js": "JavaScript", "ts": "TypeScript", "java": "Java", "d": "D", "cpp": "C++",
@@ -222,7 +223,7 @@ def build_volumes(shared: Path) -> pd.DataFrame:
     shared = Path(shared)
     rows = []
     for name, table in _volumes(pd.read_csv(shared / "corpus_stats.csv")).items():
-        corpus = {"XLM-R": "CC-100", "XGLM": "CC-100-XL", "BLOOM": "ROOTS", "Wikipedia": "Wikipedia 2020-10"}[name]
+        corpus = CORPUS_NAMES[name]
         for row in table.to_dict("records"):
             rows.append({"corpus": corpus, "language": row["language_iso"], "pretraining_data": float(row["value"]),
                          "pretraining_data_unit": row["unit_label"], "source": row["source"]})
@@ -302,12 +303,10 @@ ABSENT_FROM_ROOTS = ("not among ROOTS' languages (BigScience, the BLOOM paper's 
 
 
 def _corpus_key(model: str) -> str | None:
+    """The volumes table of a model's catalogue corpus, by the rule the page joins uploads with (CORPUS_VOLUMES)."""
     corpus = resolve_model(model).corpus or ""
-    if corpus.startswith("CC-100-XL"):
-        return "XGLM"
-    if corpus.startswith("CC-100"):
-        return "XLM-R"
-    return "BLOOM" if corpus.startswith("ROOTS") else None
+    target = next((name for prefix, name in CORPUS_VOLUMES.items() if corpus.startswith(prefix)), None)
+    return {name: key for key, name in CORPUS_NAMES.items()}.get(target)
 
 
 def _sib_volumes(sib: pd.DataFrame, volumes: dict[str, pd.DataFrame], documented: dict[str, set[str]]
@@ -318,14 +317,16 @@ def _sib_volumes(sib: pd.DataFrame, volumes: dict[str, pd.DataFrame], documented
     from salt_core.runs.schema import macrolanguage
 
     sib = sib.copy()
+    tables = {key: table.set_index("language_iso") for key, table in volumes.items()}
+    macro_of = {code: macrolanguage(code) for code in sib["language"].astype(str).unique() if "-" not in code}
     data, units, flags = [], [], []
     for row in sib.to_dict("records"):
         key, language, extra = _corpus_key(row["model"]), str(row["language"]), []
         volume = unit = None
         if key:
-            table = volumes[key].set_index("language_iso")
+            table = tables[key]
             base = language.split("-")[0]
-            macro = macrolanguage(base) if "-" not in language else None
+            macro = macro_of.get(language)
             hit = language if language in table.index else macro if macro in table.index else None
             name = CORPUS_NAMES[key]
             if hit:
