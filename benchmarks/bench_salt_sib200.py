@@ -113,7 +113,7 @@ def cost_part(mlm, data) -> None:
     per_example = {}
     for method in experiment.methods:
         examples, _ = _training_set(p, mlm, method, 1, train, Path("/tmp/salt-bench-work"), label_ids)
-        model = engine.classifier(mlm, p.task.labels, True)
+        model = engine.classifier(mlm, p.task.labels, True, 1)
         trainer = engine.make_trainer(model, examples, dev_examples, mlm.tokenizer.pad_token_id, len(p.task.labels),
                                       experiment.train, 1, f"/tmp/salt-bench-cost-{method}",
                                       experiment.mixup if method != "baseline" else None, None, True)

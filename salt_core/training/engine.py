@@ -13,7 +13,10 @@ comes from torch's global generator, which the Trainer checkpoints and restores.
 
 from __future__ import annotations
 
+import json
 import os
+import re
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -87,9 +90,15 @@ class Collator:
         return out
 
 
-def classifier(mlm, labels: list[str], freeze_embeddings: bool):
-    """A sequence classifier with the encoder's pretrained weights (its head is new: trained here)."""
-    from transformers import AutoModelForSequenceClassification
+def classifier(mlm, labels: list[str], freeze_embeddings: bool, seed: int):
+    """A sequence classifier with the encoder's pretrained weights (its head is new: trained here).
+
+    The new head is drawn from `seed`, not from whatever the global generator holds: a run restarted from scratch
+    (killed before its first whole checkpoint, or mined from cache the second time) draws the same head.
+    """
+    from transformers import AutoModelForSequenceClassification, set_seed
+
+    set_seed(seed)
 
     config = mlm.model.config.__class__.from_dict(mlm.model.config.to_dict())
     config.num_labels = len(labels)
@@ -163,9 +172,34 @@ def make_trainer(model, train: list[Encoded], dev: list[Encoded], pad_id: int, n
 
 
 def last_checkpoint(folder: str) -> str | None:
-    from transformers.trainer_utils import get_last_checkpoint
+    """The latest checkpoint in `folder` that was written to its end, or None.
 
-    return get_last_checkpoint(folder) if os.path.isdir(folder) else None
+    The Trainer writes a checkpoint's trainer_state.json last. A run killed while writing one leaves a folder without
+    it (or with it cut short); the Trainer would load that folder's weights and silently restart from step 0, so such
+    a folder is removed, and the one before it, which is whole, is resumed instead.
+    """
+    from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
+
+    if not os.path.isdir(folder):
+        return None
+    steps = {}
+    for name in os.listdir(folder):
+        found = re.fullmatch(rf"{PREFIX_CHECKPOINT_DIR}-(\d+)", name)
+        if found and os.path.isdir(os.path.join(folder, name)):
+            steps[int(found.group(1))] = os.path.join(folder, name)
+    for step in sorted(steps, reverse=True):
+        if _whole(steps[step]):
+            return steps[step]
+        shutil.rmtree(steps[step], ignore_errors=True)  # a half-written checkpoint: the step is trained again
+    return None
+
+
+def _whole(checkpoint: str) -> bool:
+    try:
+        with open(os.path.join(checkpoint, "trainer_state.json"), encoding="utf-8") as f:
+            return isinstance(json.load(f).get("global_step"), int)
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def evaluate(trainer, examples: list[Encoded], n_labels: int) -> dict[str, float]:

@@ -233,7 +233,7 @@ def run_experiment(experiment: Experiment, output: str | Path, *, quiet: bool = 
             examples, report = _training_set(p, mlm, method, seed, train, work, label_ids)
         dev_examples = engine.encode(mlm.tokenizer, list(dev["text"]), list(dev["text_pair"]) if p.task.is_pair else
                                      None, [label_ids[x] for x in dev["label"]], experiment.train.max_length)[0]
-        model = engine.classifier(mlm, p.task.labels, experiment.train.freeze_embeddings)
+        model = engine.classifier(mlm, p.task.labels, experiment.train.freeze_embeddings, seed)
         folder = work / rid
         trainer = engine.make_trainer(
             model, examples, dev_examples, mlm.tokenizer.pad_token_id or 0, len(p.task.labels), experiment.train, seed,

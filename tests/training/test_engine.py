@@ -1,5 +1,7 @@
 """The Trainer's pieces against invariants and slow references: metrics, the mixup collator, the classifier."""
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -65,20 +67,34 @@ def test_typed_special_tokens_stay_text(demo_bert):
 
 
 def test_the_classifier_keeps_the_encoder_and_freezes_embeddings_on_request(demo_bert):
-    model = engine.classifier(demo_bert, ["a", "b", "c"], freeze_embeddings=True)
+    model = engine.classifier(demo_bert, ["a", "b", "c"], freeze_embeddings=True, seed=0)
     assert model.config.num_labels == 3 and model.config.id2label[2] == "c"
     assert not model.get_input_embeddings().weight.requires_grad
     ours, theirs = model.base_model.state_dict(), demo_bert.model.base_model.state_dict()
     shared = [k for k in theirs if k in ours]
     assert shared and all(torch.equal(ours[k], theirs[k]) for k in shared)
-    assert engine.classifier(demo_bert, ["a", "b"], False).get_input_embeddings().weight.requires_grad
+    assert engine.classifier(demo_bert, ["a", "b"], False, 0).get_input_embeddings().weight.requires_grad
 
+
+def test_the_new_head_comes_from_the_seed_whatever_the_global_generator_holds(demo_bert):
+    def head(seed):
+        model = engine.classifier(demo_bert, ["a", "b", "c"], False, seed)
+        return {k: v for k, v in model.state_dict().items() if k not in model.base_model.state_dict()
+                and not k.startswith(model.base_model_prefix)}
+
+    torch.manual_seed(1)
+    first = head(3)
+    torch.rand(1000)  # what mining, or a cached mining that skips it, leaves in the global generator
+    again, other = head(3), head(4)
+    assert first and first.keys() == again.keys()
+    assert all(torch.equal(first[k], again[k]) for k in first)
+    assert not all(torch.equal(first[k], other[k]) for k in first)
 
 def test_a_trainer_step_draws_r_and_evaluation_ignores_mixup(demo_bert, tmp_path):
     texts = ["The river is near the house."] * 8
     partners = [("The Fluss is near the Haus.", None)] * 8
     examples, _ = engine.encode(demo_bert.tokenizer, texts, None, [0, 1] * 4, 64, partners)
-    model = engine.classifier(demo_bert, ["a", "b"], True)
+    model = engine.classifier(demo_bert, ["a", "b"], True, 0)
     trainer = engine.make_trainer(model, examples, examples, demo_bert.tokenizer.pad_token_id, 2,
                                   TrainConfig(epochs=1, batch_size=4), 0, str(tmp_path), MixupConfig(), None, True)
     assert isinstance(trainer.model, EmbeddingMixup)
@@ -109,3 +125,21 @@ def test_augmentation_languages_are_the_miners_and_never_the_source():
     assert augment.augmentation_languages((), ["en", "de", "swh", "zh-Hant", "fr"], "en") == ["de", "fr"]
     with pytest.raises(augment.InputError, match="not in xx"):
         augment.augmentation_languages(("de", "xx"), ["en"], "en")
+
+
+def test_last_checkpoint_skips_and_removes_a_checkpoint_cut_short(tmp_path):
+    def checkpoint(step: int, state: str | None) -> Path:
+        folder = tmp_path / f"checkpoint-{step}"
+        folder.mkdir()
+        (folder / "model.safetensors").write_bytes(b"weights")
+        if state is not None:
+            (folder / "trainer_state.json").write_text(state)
+        return folder
+
+    whole = checkpoint(40, '{"global_step": 40}')
+    cut = checkpoint(120, '{"global_st')  # killed while writing the file written last
+    missing = checkpoint(80, None)  # killed before it
+    checkpoint(9, '{"global_step": 9}')  # numbered, not sorted as text
+    assert engine.last_checkpoint(str(tmp_path)) == str(whole)
+    assert not cut.exists() and not missing.exists()
+    assert engine.last_checkpoint(str(tmp_path / "nothing")) is None
