@@ -4,6 +4,8 @@ No fixed pauses: waits are for states of the page (the script has finished and n
 tests then wait for the element they expect with Playwright's `expect`, which retries until it holds.
 """
 
+import re
+
 from playwright.sync_api import expect
 
 SETTLED = """() => {
@@ -46,3 +48,10 @@ def type_and_submit(tab, label: str, text: str, key: str = "Enter") -> None:
     expect(field).to_have_value(text)
     wait_until_idle(tab)
 
+
+
+def expect_in_url(tab, *parts: str, timeout_ms: int = 180_000) -> None:
+    """Each of `parts` appears in the page's URL, waiting for it: the app writes the URL at the end of a rerun,
+    which may come a moment after the wait for idle has already returned."""
+    for part in parts:
+        expect(tab).to_have_url(re.compile(re.escape(part)), timeout=timeout_ms)

@@ -1,7 +1,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import assert_no_traceback, click_and_settle, wait_until_idle
+from tests.e2e.helpers import assert_no_traceback, click_and_settle, expect_in_url, wait_until_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -16,7 +16,7 @@ def test_home_offers_the_demo_model_when_weights_are_missing(app_url, page):
     wait_until_idle(page)
     expect(page.get_by_text("random weights — predictions are meaningless").first).to_be_visible()
     expect(page.get_by_text("built offline on this machine").first).to_be_visible()
-    assert "model=demo" in page.url  # the choice is in the URL, so the view can be shared
+    expect_in_url(page, "model=demo")  # the choice is in the URL, so the view can be shared
     assert_no_traceback(page)
 
 
@@ -25,7 +25,10 @@ def test_demo_model_from_the_url_shows_language_coverage(app_url, page):
     wait_until_idle(page)
     expect(page.get_by_text("built offline on this machine").first).to_be_visible()
     click_and_settle(page, page.get_by_text("Language coverage of this tokenizer"))
-    click_and_settle(page, page.get_by_text("Attribute the vocabulary to languages"))
+    toggle = page.get_by_role("switch", name="Attribute the vocabulary to languages")
+    expect(toggle).to_be_visible()  # the expander has opened (a click during its animation once fell through)
+    click_and_settle(page, page.get_by_text("Attribute the vocabulary to languages"))  # its label takes the click
+    expect(toggle).to_be_checked()
     coverage = page.locator('[data-testid="stExpander"]', has_text="Language coverage").locator(
         '[data-testid="stDataFrame"]')
     expect(coverage).to_be_visible()  # the table itself, not just the expander's own label

@@ -1,7 +1,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import assert_no_traceback, type_and_submit, wait_until_idle
+from tests.e2e.helpers import assert_no_traceback, expect_in_url, type_and_submit, wait_until_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -21,7 +21,7 @@ def test_pick_pair_move_r_and_see_tables_and_projection_change(app_url, page):
     slider.focus()
     page.keyboard.press("End")  # r = 1: the mix is the source word itself
     wait_until_idle(page)
-    assert "mx_r=1" in page.url
+    expect_in_url(page, "mx_r=1")
     expect(page.get_by_text("mix at r = 1.00").first).to_be_visible()
     assert page.locator('[data-testid="stTable"]').first.inner_text() != table_before
     star_after = projection.locator("path.point").last.get_attribute("transform")

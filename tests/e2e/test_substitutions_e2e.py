@@ -3,7 +3,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import assert_no_traceback, type_and_submit, wait_until_idle
+from tests.e2e.helpers import assert_no_traceback, expect_in_url, type_and_submit, wait_until_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -35,8 +35,8 @@ def test_type_pick_two_languages_move_threshold(app_url, page):
     page.keyboard.press("Home")
     wait_until_idle(page)
     expect(metric(page, "Translations kept")).to_have_text(str(7 * 5 * 2))  # every candidate of both languages
-    assert re.search(r"[?&]t=0", page.url)  # the threshold is in the URL
-    assert "targets=" in page.url
+    expect(page).to_have_url(re.compile(r"[?&]t=0"))  # the threshold is in the URL
+    expect_in_url(page, "targets=")
     expect(page.locator("mark").first).to_be_visible()  # replaced words are marked
     assert_no_traceback(page)
 
@@ -72,7 +72,7 @@ def test_moving_the_threshold_reruns_only_the_inspector_and_the_hint_sets_it(app
     wait_until_idle(page)
     expect(page.locator('[data-testid="stMetric"]', has_text="Translations kept").locator(
         '[data-testid="stMetricValue"]')).not_to_have_text("0")
-    assert "t=0.00" in page.url  # the threshold the button chose is in the URL
+    expect_in_url(page, "t=0.00")  # the threshold the button chose is in the URL
     assert_no_traceback(page)
 
 
@@ -82,6 +82,6 @@ def test_the_miner_choice_goes_to_the_url_and_both_miners_are_compared(app_url, 
     expect(page.get_by_text("The two miners side by side")).to_be_visible()
     page.locator('[data-testid="stRadio"]', has_text="Candidates from").get_by_text("similarity", exact=True).click()
     wait_until_idle(page)
-    assert "miner=similarity" in page.url
+    expect_in_url(page, "miner=similarity")
     expect(page.get_by_text("Threshold reads p_restricted")).to_be_visible()
     assert_no_traceback(page)
