@@ -32,6 +32,7 @@ from salt_core.substitutions.figures import (
     threshold_histogram,
 )
 from salt_core.substitutions.mining import DEFAULT_TOP_K
+from salt_core.substitutions.similarity import DEFAULT_THRESHOLD as SIMILARITY_THRESHOLD
 from salt_core.substitutions.similarity import MINER_LABELS, MINERS, SimilaritySettings
 from salt_core.substitutions.similarity import mine as run_miner
 from salt_core.text import Eligibility, within_budget
@@ -42,7 +43,7 @@ MAX_WORDS = 3_000  # each word is one masked prediction: beyond this, use the CL
 PER_PAGE = 10  # code-switched sentences shown at once
 EXAMPLE = "The cat sat on the mat.\nShe reads a good book every evening."
 DEFAULTS, ELIGIBLE = CodeSwitchSettings(), Eligibility()
-SIMILARITY_TEMPERATURE = SimilaritySettings().temperature
+SIMILARITY = SimilaritySettings()
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -289,16 +290,21 @@ def inspector() -> None:
     c1, c2, c3, c4 = st.columns(4)
     if miner == "similarity":  # no full-vocabulary prediction exists for this miner
         score = "p_restricted"
-        c1.markdown("Threshold reads **p_restricted**")
-        c1.caption(f"softmax over the language's vocabulary of similarity / {SIMILARITY_TEMPERATURE:g} (the "
-                   "embedding-similarity miner has no full-vocabulary prediction)")
+        c1.markdown("Threshold reads **p_restricted**, a calibrated confidence")
+        c1.caption(f"sigmoid({SIMILARITY.scale:g} × CSLS margin {SIMILARITY.bias:+g}): how far the candidate beats the "
+                   "next one, fitted on held-out dictionary pairs (README). Not a probability the model gives; 0.5 "
+                   "is 'more likely right than wrong' on those pairs.")
     else:
         score = c1.radio("Threshold reads", ["p_restricted", "p_full"], key="score", bind="query-params",
                          help="p_restricted: softmax renormalised over the language's vocabulary; p_full: the "
                               "model's full softmax")
     best_translation, best_synonym = best_score(mined, score, "translation"), best_score(mined, score, "synonym")
-    threshold = threshold_slider(c2, "Translation threshold", "t", DEFAULTS.translation_threshold, best_translation)
-    synonym_threshold = threshold_slider(c2, "Synonym threshold", "ts", DEFAULTS.synonym_threshold, best_synonym,
+    # The two miners' scores mean different things, so each has its own thresholds (and URL keys) and defaults.
+    t_key, ts_key = ("t_sim", "ts_sim") if miner == "similarity" else ("t", "ts")
+    t_default, ts_default = (SIMILARITY_THRESHOLD, SIMILARITY_THRESHOLD) if miner == "similarity" else \
+        (DEFAULTS.translation_threshold, DEFAULTS.synonym_threshold)
+    threshold = threshold_slider(c2, "Translation threshold", t_key, t_default, best_translation)
+    synonym_threshold = threshold_slider(c2, "Synonym threshold", ts_key, ts_default, best_synonym,
                                          disabled=not synonyms)
     ratio = c3.slider("Replacement ratio", 0.0, 1.0, DEFAULTS.ratio, 0.05, key="ratio", bind="query-params",
                       help="share of the words with a kept candidate that get replaced")
@@ -313,9 +319,9 @@ def inspector() -> None:
     m3.metric("Synonyms kept", kept_synonyms)
     hints = []
     if kept_translations == 0 and targets:
-        hints.append(("translation", "t", best_translation, threshold_step(best_translation)))
+        hints.append(("translation", t_key, best_translation, threshold_step(best_translation)))
     if kept_synonyms == 0 and synonyms:
-        hints.append(("synonym", "ts", best_synonym, threshold_step(best_synonym)))
+        hints.append(("synonym", ts_key, best_synonym, threshold_step(best_synonym)))
     nothing_kept_hints(hints, score)
 
     st.markdown("##### Threshold inspector")

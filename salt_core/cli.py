@@ -62,7 +62,7 @@ def _model_name(value: str) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     from salt_core.languages import DEFAULT_STRICTNESS
-    from salt_core.substitutions.codeswitching import CodeSwitchSettings
+    from salt_core.substitutions.codeswitching import SIMILARITY_THRESHOLD, CodeSwitchSettings
     from salt_core.substitutions.mining import DEFAULT_TOP_K
     from salt_core.text import Eligibility
 
@@ -112,12 +112,14 @@ def build_parser() -> argparse.ArgumentParser:
         description="Filter a mined table by thresholds and replace a share of the words that have a kept "
                     "candidate. Runs no model. Output: JSON lines with the replacements and their spans.")
     cs.add_argument("--mined", type=Path, required=True, help="table written by `mine` (.parquet or .csv)")
-    cs.add_argument("--threshold", type=_probability, default=cs_defaults.translation_threshold,
-                    help="keep translations whose score is >= this "
-                         f"(default: {cs_defaults.translation_threshold}; project assumption)")
-    cs.add_argument("--synonym-threshold", type=_probability, default=cs_defaults.synonym_threshold,
+    cs.add_argument("--threshold", type=_probability, default=None,
+                    help="keep translations whose score is >= this (default: "
+                         f"{cs_defaults.translation_threshold} for the masked-LM miner's tables, {SIMILARITY_THRESHOLD} "
+                         "for the similarity miner's calibrated confidence; project assumptions)")
+    cs.add_argument("--synonym-threshold", type=_probability, default=argparse.SUPPRESS,
                     help="keep synonyms whose score is >= this, or 'none' for no synonyms "
-                         f"(default: {cs_defaults.synonym_threshold}; project assumption)")
+                         f"(default: {cs_defaults.synonym_threshold} for the masked-LM miner, {SIMILARITY_THRESHOLD} "
+                         "for the similarity miner)")
     cs.add_argument("--score", choices=["p_restricted", "p_full"], default=cs_defaults.score,
                     help=f"which probability the thresholds read (default: {cs_defaults.score})")
     cs.add_argument("--ratio", type=_unit, default=cs_defaults.ratio,
@@ -286,14 +288,25 @@ def run_mine(args) -> int:
 
 def run_codeswitch(args) -> int:
     from salt_core.files import atomic_write, output_lock, read_table
-    from salt_core.substitutions.codeswitching import CodeSwitchSettings, clean_mined, codeswitch
+    from salt_core.substitutions.codeswitching import (
+        SIMILARITY_THRESHOLD,
+        CodeSwitchSettings,
+        clean_mined,
+        codeswitch,
+    )
 
     if args.output.suffix.lower() != ".jsonl":
         raise SaltError(f"{args.output}: the code-switched corpus is written as .jsonl.")
-    settings = CodeSwitchSettings(translation_threshold=args.threshold, synonym_threshold=args.synonym_threshold,
+    mined, problems = clean_mined(read_table(args.mined))
+    similarity = "miner" in mined.columns and len(mined) > 0 and (mined["miner"] == "similarity").all()
+    defaults = CodeSwitchSettings()
+    translation = args.threshold if args.threshold is not None else \
+        (SIMILARITY_THRESHOLD if similarity else defaults.translation_threshold)
+    synonym = args.synonym_threshold if hasattr(args, "synonym_threshold") else \
+        (SIMILARITY_THRESHOLD if similarity else defaults.synonym_threshold)
+    settings = CodeSwitchSettings(translation_threshold=translation, synonym_threshold=synonym,
                                   score=args.score, ratio=args.ratio,
                                   languages=tuple(args.languages) if args.languages else None, seed=args.seed)
-    mined, problems = clean_mined(read_table(args.mined))
     for problem in problems:
         print(f"warning: {args.mined}: {problem}", file=sys.stderr)
     results = codeswitch(mined, settings)

@@ -118,3 +118,20 @@ def test_undecodable_input_exits_2(tmp_path):
     bad.write_bytes(b"\xff\xfe\x00broken")
     result = cli("mine", "--model", "demo", "--targets", "de", "--input", bad, "--output", tmp_path / "o.parquet")
     assert result.returncode == 2 and "not UTF-8" in result.stderr
+
+
+def test_codeswitch_reads_a_similarity_table_at_that_miners_own_default_threshold(tmp_path):
+    """0.3 suits the masked LM's probabilities; the similarity miner's calibrated confidence has its own 0.5."""
+    from salt_core.cli import main
+
+    rows = [{"sentence_id": 0, "sentence": "The house is big.", "word_index": 1, "word": "house", "start": 4,
+             "end": 9, "kind": "translation", "language": "de", "rank": 1, "candidate": candidate, "token_id": i,
+             "p_restricted": p, "p_full": float("nan"), "lang_mass": float("nan"), "miner": miner}
+            for i, (candidate, p, miner) in enumerate([("Haus", 0.4, "similarity")])]
+    for miner, expect_kept in (("similarity", False), ("mlm", True)):
+        mined = tmp_path / f"{miner}.csv"
+        pd.DataFrame([dict(r, miner=miner) for r in rows]).to_csv(mined, index=False)
+        out = tmp_path / f"{miner}.jsonl"
+        assert main(["codeswitch", "--mined", str(mined), "--ratio", "1", "--output", str(out)]) == 0
+        record = json.loads(out.read_text(encoding="utf-8").splitlines()[0])
+        assert bool(record["replacements"]) == expect_kept, miner

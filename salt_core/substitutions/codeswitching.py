@@ -21,6 +21,7 @@ import pandas as pd
 from salt_core.errors import InputError
 
 SCORES = ("p_restricted", "p_full")
+SIMILARITY_THRESHOLD = 0.5  # the similarity miner's default: its calibrated confidence, more likely right than wrong
 
 
 @dataclass(frozen=True)

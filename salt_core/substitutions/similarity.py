@@ -1,7 +1,8 @@
 """A second miner: embedding similarity. Dictionary-free, needs no masked-LM head — and it is *not* SALT's method.
 
-SALT asks a masked LM what fits in a word's place. This baseline, in the spirit of SimAlign-style aligners, asks
-which target-language vocabulary entry *looks most like* the word under the same encoder:
+SALT asks a masked LM what fits in a word's place. This baseline, in the spirit of SimAlign-style aligners and
+MUSE-style lexicon induction, asks which target-language vocabulary entry *looks most like* the word under the
+same encoder:
 
 1. the word's vector: the mean of its pieces' hidden states at layer `layer`, read in its sentence
    (contextual) and alone between `<s>`/`</s>` (isolated); the two, each centred and normalised, are mixed
@@ -10,22 +11,33 @@ which target-language vocabulary entry *looks most like* the word under the same
    the same way (cached per tokenizer, language and layer);
 3. every vector is centred on its language's mean vector (this removes most of the "which language" direction
    that otherwise dominates cosine similarity across languages) and L2-normalised;
-4. `similarity` is the cosine between the word and the entry; `p_restricted` turns the similarities over the
-   language's vocabulary into a distribution, softmax(similarity / temperature), so the thresholds and the
-   code-switching of the masked-LM miner apply unchanged. `p_full` and `lang_mass` do not exist for this miner
-   (NaN): there is no full-vocabulary prediction;
-5. entries that differ only in case ("Aqua", "aqua") are one candidate (the more similar one is kept).
+4. `similarity` is the cosine between the word and the entry. The `RERANK` most similar entries are ranked by
+   CSLS (Conneau et al. 2018, the hubness correction of MUSE): `csls = 2 cos - r_T(word) - r_S(entry)`, where
+   r_T is the word's mean cosine to its `HUB_K` nearest target entries and r_S the entry's mean cosine to its
+   `HUB_K` nearest source-language entries; an entry close to everything (a hub) loses its advantage;
+5. entries that differ only in case ("Aqua", "aqua") are one candidate (the more similar one is kept);
+6. `p_restricted` is a *calibrated confidence* that the candidate is a translation, not a softmax: the CSLS
+   margin of the candidate over the best other candidate (for the best one: over the second) through a logistic
+   curve, `sigmoid(scale * margin + bias)`. `scale` and `bias` were fitted by
+   `benchmarks/bench_substitution_quality.py --calibrate` on held-out dictionary pairs (English words 301-700
+   of the benchmark's frequency list, disjoint from the 300 it reports on) for de, fr, es and zh. A cosine says how alike
+   two vectors are; the margin says how much better the best candidate is than the next, which is what a
+   threshold on "is this the translation" needs. So the miner's default threshold is `DEFAULT_THRESHOLD` (0.5:
+   more likely right than wrong on the held-out pairs), not the masked-LM miner's 0.3. `p_full` and `lang_mass`
+   do not exist for this miner (NaN): there is no full-vocabulary prediction.
 
-The defaults (layer, alpha, temperature) were chosen by `benchmarks/bench_substitution_quality.py` on the
-offline multilingual-e5-small; they are this project's assumptions.
+The defaults (layer, alpha, the calibration) were chosen by `benchmarks/bench_substitution_quality.py` on the
+offline multilingual-e5-small; they are this project's assumptions, and another encoder needs its own calibration
+(the same command with `--model`).
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import weakref
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 import torch
@@ -33,6 +45,7 @@ import torch
 from salt_core.errors import InputError
 from salt_core.languages import DEFAULT_STRICTNESS, language_vocabulary, tokenizer_fingerprint
 from salt_core.models.loading import MaskedLM
+from salt_core.substitutions.codeswitching import SIMILARITY_THRESHOLD
 from salt_core.substitutions.mining import (
     COLUMNS,
     DEFAULT_TOP_K,
@@ -50,14 +63,20 @@ from salt_core.text import Eligibility
 
 MINERS = ("mlm", "similarity")
 MINER_LABELS = {"mlm": "masked LM (SALT)", "similarity": "embedding similarity (baseline, not SALT)"}
-SIMILARITY_COLUMNS = [*COLUMNS, "miner", "similarity"]
+SIMILARITY_COLUMNS = [*COLUMNS, "miner", "similarity", "csls"]
+
+
+RERANK = 20  # cosine neighbours re-ranked by CSLS (measured: 20 and 50 give the same best candidates)
+HUB_K = 10  # neighbours whose mean cosine measures an entry's hubness (MUSE's k)
+DEFAULT_THRESHOLD = SIMILARITY_THRESHOLD  # calibrated confidence: more likely right than wrong on held-out pairs
 
 
 @dataclass(frozen=True)
 class SimilaritySettings:
     layer: int | None = None  # hidden layer read (0 = embeddings); None: a quarter of the depth (3 of 12)
     alpha: float = 0.5  # weight of the word-in-context vector against the word alone
-    temperature: float = 0.02  # similarity -> p_restricted softmax temperature
+    scale: float = 1.69  # calibration: p_restricted = sigmoid(scale * CSLS margin + bias), fitted on held-out pairs
+    bias: float = -0.28
     batch_size: int = 512  # vocabulary entries or sentences per forward pass
 
     def validate(self, mlm: MaskedLM) -> int:
@@ -67,8 +86,8 @@ class SimilaritySettings:
             raise InputError(f"Layer {self.layer} does not exist: this model has layers 0 to {layers}.")
         if not 0.0 <= self.alpha <= 1.0:
             raise InputError("alpha (weight of the context) must be between 0 and 1.")
-        if not self.temperature > 0:
-            raise InputError("The temperature must be positive.")
+        if not self.scale > 0:
+            raise InputError("The calibration scale must be positive.")
         if self.batch_size < 1:
             raise InputError("The batch size must be at least 1.")
         return layer
@@ -146,6 +165,20 @@ class TargetTable:
     token_ids: tuple[int, ...]
     vectors: torch.Tensor  # (n, hidden), centred and L2-normalised
     mean: torch.Tensor  # the language's mean isolated vector (before centring)
+    hubness: dict = field(default_factory=dict, compare=False, repr=False)  # source table id -> r_S (NaN: not yet)
+
+    def hubness_to(self, source: TargetTable, rows: torch.Tensor) -> torch.Tensor:
+        """r_S of the entries at `rows`: each one's mean cosine to its HUB_K nearest `source` entries. Computed
+        for an entry the first time it is a candidate, then kept (a whole table at once would be a 40k x 60k
+        product)."""
+        known = self.hubness.setdefault(id(source), torch.full((len(self.token_ids),), float("nan")))
+        flat = rows.reshape(-1)
+        missing = torch.unique(flat[torch.isnan(known[flat])])
+        for begin in range(0, len(missing), 2048):
+            chunk = missing[begin:begin + 2048]
+            k = min(HUB_K, source.vectors.shape[0])
+            known[chunk] = torch.topk(self.vectors[chunk] @ source.vectors.T, k, dim=-1).values.mean(dim=-1)
+        return known[flat].reshape(rows.shape)
 
 
 # model -> {(tokenizer fingerprint, language, layer, strictness): table}; a model that is gone takes its tables
@@ -222,41 +255,69 @@ def mine_by_similarity(mlm: MaskedLM, sentences: Sequence[str], source: str = "e
     report = MiningReport()
     items = prepare_items(mlm, sentences, sentence_ids, source_language, eligibility or Eligibility(), report,
                           masked=False)
-    records, similarities = [], []
+    records, similarities, hub_scores = [], [], []
     with torch.inference_mode():
-        source_mean = target_table(mlm, source_language.code, layer, settings.batch_size).mean
+        source = target_table(mlm, source_language.code, layer, settings.batch_size)
         chunk_size = 256
         for begin in range(0, len(items), chunk_size):
             batch = items[begin:begin + chunk_size]
-            words = word_vectors(mlm, batch, source_mean, layer, settings)
+            words = word_vectors(mlm, batch, source.mean, layer, settings)
             for restriction in restrictions:
                 table = target_table(mlm, restriction.vocab.language.code, layer, settings.batch_size, strictness)
                 sim = words @ table.vectors.T  # (batch, n_lang)
                 exclude_own_word(sim, restriction, batch)
-                p = torch.softmax(sim / settings.temperature, dim=-1)
-                # Case variants ("▁Aqua", "▁aqua") get almost the same vector: look deeper, keep the best of each.
-                k = min(top_k * 3, sim.shape[1])
-                top_p, top_j = torch.topk(p, k, dim=-1)
+                cos, rows = torch.topk(sim, min(max(RERANK, top_k * 3), sim.shape[1]), dim=-1)
+                r_t = _hub_mean(sim, min(HUB_K, sim.shape[1]))
+                csls = 2 * cos - r_t[:, None] - table.hubness_to(source, rows)
                 for row, item in enumerate(batch):
-                    seen: set[str] = set()
-                    for column in range(k):
-                        j = int(top_j[row, column])
-                        token_id = table.token_ids[j]
-                        surface = surfaces[token_id]
-                        if sim[row, j] == float("-inf") or surface.lower() in seen:
-                            continue
-                        seen.add(surface.lower())
-                        records.append((item, restriction.kind, restriction.vocab.language.code, len(seen),
-                                        surface, token_id, float(top_p[row, column]), float("nan"), float("nan")))
-                        similarities.append(float(sim[row, j]))
-                        if len(seen) == top_k:
-                            break
+                    kept = _distinct(table, surfaces, rows[row], cos[row], csls[row], top_k + 1)  # +1: a rival
+                    scores = [score for _, _, score, _ in kept]
+                    for rank, (surface, token_id, score, cosine) in enumerate(kept[:top_k], start=1):
+                        rival = max(scores[1:], default=None) if rank == 1 else scores[0]
+                        confidence = _confidence(score - rival if rival is not None else None, settings)
+                        records.append((item, restriction.kind, restriction.vocab.language.code, rank, surface,
+                                        token_id, confidence, float("nan"), float("nan")))
+                        similarities.append(cosine)
+                        hub_scores.append(score)
             if progress:
                 progress(min(begin + chunk_size, len(items)), len(items))
-    frame = _to_frame(records, sentences, sentence_ids, report, mlm, extra={"similarity": similarities})
-    frame.insert(len(frame.columns) - 1, "miner", "similarity")
-    frame.attrs["settings"] = {"layer": layer, "alpha": settings.alpha, "temperature": settings.temperature}
+    frame = _to_frame(records, sentences, sentence_ids, report, mlm,
+                      extra={"similarity": similarities, "csls": hub_scores})
+    frame.insert(len(frame.columns) - 2, "miner", "similarity")
+    frame.attrs["settings"] = {"layer": layer, "alpha": settings.alpha, "scale": settings.scale,
+                               "bias": settings.bias}
     return frame
+
+
+def _hub_mean(sim: torch.Tensor, k: int) -> torch.Tensor:
+    """r_T: each word's mean cosine to its k nearest target entries (an excluded entry, -inf, is not one)."""
+    top = torch.topk(sim, k, dim=-1).values
+    finite = torch.isfinite(top)
+    return torch.where(finite, top, 0).sum(dim=-1) / finite.sum(dim=-1).clamp(min=1)
+
+
+def _distinct(table: TargetTable, surfaces: dict, rows: torch.Tensor, cos: torch.Tensor, csls: torch.Tensor,
+              top_k: int) -> list[tuple[str, int, float, float]]:
+    """The top_k candidates by CSLS, one per case-insensitive surface (the better-scored one kept)."""
+    seen, kept = set(), []
+    for column in torch.argsort(csls, descending=True).tolist():
+        if not torch.isfinite(cos[column]):
+            continue
+        token_id = table.token_ids[int(rows[column])]
+        surface = surfaces[token_id]
+        if surface.lower() in seen:
+            continue
+        seen.add(surface.lower())
+        kept.append((surface, token_id, float(csls[column]), float(cos[column])))
+        if len(kept) == top_k:
+            break
+    return kept
+
+
+def _confidence(margin: float | None, settings: SimilaritySettings) -> float:
+    """The calibrated confidence of a candidate from its CSLS margin over the best other candidate (None: the
+    language has no other candidate, so nothing says how sure the match is: the margin counts as 0)."""
+    return float(1 / (1 + math.exp(-(settings.scale * (margin or 0.0) + settings.bias))))
 
 
 def mine(mlm: MaskedLM, sentences, *, miner: str = "mlm", settings: SimilaritySettings | None = None, **kwargs):

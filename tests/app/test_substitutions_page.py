@@ -128,3 +128,6 @@ def test_both_miners_side_by_side_with_an_installed_dictionary(monkeypatch):
     at.radio(key="miner").set_value("similarity").run()
     assert not at.exception and not at.error
     assert "similarity" in at.dataframe[-1].value.columns
+    # The calibrated confidence has its own threshold and default (the masked LM's 0.3 would keep every word).
+    assert at.slider(key="t_sim").value == 0.5 != CodeSwitchSettings().translation_threshold
+    assert any("calibrated confidence" in m.value for m in at.markdown)

@@ -1,6 +1,7 @@
 """The embedding-similarity miner: a slow reference on the demo models, real candidates with the offline model,
 and the CLI's --miner option."""
 
+import math
 
 import numpy as np
 import pandas as pd
@@ -40,11 +41,10 @@ def test_scores_equal_a_slow_reference(which, request):
     from salt_core.substitutions.similarity import target_table
 
     mlm = request.getfixturevalue(which)
-    settings = SimilaritySettings(layer=1, alpha=0.5, temperature=0.05)
+    settings = SimilaritySettings(layer=1, alpha=0.5, scale=2.0, bias=-0.5)
     mined = mine_by_similarity(mlm, SENTENCES, "en", ["de"], top_k=3, synonyms=False, settings=settings)
     items = prepare_items(mlm, SENTENCES, [0, 1], get_language("en"), Eligibility(), MiningReport(), masked=False)
-    table = target_table(mlm, "de", 1)
-    mean_en = target_table(mlm, "en", 1).mean
+    table, source = target_table(mlm, "de", 1), target_table(mlm, "en", 1)
     prefix, suffix = special_affixes(mlm.tokenizer)
     # the table itself, slowly: each entry alone, centred on the language's mean
     ids = language_vocabulary(mlm.tokenizer, "de").initial_ids
@@ -53,17 +53,31 @@ def test_scores_equal_a_slow_reference(which, request):
                                                 output_hidden_states=True).hidden_states[1][0, len(prefix)]
                            for i in ids[:50]])
     assert torch.allclose(table.vectors[:50], torch.nn.functional.normalize(raw - table.mean, dim=-1), atol=1e-5)
+    surface = {i: mlm.tokenizer.convert_ids_to_tokens(i).lstrip("▁#").lower() for i in table.token_ids}
     for item in items[:6]:
         pieces = item.input_ids[item.mask_position:item.mask_position + item.n_pieces]
         vector = slow_vector(mlm, item.input_ids, item.mask_position, item.n_pieces, prefix + pieces + suffix, 1,
-                             mean_en, 0.5)
-        similarity = table.vectors @ vector
-        best = torch.topk(similarity, 3)
+                             source.mean, 0.5)
+        # CSLS, slowly: every entry's cosine, the word's and each entry's mean cosine to its 10 nearest neighbours
+        cosine = (table.vectors @ vector).tolist()
+        r_t = sum(sorted(cosine, reverse=True)[:10]) / 10
+        near = sorted(range(len(cosine)), key=lambda j: -cosine[j])[:20]
+        csls = {}
+        for j in near:
+            r_s = sum(sorted((source.vectors @ table.vectors[j]).tolist(), reverse=True)[:10]) / 10
+            csls[j] = 2 * cosine[j] - r_t - r_s
+        ranked, seen = [], set()
+        for j in sorted(near, key=lambda j: -csls[j]):
+            if surface[table.token_ids[j]] not in seen:
+                seen.add(surface[table.token_ids[j]])
+                ranked.append(j)
         rows = mined[(mined["sentence_id"] == item.sentence_pos) & (mined["word_index"] == item.word.index)]
-        assert rows["token_id"].tolist() == [table.token_ids[j] for j in best.indices.tolist()]
-        np.testing.assert_allclose(rows["similarity"], best.values.numpy(), atol=1e-5)
-        expected_p = torch.softmax(similarity / 0.05, dim=0)[best.indices]
-        np.testing.assert_allclose(rows["p_restricted"], expected_p.numpy(), atol=1e-5)
+        assert rows["token_id"].tolist() == [table.token_ids[j] for j in ranked[:3]]
+        np.testing.assert_allclose(rows["similarity"], [cosine[j] for j in ranked[:3]], atol=1e-5)
+        np.testing.assert_allclose(rows["csls"], [csls[j] for j in ranked[:3]], atol=1e-5)
+        margins = [csls[ranked[0]] - csls[ranked[1]]] + [csls[j] - csls[ranked[0]] for j in ranked[1:3]]
+        expected = [1 / (1 + math.exp(-(2.0 * m - 0.5))) for m in margins]
+        np.testing.assert_allclose(rows["p_restricted"], expected, atol=1e-5)
 
 
 def test_output_is_the_mlm_tidy_table_plus_miner_and_similarity(demo_bert):
@@ -74,7 +88,7 @@ def test_output_is_the_mlm_tidy_table_plus_miner_and_similarity(demo_bert):
     assert mined["p_restricted"].between(0, 1).all()
     assert set(mined["kind"]) == {"translation", "synonym"}
     for _, group in mined.groupby(["sentence_id", "word_index", "kind", "language"]):
-        assert group["similarity"].is_monotonic_decreasing and group["rank"].tolist() == list(range(1, len(group) + 1))
+        assert group["csls"].is_monotonic_decreasing and group["rank"].tolist() == list(range(1, len(group) + 1))
     synonyms = mined[mined["kind"] == "synonym"]
     assert not (synonyms["candidate"].str.lower() == synonyms["word"].str.lower()).any()
     assert demo_bert.is_demo and mined.attrs["is_demo"]
