@@ -15,6 +15,7 @@ from salt_core.substitutions.codeswitching import (
     CodeSwitchSettings,
     codeswitch,
     count_words,
+    dictionary_check,
     dictionary_precision_at_k,
     dictionary_precision_recall,
     just_below,
@@ -23,7 +24,7 @@ from salt_core.substitutions.codeswitching import (
     threshold_curve,
     threshold_step,
 )
-from salt_core.substitutions.corpus import read_corpus
+from salt_core.substitutions.corpus import TEXT_COLUMNS, NoTextColumn, read_corpus
 from salt_core.substitutions.dictionaries import installed_dictionaries, read_dictionary
 from salt_core.substitutions.figures import (
     codeswitched_html,
@@ -141,9 +142,29 @@ with right:
         skip_stopwords = st.checkbox(f"Skip the source language's {ELIGIBLE.stopword_count} most frequent words",
                                      ELIGIBLE.skip_stopwords, key="stop")
 
+def read_upload(upload):
+    """The uploaded corpus, in the column the user picks where the file has none of the usual names (the picker
+    stays on the page while it is in use: a widget that is not drawn loses its value)."""
+    options = st.session_state.get("text_column_options")
+    if options and options[0] != upload.file_id:  # a choice made for another file
+        st.session_state.pop("text_column", None)
+        options = None
+    if options:
+        st.selectbox("Text column", options[1], index=None, key="text_column", placeholder="Choose a column")
+    try:
+        return read_corpus(upload.getvalue(), upload.name, st.session_state.get("text_column"))
+    except NoTextColumn as exc:
+        st.session_state["text_column_options"] = (upload.file_id, exc.columns)
+        if not options:
+            st.rerun()
+        st.info(ui.plain(f"{upload.name} has no column named {', '.join(TEXT_COLUMNS)}: pick the one that holds "
+                         "the sentences."), icon=":material/table_rows:")
+        st.stop()
+
+
 if upload is not None:
     try:
-        corpus = read_corpus(upload.getvalue(), upload.name)
+        corpus = read_upload(upload)
     except SaltError as exc:
         st.error(ui.plain(exc))
         st.stop()
@@ -220,6 +241,10 @@ def choose_dictionary():
     return None, None
 
 
+def percent(value: float) -> str:
+    return "—" if value != value else f"{value:.0%}"  # NaN: nothing kept, or no word known
+
+
 def show_dictionary(settings: CodeSwitchSettings, grid, dictionary, name: str) -> str | None:
     """Precision and recall against the dictionary; the target language it was read for (None: no target)."""
     if not targets:
@@ -241,6 +266,19 @@ def show_dictionary(settings: CodeSwitchSettings, grid, dictionary, name: str) -
         st.info("None of the mined words is in the dictionary's source column.")
     else:
         st.plotly_chart(precision_recall_figure(pr, settings.translation_threshold, mlm.is_demo), width="stretch")
+    numbers, outcomes = dictionary_check(mined, dictionary, language, settings)
+    d1, d2, d3 = st.columns(3)
+    d1.metric(f"Precision at {settings.translation_threshold:g}", percent(numbers["precision"]),
+              help="kept candidates that the dictionary lists / kept candidates, over the words it knows")
+    d2.metric("Recall", percent(numbers["recall"]),
+              help="words the dictionary knows with at least one kept dictionary translation / those words")
+    d3.metric("Coverage", percent(numbers["coverage"]),
+              help=f"mined words the dictionary knows: {numbers['words_in_dictionary']} of {numbers['words_mined']}")
+    if len(outcomes):
+        with st.expander(f"Matched and missed words ({len(outcomes)} the dictionary knows)"):
+            st.caption("Strict lower-case match: an inflected form of a listed translation counts as not listed.")
+            st.dataframe(outcomes, hide_index=True, key="dict_outcomes", column_config={
+                "best score": st.column_config.NumberColumn(format="%.4f")})
     return language
 
 

@@ -237,6 +237,41 @@ def dictionary_precision_recall(mined: pd.DataFrame, dictionary: pd.DataFrame, t
                          "words_in_dictionary": n_words})
 
 
+def dictionary_check(mined: pd.DataFrame, dictionary: pd.DataFrame, language: str,
+                     settings: CodeSwitchSettings) -> tuple[dict, pd.DataFrame]:
+    """At the current threshold: the numbers, and each dictionary word's outcome, to look at.
+
+    Returns ({"precision", "recall", "coverage", "words_in_dictionary", "words_mined", "kept"}, table) where
+    precision and recall are `dictionary_precision_recall`'s at `settings.translation_threshold`, coverage is the
+    share of mined words (into `language`) the dictionary knows, and the table has one row per known word:
+    its kept candidates, the dictionary's translations and the outcome ("matched", "kept, not in the dictionary",
+    "nothing kept").
+    """
+    threshold = settings.translation_threshold
+    pr = dictionary_precision_recall(mined, dictionary, [threshold], language, settings).iloc[0]
+    into = mined[(mined["kind"] == "translation") & (mined["language"] == language)]
+    rows, correct = _checked_translations(mined, dictionary, language)
+    rows = rows.assign(_hit=correct, _kept=rows[settings.score].to_numpy(dtype=float) >= threshold)
+    known = dictionary.assign(source=dictionary["source"].astype(str).str.strip().str.lower(),
+                              target=dictionary["target"].astype(str).str.strip())
+    listed = known.groupby("source")["target"].agg(lambda t: ", ".join(dict.fromkeys(t).keys()))
+    table = []
+    for (sentence, _), group in rows.groupby(["sentence_id", "word_index"], sort=True):
+        kept = group[group["_kept"]].sort_values("rank")
+        word = str(group["word"].iloc[0])
+        outcome = "matched" if kept["_hit"].any() else ("kept, not in the dictionary" if len(kept) else "nothing kept")
+        table.append({"sentence_id": sentence, "word": word, "kept candidates": ", ".join(kept["candidate"]),
+                      "best score": float(group[settings.score].max()), "dictionary translations":
+                      listed.get(word.lower(), ""), "outcome": outcome})
+    words_mined = count_words(into)
+    summary = {"precision": float(pr["precision"]), "recall": float(pr["recall"]),
+               "coverage": int(pr["words_in_dictionary"]) / words_mined if words_mined else float("nan"),
+               "words_in_dictionary": int(pr["words_in_dictionary"]), "words_mined": words_mined,
+               "kept": int(pr["kept"])}
+    return summary, pd.DataFrame(table, columns=["sentence_id", "word", "kept candidates", "best score",
+                                                 "dictionary translations", "outcome"])
+
+
 def dictionary_precision_at_k(mined: pd.DataFrame, dictionary: pd.DataFrame, language: str,
                               ks=(1, 5)) -> pd.DataFrame:
     """precision@k of the translations into `language`: among the mined words the dictionary knows, the share

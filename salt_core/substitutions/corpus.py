@@ -26,6 +26,14 @@ class Corpus:
     problems: list[dict] = field(default_factory=list)  # {"line", "reason"}
 
 
+class NoTextColumn(InputError):
+    """The file has columns but none of TEXT_COLUMNS: the caller can offer `columns` to choose from."""
+
+    def __init__(self, message: str, columns: list[str]):
+        super().__init__(message)
+        self.columns = columns
+
+
 def _pick_column(columns: list[str], text_column: str | None, name: str) -> str:
     if text_column:
         if text_column not in columns:
@@ -34,8 +42,10 @@ def _pick_column(columns: list[str], text_column: str | None, name: str) -> str:
     for candidate in TEXT_COLUMNS:
         if candidate in columns:
             return candidate
-    raise InputError(f"{name}: no text column found (looked for {', '.join(TEXT_COLUMNS)}); its columns are: "
-                     f"{', '.join(columns) or 'none'}. Name the column to use.")
+    if not columns:
+        raise InputError(f"{name}: no columns found (looked for {', '.join(TEXT_COLUMNS)}).")
+    raise NoTextColumn(f"{name}: no text column found (looked for {', '.join(TEXT_COLUMNS)}); its columns are: "
+                       f"{', '.join(columns)}. Name the column to use (--text-column, or the page's picker).", columns)
 
 
 def read_corpus(data: bytes, name: str, text_column: str | None = None, max_sentences: int | None = None) -> Corpus:

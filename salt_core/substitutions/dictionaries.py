@@ -184,26 +184,48 @@ def dictionary_languages(name: str, header: list[str] | None = None) -> tuple[st
     return None, None
 
 
-def read_dictionary(data: bytes, name: str):
-    """A bilingual dictionary: two columns (source word, target word), CSV or TSV, header optional; or a
-    CC-CEDICT file (read English -> Chinese).
+HEADER_WORDS = {"source", "target", "src", "tgt", "trg", "word", "words", "translation", "translations"}
 
-    The header may name the languages ("en,de" or "English,German"); they are kept, with any the file
-    name names, in attrs["languages"] = (source, target) (None where unknown).
+
+def _delimiter(lines: list[str], name: str) -> str | None:
+    """Tab, comma, or None for whitespace (MUSE's bilingual dictionaries: "the der", one pair per line)."""
+    if Path(name).suffix.lower() == ".tsv" or any("\t" in line for line in lines):
+        return "\t"
+    if Path(name).suffix.lower() == ".csv" or sum("," in line for line in lines) * 2 > len(lines):
+        return ","
+    return None
+
+
+def read_dictionary(data: bytes, name: str):
+    """A bilingual dictionary: two columns (source word, target word) separated by a tab, a comma or spaces
+    (MUSE's format), header optional; or a CC-CEDICT file (read English -> Chinese).
+
+    The header may name the languages ("en,de" or "English German") or the columns ("source target"); the
+    languages are kept, with any the file name names, in attrs["languages"] = (source, target) (None where
+    unknown).
     """
     text = decode_text(data, name)
     if looks_like_cedict(text):  # CC-CEDICT's own format: English -> Chinese pairs from its glosses
         return read_cedict_text(text)
-    delimiter = "\t" if Path(name).suffix.lower() == ".tsv" or "\t" in text.split("\n", 1)[0] else ","
-    rows = [row for row in csv.reader(io.StringIO(text), delimiter=delimiter) if any(cell.strip() for cell in row)]
+    lines = [line for line in text.splitlines() if line.strip()]
+    delimiter = _delimiter(lines[:50], name)
+    if delimiter is None:
+        rows = [line.split() for line in lines]
+    else:
+        rows = [row for row in csv.reader(io.StringIO(text), delimiter=delimiter) if any(cell.strip() for cell in row)]
     languages = dictionary_languages(name, rows[0] if rows else None)
     header = [c.strip().lower() for c in rows[0][:2]] if rows else []
-    if header == ["source", "target"] or (rows and all(registry_language(c) for c in rows[0][:2])):
+    if rows and (set(header) <= HEADER_WORDS and len(header) == 2 or all(registry_language(c) for c in rows[0][:2])):
         rows = rows[1:]
+    if delimiter is None:  # words separated by spaces: a third word makes the pair ambiguous
+        extra = [n for n, row in enumerate(rows, start=1) if len(row) > 2]
+        if extra:
+            raise InputError(f"{name}: pairs separated by spaces need one word on each side; line {extra[0]} has "
+                             f"{len(rows[extra[0] - 1])}. Separate multi-word entries with a tab or a comma.")
     bad = [n for n, row in enumerate(rows, start=1) if len(row) < 2 or not row[0].strip() or not row[1].strip()]
     if bad:
-        raise InputError(f"{name}: every line needs two columns, source word and target word (see line "
-                         f"{bad[0]}).")
+        raise InputError(f"{name}: every line needs two columns, source word and target word, separated by a tab, "
+                         f"a comma or a space (see line {bad[0]}).")
     if not rows:
         raise InputError(f"{name} holds no word pairs.")
     frame = pd.DataFrame({"source": [r[0].strip() for r in rows], "target": [r[1].strip() for r in rows]})

@@ -125,6 +125,12 @@ def test_both_miners_side_by_side_with_an_installed_dictionary(monkeypatch):
     precision = next(d.value for d in at.dataframe if "precision@1" in d.value.columns)
     assert len(precision) == 2 and (precision["words_in_dictionary"] == 3).all()  # dog, house, water
     assert any("not SALT" in m for m in precision["miner"])
+    # At the current threshold: numbers, and each known word's outcome to look at
+    labels = {m.label for m in at.metric}
+    assert {"Precision at 0.3", "Recall", "Coverage"} <= labels
+    outcomes = next(d.value for d in at.dataframe if "outcome" in d.value.columns)
+    assert sorted(outcomes["word"].str.lower()) == ["dog", "house", "water"]
+    assert set(outcomes["outcome"]) <= {"matched", "kept, not in the dictionary", "nothing kept"}
     at.radio(key="miner").set_value("similarity").run()
     assert not at.exception and not at.error
     assert "similarity" in at.dataframe[-1].value.columns

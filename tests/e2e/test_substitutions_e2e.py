@@ -85,3 +85,33 @@ def test_the_miner_choice_goes_to_the_url_and_both_miners_are_compared(app_url, 
     expect_in_url(page, "miner=similarity")
     expect(page.get_by_text("Threshold reads p_restricted")).to_be_visible()
     assert_no_traceback(page)
+
+
+def test_a_muse_dictionary_and_a_corpus_with_its_own_column_name_load(app_url, page, tmp_path):
+    """MUSE's bilingual dictionaries separate the pair by a space; a corpus CSV may call its column anything."""
+    page.goto(f"{app_url}/substitutions?model=demo&targets=de")
+    wait_until_idle(page)
+    corpus = tmp_path / "reviews.csv"
+    corpus.write_text("id,review\n1,The house is near the river.\n2,The dog sleeps in the garden.\n", encoding="utf-8")
+    page.locator('[data-testid="stFileUploader"]', has_text="small corpus").locator(
+        'input[type="file"]').set_input_files(str(corpus))
+    wait_until_idle(page)
+    expect(page.get_by_text("pick the one that holds the sentences").first).to_be_visible()
+    _choose_option(page, "Text column", "review")
+    wait_until_idle(page)
+    expect(page.get_by_text("The dog sleeps in the garden.").first).to_be_visible()  # mined from that column
+    muse = tmp_path / "en-de.0-5000.txt"
+    muse.write_text("the der\nhouse haus\nriver fluss\ndog hund\ngarden garten\n", encoding="utf-8")
+    page.locator('[data-testid="stFileUploader"]', has_text="Bilingual dictionary").locator(
+        'input[type="file"]').set_input_files(str(muse))
+    wait_until_idle(page)
+    for label in ("Precision at", "Recall", "Coverage"):
+        expect(page.locator('[data-testid="stMetric"]', has_text=label).first).to_be_visible()
+    expect(page.get_by_text("Matched and missed words").first).to_be_visible()
+    assert_no_traceback(page)
+
+
+def _choose_option(page, label: str, option: str) -> None:
+    box = page.get_by_role("combobox", name=label)
+    box.click()
+    page.get_by_role("option", name=option, exact=True).click()

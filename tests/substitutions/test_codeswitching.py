@@ -179,3 +179,24 @@ def test_threshold_step_and_just_below_keep_the_best_candidate():
         step = threshold_step(best)
         below = just_below(best, step)
         assert below <= best and best - below < step + 1e-12
+
+
+def test_the_dictionary_check_at_the_threshold_counts_by_hand():
+    from salt_core.substitutions.codeswitching import dictionary_check
+
+    def row(sid, word, candidate, p, rank):
+        return {"sentence_id": sid, "sentence": f"The {word}.", "word_index": 1, "word": word, "start": 4,
+                "end": 4 + len(word), "kind": "translation", "language": "de", "rank": rank, "candidate": candidate,
+                "token_id": 0, "p_restricted": p, "p_full": p, "lang_mass": 1.0}
+
+    mined = pd.DataFrame([row(0, "house", "Haus", 0.9, 1), row(0, "house", "Hause", 0.4, 2),
+                          row(1, "dog", "Katze", 0.8, 1),  # kept, wrong
+                          row(2, "tree", "Baum", 0.1, 1),  # right, not kept
+                          row(3, "xylophone", "Xylo", 0.9, 1)])  # not in the dictionary: coverage
+    dictionary = pd.DataFrame({"source": ["house", "dog", "tree"], "target": ["Haus", "Hund", "Baum"]})
+    numbers, table = dictionary_check(mined, dictionary, "de", CodeSwitchSettings(translation_threshold=0.3))
+    assert numbers["kept"] == 3 and numbers["precision"] == pytest.approx(1 / 3)  # Haus; Hause and Katze are not
+    assert numbers["recall"] == pytest.approx(1 / 3) and numbers["coverage"] == pytest.approx(3 / 4)
+    assert table.set_index("word")["outcome"].to_dict() == {
+        "house": "matched", "dog": "kept, not in the dictionary", "tree": "nothing kept"}
+    assert table.set_index("word").loc["house", "kept candidates"] == "Haus, Hause"

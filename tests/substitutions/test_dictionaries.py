@@ -85,3 +85,27 @@ def test_a_cedict_file_uploaded_on_the_page_is_read_as_cedict():
     assert frame.attrs["languages"] == ("en", "zh") and "狗" in translations(frame, "dog")
     plain = read_dictionary(b"source,target\ndog,chien\n", "en-fr.csv")  # an ordinary CSV stays one
     assert translations(plain, "dog") == {"chien"}
+
+
+@pytest.mark.parametrize("text, name", [
+    ("the der\nthe die\nhouse haus\nwater wasser\n", "en-de.0-5000.txt"),  # MUSE: one space, no header
+    ("the\tder\nthe\tdie\nhouse\thaus\nwater\twasser\n", "en-de.txt"),
+    ("source,target\nthe,der\nthe,die\nhouse,haus\nwater,wasser\n", "pairs_en_de.csv"),
+    ("en de\nthe der\nthe  die\nhouse haus\n\nwater wasser\n", "lexicon.txt"),  # header of codes, runs of spaces
+    ("English\tGerman\nthe\tder\nthe\tdie\nhouse\thaus\nwater\twasser\n", "lexicon.tsv"),
+])
+def test_dictionaries_in_the_formats_people_have(text, name):
+    from salt_core.substitutions.dictionaries import read_dictionary
+
+    frame = read_dictionary(text.encode(), name)
+    assert frame[["source", "target"]].values.tolist() == [["the", "der"], ["the", "die"], ["house", "haus"],
+                                                          ["water", "wasser"]]
+    assert frame.attrs["languages"] == ("en", "de")
+
+
+def test_space_separated_pairs_with_a_third_word_name_the_line():
+    from salt_core.errors import InputError
+    from salt_core.substitutions.dictionaries import read_dictionary
+
+    with pytest.raises(InputError, match="line 2 has 3"):
+        read_dictionary(b"the der\nice cream eis\n", "en-de.txt")
