@@ -6,8 +6,8 @@ from pages import ui
 
 st.set_page_config(page_title="SALT Explorer", page_icon=":material/science:", layout="wide")
 
-ui.clean_url_numbers()
 navigation = st.navigation(ui.page_list())
 ui.route(navigation)
+ui.clean_url_numbers()  # after the router's detour (a switch of page would take the toasts with it)
 ui.sidebar(navigation)
 ui.run_page_safely(navigation)

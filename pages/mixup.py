@@ -54,6 +54,7 @@ label = {i: f"{i}: {w}" + (" (replaced)" if alignment.replaced[i] else "") for i
 # A new pair resets the word to its first replaced one, in the widget and in the URL (a shared link must not
 # carry a word of the previous pair).
 ui.reset_on_change("mixup_word", (source, codeswitched), {"mx_word": label[first_replaced]})
+ui.keep_offered("mx_word", [label[i] for i in words])
 word = words[[label[i] for i in words].index(st.selectbox("Word to mix", [label[i] for i in words],
                                                            index=first_replaced, key="mx_word",
                                                            bind="query-params"))]
@@ -75,6 +76,10 @@ def explorer():
     seed = c4.number_input("Seed", 0, 2**31 - 1, 0, key="mx_seed", bind="query-params")
     n_samples = c5.number_input("Samples of r", 1, MAX_SAMPLES, 300, 50, key="mx_n", bind="query-params",
                                 help=f"1 to {MAX_SAMPLES:,}")
+    layers = int(mlm.model.config.num_hidden_layers)
+    asked = str(st.query_params.get("mx_layer", ""))
+    if asked.isdigit() and int(asked) > layers:  # the URL check knows no model: 96 is its generic ceiling
+        ui.drop_from_url("mx_layer", f"is not a layer of this model (0 to {layers})")
     layer = c6.number_input("Layer", 0, int(mlm.model.config.num_hidden_layers), 0, key="mx_layer",
                             bind="query-params", help="0: input token embeddings (this project's default, and what "
                                                       "training mixes); k: output of encoder layer k, in context")

@@ -259,6 +259,8 @@ targets = transfer_targets(all_languages, kind, method)
 ui.reset_on_change("scaling", (kind, task, method, metric, protocol, upload_ids),
                    {"families": all_families, "languages": targets})
 f1, f2 = st.columns(2)
+ui.keep_offered("families", all_families)
+ui.keep_offered("languages", all_languages)
 families = f1.multiselect("Model families", all_families, key="families", bind="query-params",
                           **ui.default_unless_set("families", all_families))
 languages = f2.multiselect("Languages", all_languages, key="languages", bind="query-params",

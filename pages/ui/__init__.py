@@ -16,8 +16,17 @@ from pages.ui.model import (
     sidebar,
 )
 from pages.ui.routing import enter_page, page_list, route, run_page_safely
-from pages.ui.url import clean_url_numbers, default_unless_set, plain, reset_on_change
+from pages.ui.url import (
+    clean_url_numbers,
+    default_unless_set,
+    drop_from_url,
+    keep_offered,
+    plain,
+    plain_number,
+    reset_on_change,
+)
 
-__all__ = ["cached_model", "chosen_model_name", "clean_url_numbers", "current_model", "default_unless_set", "enter_page", "language_label",
+__all__ = ["cached_model", "chosen_model_name", "clean_url_numbers", "current_model", "default_unless_set",
+           "drop_from_url", "keep_offered", "plain_number", "enter_page", "language_label",
            "model_or_error", "model_page", "page_list", "plain", "reset_on_change", "route", "run_page_safely",
            "sidebar"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from pages.ui.routing import enter_page
-from pages.ui.url import plain
+from pages.ui.url import default_unless_set, keep_offered, plain
 from salt_core.errors import ModelLoadError, SaltError
 from salt_core.languages import LANGUAGES
 from salt_core.models import offline
@@ -81,10 +81,12 @@ def sidebar(page=None) -> None:
                           placeholder="e.g. /models/mbert or xlm-roberta-large")
         st.header("Languages")
         codes = list(LANGUAGES)
+        keep_offered("source", codes)
+        keep_offered("targets", codes)
         st.selectbox("Source language", codes, index=codes.index("en"), key="source",
                      format_func=language_label, bind="query-params")
-        st.multiselect("Target languages", codes, default=["de"], key="targets", format_func=language_label,
-                       bind="query-params")
+        st.multiselect("Target languages", codes, key="targets", format_func=language_label,
+                       bind="query-params", **default_unless_set("targets", ["de"]))
 
 
 def chosen_model_name() -> str:

@@ -32,7 +32,12 @@ def enter_page(path: str) -> None:
     """
     if not st.session_state.get("_salt_routed"):
         st.session_state["_salt_intended_page"] = path
-        st.switch_page("app.py", query_params=st.query_params.to_dict())
+        st.switch_page("app.py", query_params=url_parameters())
+
+
+def url_parameters() -> dict[str, list[str]]:
+    """Every URL parameter with all its values (to_dict() keeps only the last: targets=de&targets=fr lost de)."""
+    return {key: st.query_params.get_all(key) for key in st.query_params}
 
 
 def route(navigation) -> None:
@@ -40,7 +45,7 @@ def route(navigation) -> None:
     st.session_state["_salt_routed"] = True
     intended = st.session_state.pop("_salt_intended_page", None)
     if intended:
-        st.switch_page(intended, query_params=st.query_params.to_dict())
+        st.switch_page(intended, query_params=url_parameters())
 
 
 def run_page_safely(page) -> None:

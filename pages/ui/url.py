@@ -18,6 +18,7 @@ log = logging.getLogger("salt_explorer")
 # Numbers a shared URL may carry, with the range their widget accepts. Anything else (1e309, inf, nan, 400 digits,
 # text) is dropped from the URL before any widget reads it, with a toast: the widget keeps its default.
 URL_NUMBERS = {"k": (int, 1, 50), "seed": (int, 0, 2**31 - 1), "t": (float, 0.0, 1.0), "ts": (float, 0.0, 1.0),
+               "t_sim": (float, 0.0, 1.0), "ts_sim": (float, 0.0, 1.0),
                "ratio": (float, 0.0, 1.0), "mx_seed": (int, 0, 2**31 - 1), "mx_n": (int, 1, 5000),
                "mx_layer": (int, 0, 96), "mx_alpha": (float, 0.0, 100.0), "mx_r": (float, 0.0, 1.0)}
 
@@ -69,8 +70,45 @@ def clean_url_numbers() -> None:
             bad = str(st.query_params[key])[:20]
             del st.query_params[key]
             _forget_initial_url_value(key)
-            st.toast(f"The link's {key}={plain(bad)}… is not a number between {low:g} and {high:g}; the default is used.",
-                     icon=":material/link_off:")
+            st.toast(f"The link's {key}={plain(bad)} is not a number from {plain_number(low)} to "
+                     f"{plain_number(high)}; the default is used.", icon=":material/link_off:", duration="infinite")
+
+
+def plain_number(value: float) -> str:
+    """A bound as people write it: 2,147,483,647, not 2.14748e+09."""
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:g}"
+
+
+def drop_from_url(key: str, why: str) -> None:
+    """Remove a URL parameter that its widget cannot hold, telling the user (the widget keeps its default)."""
+    bad = ", ".join(str(v)[:20] for v in st.query_params.get_all(key))
+    del st.query_params[key]
+    _forget_initial_url_value(key)
+    st.toast(f"The link's {key}={plain(bad)} {why}; the default is used.", icon=":material/link_off:", duration="infinite")
+
+
+def keep_offered(key: str, options, label=str) -> None:
+    """Before a URL-bound choice widget is drawn: values of `key` in the URL that are not among `options` are
+    dropped, with a toast naming them (Streamlit itself would drop them without a word). A multiselect that
+    keeps some values must take its default through `default_unless_set`."""
+    if key not in st.query_params or key in st.session_state:  # the widget already drives the URL: not a link's
+        return
+    offered = {label(o): o for o in options} | {str(o): o for o in options}
+    values = st.query_params.get_all(key)
+    unknown = [v for v in values if v not in offered]
+    if not unknown:
+        return
+    kept = [v for v in values if v in offered]
+    shown = ", ".join(plain(v[:20]) for v in unknown[:5])
+    _forget_initial_url_value(key)
+    if kept:  # a multiselect: the widget starts from the values that remain (its default must not be passed too)
+        st.query_params[key] = kept
+        st.session_state[key] = [offered[v] for v in kept]
+        st.toast(f"The link's {key}: {shown} {'is' if len(unknown) == 1 else 'are'} not offered here and "
+                 f"{'was' if len(unknown) == 1 else 'were'} left out.", icon=":material/link_off:", duration="infinite")
+    else:
+        del st.query_params[key]
+        st.toast(f"The link's {key}={shown} is not offered here; the default is used.", icon=":material/link_off:", duration="infinite")
 
 
 def reset_on_change(scope: str, context: tuple, defaults: dict) -> None:

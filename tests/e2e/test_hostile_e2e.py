@@ -28,3 +28,21 @@ def test_typed_markdown_is_text_and_fetches_nothing(app_url, page):
     assert page.locator('img[src*="leak"]').count() == 0
     assert page.locator('a[href^="http://127.0.0.1:9/"]').count() == 0  # nav links carry the query; no link to it
     assert not [url for url in requests if url.startswith("http://127.0.0.1:9/")]  # never fetched
+
+
+def test_a_link_with_values_no_widget_offers_says_what_it_dropped(app_url, page):
+    page.goto(f"{app_url}/substitutions?model=demo&targets=de&targets=zz&seed=99999999999")
+    wait_until_idle(page)
+    toasts = page.locator('[data-testid="stToast"]')
+    expect(toasts.filter(has_text="zz").first).to_be_visible()  # unknown language: named, the rest kept
+    expect(toasts.filter(has_text="2,147,483,647").first).to_be_visible()  # bounds in plain numbers
+    expect(page.get_by_role("button", name="Remove de — German")).to_have_count(1)  # the offered value stays
+    page.goto(f"{app_url}/scaling?families=foo")
+    wait_until_idle(page)
+    expect(page.locator('[data-testid="stToast"]').filter(has_text="foo").first).to_be_visible()
+    page.goto(f"{app_url}/mixup?model=demo&mx_src=The+dog+sleeps.&mx_cs=The+Hund+sleeps.&mx_word=garbage&mx_layer=40")
+    wait_until_idle(page)
+    toasts = page.locator('[data-testid="stToast"]')
+    expect(toasts.filter(has_text="garbage").first).to_be_visible()
+    expect(toasts.filter(has_text="not a layer of this model").first).to_be_visible()
+    assert_no_traceback(page)
