@@ -40,6 +40,7 @@ from salt_core.text import Eligibility, within_budget
 
 MAX_SENTENCES = 200  # the page is for looking; the CLI mines corpora
 MAX_CHARS = 200_000  # the text area's hard limit
+URL_TEXT_LIMIT = 2_000  # longer texts are kept in the session, not written into the link
 MAX_WORDS = 3_000  # each word is one masked prediction: beyond this, use the CLI
 PER_PAGE = 10  # code-switched sentences shown at once
 EXAMPLE = "The cat sat on the mat.\nShe reads a good book every evening."
@@ -116,8 +117,15 @@ if not mlm.has_mlm_head:
             icon=":material/info:")
 left, right = st.columns([3, 2])
 with left:
-    text = st.text_area("Sentences, one per line", EXAMPLE, key="text", bind="query-params", height=110,
-                        max_chars=MAX_CHARS)
+    # A long text stays in this session but out of the URL (a 20,000-word paste made a 130,000-character link).
+    long_text = len(st.session_state.get("text") or "") > URL_TEXT_LIMIT
+    if long_text and "text" in st.query_params:
+        del st.query_params["text"]
+    text = st.text_area("Sentences, one per line", EXAMPLE, key="text", height=110, max_chars=MAX_CHARS,
+                        bind=None if long_text else "query-params")
+    if long_text:
+        st.caption(f"This text is longer than {URL_TEXT_LIMIT:,} characters, so the link does not carry it: it is "
+                   "kept in this session only. Share the file instead.")
     upload = st.file_uploader("…or a small corpus", type=["txt", "csv", "tsv", "jsonl"],
                               help=".txt: one sentence per line; .csv/.tsv/.jsonl: a column named text or sentence")
 with right:

@@ -137,3 +137,12 @@ def test_both_miners_side_by_side_with_an_installed_dictionary(monkeypatch):
     # The calibrated confidence has its own threshold and default (the masked LM's 0.3 would keep every word).
     assert at.slider(key="t_sim").value == 0.5 != CodeSwitchSettings().translation_threshold
     assert any("calibrated confidence" in m.value for m in at.markdown)
+
+
+def test_a_long_text_stays_in_the_session_and_out_of_the_link():
+    at = open_page("pages/substitutions.py")
+    long = "The house is near the river.\n" * 100  # 2,900 characters
+    at.text_area(key="text").input(long).run()
+    assert not at.exception
+    assert at.text_area(key="text").value == long and "text" not in at.query_params
+    assert any("the link does not carry it" in c.value for c in at.caption)
