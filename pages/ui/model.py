@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages.ui.routing import enter_page
+from pages.ui.routing import enter_page, page_list
 from pages.ui.url import default_unless_set, keep_offered, plain
 from salt_core.errors import ModelLoadError, SaltError
 from salt_core.languages import LANGUAGES
@@ -54,6 +54,8 @@ def sidebar(page=None) -> None:
     (a widget that is not drawn loses its value), so they are there again on the next model page.
     """
     with st.sidebar:
+        for each in page_list():  # the pages' links, drawn here: Streamlit's own list of pages/ is off (config)
+            st.page_link(each, label=each.title, icon=each.icon)
         if page is not None and getattr(page, "url_path", "") in NO_MODEL_PAGES:
             for key in MODEL_KEYS:
                 if key in st.session_state:

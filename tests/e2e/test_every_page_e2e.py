@@ -29,3 +29,20 @@ def test_every_page_and_every_tab_renders_without_internals(app_url, page):
             wait_until_idle(page)
             assert_no_traceback(page)
     assert tabs.count() == 7  # Scaling's tabs (Languages included) were all opened
+
+
+def test_the_sidebar_lists_the_five_pages_and_never_the_pages_folder(app_url, page):
+    """Streamlit's own list of pages/ (app, home, mixup, scaling, substitutions, ui) once flashed on a fresh
+    server's first load; it is off (config), and the sidebar draws the router's pages itself."""
+    page.goto(f"{app_url}/mixup?model=demo")
+    wait_until_idle(page)
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    links = sidebar.locator('[data-testid="stPageLink-NavLink"]')
+    expect(links).to_have_count(5)
+    assert [link.inner_text().split("\n")[-1].strip() for link in links.all()] == [
+        "Home", "Substitutions", "Mixup", "Scaling", "Experiments"]
+    expect(sidebar.locator('[data-testid="stSidebarNav"]')).to_have_count(0)
+    links.filter(has_text="Scaling").click()
+    wait_until_idle(page)
+    expect(page.get_by_role("heading", name="Scaling", exact=True).first).to_be_visible()
+    assert_no_traceback(page)
