@@ -470,11 +470,13 @@ if fit_terms is not None:
 if data_figure is not None:
     d3.download_button("Data plot (HTML)", data_figure.to_html(include_plotlyjs=True), "scaling.html", "text/html",
                        help="Self-contained, works offline; the camera icon on a figure saves a PNG.")
+    drawn, yours = with_volume, int(is_upload(with_volume).sum())  # what the figure draws, not what the filters allow
     caption = (f"{task} · {method} · {metric} · protocol: {protocol or 'not stated'} · {len(with_volume)} runs, "
-               f"{with_volume['language'].nunique()} languages, families: {', '.join(sorted(families))} · data in "
+               f"{with_volume['language'].nunique()} languages, families drawn: "
+               f"{', '.join(sorted(drawn['model_family'].dropna().unique())) or 'none'} · data in "
                f"{unit}.\nDotted lines: OLS trend per model. Card: OLS of score on log10(data) and log10(params); "
                f"95% percentile bootstrap over languages ({N_BOOT:,} resamples, seed 0). Sources: salt_core reference "
-               "runs and the user's uploads and trained runs (ringed).")
+               "runs" + (f" and {yours} of the user's runs (uploaded or trained here; ringed)." if yours else "."))
     e1, e2 = st.columns(2)
     for column, fmt, mime in ((e1, "png", "image/png"), (e2, "svg", "image/svg+xml")):
         column.download_button(f"Data plot with its caption ({fmt.upper()})",

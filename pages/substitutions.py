@@ -34,7 +34,13 @@ from salt_core.substitutions.figures import (
 )
 from salt_core.substitutions.mining import DEFAULT_TOP_K
 from salt_core.substitutions.similarity import DEFAULT_THRESHOLD as SIMILARITY_THRESHOLD
-from salt_core.substitutions.similarity import MINER_LABELS, MINERS, SimilaritySettings
+from salt_core.substitutions.similarity import (
+    MINER_LABELS,
+    MINERS,
+    SimilaritySettings,
+    has_target_table,
+    target_table,
+)
 from salt_core.substitutions.similarity import mine as run_miner
 from salt_core.text import Eligibility, within_budget
 
@@ -201,9 +207,27 @@ if budget.left:
                f"and {MAX_WORDS:,} words at once. Use `python -m salt_core mine` for the whole corpus.")
     ids, sentences = ids[:budget.taken], sentences[:budget.taken]
 
+def prepare_vectors() -> None:
+    """The similarity miner's first use of a language computes its vocabulary's vectors (up to ~30 s for a
+    250k vocabulary): a progress bar per language rather than a bare spinner."""
+    layer = SIMILARITY.validate(mlm)
+    for code, kind in [(source, DEFAULT_STRICTNESS), *((t, strictness) for t in targets)]:
+        if has_target_table(mlm, code, layer, kind):
+            continue
+        bar = st.progress(0.0, text=f"Vocabulary vectors of {ui.language_label(code)} (first use only) …")
+        target_table(mlm, code, layer, strictness=kind, progress=lambda done, total, bar=bar, code=code: bar.progress(
+            done / total, text=f"Vocabulary vectors of {ui.language_label(code)} (first use only): {done:,} of "
+                               f"{total:,} entries"))
+        bar.empty()
+
+
 job = (tuple(sentences), tuple(ids), source, targets, int(top_k), synonyms, int(min_chars), skip_stopwords)
-with st.spinner("Mining … (the first use of a language computes its vocabulary's vectors: seconds)"
-                if miner == "similarity" else "Mining …"):
+if "similarity" in offered:  # this page's miner, or the side-by-side comparison's
+    try:
+        prepare_vectors()
+    except SaltError:
+        pass  # the miner itself says what is wrong (an empty vocabulary, an unknown language)
+with st.spinner("Mining …"):
     mined, skipped, warnings = mine(mlm.name, miner, strictness, *job)
 for item in skipped[:20]:
     st.warning(ui.plain(f"Line {item['sentence_id']} not mined: {item['reason']}."))

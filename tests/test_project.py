@@ -48,8 +48,12 @@ def test_readme_and_cli_state_the_defaults_of_the_settings_dataclasses():
     mine = parser.parse_args(["mine", "--targets", "de", "--input", "x.txt", "--output", "y.parquet"])
     cs = parser.parse_args(["codeswitch", "--mined", "m.parquet", "--output", "o.jsonl"])
     assert (mine.top_k, mine.min_word_chars) == (DEFAULT_TOP_K, eligible.min_chars)
-    assert (cs.threshold, cs.synonym_threshold, cs.ratio, cs.seed, cs.score) == (
-        defaults.translation_threshold, defaults.synonym_threshold, defaults.ratio, defaults.seed, defaults.score)
+    assert (cs.ratio, cs.seed, cs.score) == (defaults.ratio, defaults.seed, defaults.score)
+    # the thresholds follow the table's miner when not given (tests/test_cli.py checks both miners)
+    assert cs.threshold is None and not hasattr(cs, "synonym_threshold")
+    help_text = " ".join(parser._subparsers._group_actions[0].choices["codeswitch"].format_help().split())
+    assert f"{defaults.translation_threshold} for the masked-LM miner" in help_text
+    assert f"{defaults.synonym_threshold} for the masked-LM miner" in help_text
 
 
 def test_browser_tests_never_pause_or_wait_on_a_short_fixed_timeout():

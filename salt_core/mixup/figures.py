@@ -8,6 +8,48 @@ import plotly.graph_objects as go
 
 from salt_core.display import demo_title, isolate
 
+PLOT_PX = (900, 370)  # the projection's plot area, roughly, at the page's width
+CHAR_PX, LINE_PX = 7.0, 14.0  # a label's character width and line height at plotly's default font
+POSITIONS = ("top center", "bottom center", "middle right", "middle left")
+
+
+def label_positions(x, y, labels: list[str], fixed: list[bool]) -> list[str | None]:
+    """A text position per point such that no two labels overlap, or None (the label is left to the hover).
+
+    Points marked `fixed` (h_s, h_t) are placed first, below their marker; the others in order (nearest first),
+    each at the first of POSITIONS whose box collides with no placed box. Boxes are estimated in pixels of a
+    PLOT_PX plot area; deeper layers crowd the neighbours together, which is where labels used to overlap."""
+    import numpy as np
+
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    span_x, span_y = (np.ptp(x) or 1.0), (np.ptp(y) or 1.0)
+    px = (x - x.min()) / span_x * PLOT_PX[0]
+    py = (y - y.min()) / span_y * PLOT_PX[1]
+    placed, result = [], [None] * len(labels)
+
+    def box(i: int, where: str):
+        w, h = CHAR_PX * len(str(labels[i])) + 4, LINE_PX
+        if where == "top center":
+            return px[i] - w / 2, py[i] + 6, px[i] + w / 2, py[i] + 6 + h
+        if where == "bottom center":
+            return px[i] - w / 2, py[i] - 6 - h, px[i] + w / 2, py[i] - 6
+        if where == "middle right":
+            return px[i] + 6, py[i] - h / 2, px[i] + 6 + w, py[i] + h / 2
+        return px[i] - 6 - w, py[i] - h / 2, px[i] - 6, py[i] + h / 2
+
+    def free(b) -> bool:
+        return all(b[2] <= o[0] or o[2] <= b[0] or b[3] <= o[1] or o[3] <= b[1] for o in placed)
+
+    order = [i for i in range(len(labels)) if fixed[i]] + [i for i in range(len(labels)) if not fixed[i]]
+    for i in order:
+        for where in (("bottom center",) if fixed[i] else POSITIONS):
+            b = box(i, where)
+            if fixed[i] or free(b):
+                placed.append(b)
+                result[i] = where
+                break
+    return result
+
 
 def mixup_projection_figure(reference: pd.DataFrame, cloud, path, current, is_demo: bool,
                             reference_name: str = "nearest vocabulary tokens") -> go.Figure:
@@ -21,10 +63,15 @@ def mixup_projection_figure(reference: pd.DataFrame, cloud, path, current, is_de
     hover = reference["hover"].map(isolate) if "hover" in reference else reference["label"]
     fig = go.Figure()
     grey = reference["role"] == "neighbour"
-    fig.add_scatter(x=reference.loc[grey, "x"], y=reference.loc[grey, "y"], mode="markers+text",
-                    text=reference.loc[grey, "label"], textposition="top center", cliponaxis=False,
-                    marker=dict(color="#9ca3af", size=7), name=reference_name,
-                    hovertemplate="%{text}<extra>" + reference_name + "</extra>")
+    neighbours = reference[grey]
+    positions = label_positions(reference["x"].to_numpy(float), reference["y"].to_numpy(float),
+                                list(reference["label"]), list(reference["role"] != "neighbour"))
+    shown = [p for p, g in zip(positions, grey) if g]
+    fig.add_scatter(x=neighbours["x"], y=neighbours["y"], mode="markers+text",
+                    text=[label if p else "" for label, p in zip(neighbours["label"], shown)],
+                    textposition=[p or "top center" for p in shown], cliponaxis=False,
+                    customdata=neighbours["label"], marker=dict(color="#9ca3af", size=7), name=reference_name,
+                    hovertemplate="%{customdata}<extra>" + reference_name + "</extra>")
     fig.add_scatter(x=cloud[:, 0], y=cloud[:, 1], mode="markers", marker=dict(color="#7c3aed", size=4, opacity=0.35),
                     name="mixes, random vector r", hoverinfo="skip")
     fig.add_scatter(x=path[:, 0], y=path[:, 1], mode="lines", line=dict(color="#111827", dash="dot"),

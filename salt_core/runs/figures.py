@@ -187,13 +187,22 @@ def delta_figure(deltas: pd.DataFrame) -> go.Figure:
 SYSTEM_CHROMIUM = "/usr/bin/chromium"
 
 
+CAPTION_CHARACTERS = 150  # per line at 11 px in an 1,100 px wide export (plotly does not wrap annotations)
+
+
 def with_caption(fig: go.Figure, caption: str) -> go.Figure:
-    """A copy of the figure with its caption (selection, fit, interval method) written under it, for export."""
+    """A copy of the figure with its caption (selection, fit, interval method) written under it, for export;
+    the caption is wrapped to the export's width and the figure grows by its lines (it was cut at the edge)."""
+    import textwrap
+
+    lines = [wrapped for paragraph in caption.split("\n")
+             for wrapped in textwrap.wrap(paragraph, CAPTION_CHARACTERS, break_long_words=True) or [""]]
     exported = go.Figure(fig)
-    exported.add_annotation(text=html.escape(caption).replace("\n", "<br>"), xref="paper", yref="paper", x=0,
-                            y=-0.22, xanchor="left", yanchor="top", showarrow=False, align="left",
+    body = (fig.layout.height or 520)
+    exported.add_annotation(text="<br>".join(html.escape(line) for line in lines), xref="paper", yref="paper", x=0,
+                            y=0, yshift=-60, xanchor="left", yanchor="top", showarrow=False, align="left",
                             font=dict(size=11, color="#374151"))
-    exported.update_layout(margin=dict(b=170), height=(fig.layout.height or 520) + 120, width=1100)
+    exported.update_layout(margin=dict(b=80 + 16 * len(lines)), height=body + 16 * len(lines), width=1100)
     return exported
 
 

@@ -241,6 +241,18 @@ def two_size_difference(runs: pd.DataFrame, n_boot: int = N_BOOT, seed: int = 0)
     return float(differences.mean()), float(low), float(high)
 
 
+def trade_off(data: tuple[float, float, float], size: tuple[float, float, float], size_step: str) -> str:
+    """The question's answer in one line: which effect's interval lies above the other's, or neither."""
+    line = f"**Trade-off:** 10x more data ({_signed(*data)}) against {size_step} ({_signed(*size)}): "
+    if any(math.isnan(v) for v in (*data[1:], *size[1:])):
+        return line + "too few languages to say which is larger with an interval."
+    if data[1] > size[2]:
+        return line + "more data for a language is worth more here (the intervals do not overlap)."
+    if size[1] > data[2]:
+        return line + "the bigger model is worth more here (the intervals do not overlap)."
+    return line + "neither clearly wins (the intervals overlap)."
+
+
 def answer(runs: pd.DataFrame, n_boot: int = N_BOOT, seed: int = 0) -> Answer:
     """Does more data for a low-resource language beat a bigger model, for this selection?
 
@@ -269,7 +281,9 @@ def answer(runs: pd.DataFrame, n_boot: int = N_BOOT, seed: int = 0) -> Answer:
              " (interval unbounded)")
         size_part = (f" and 10x more parameters with {_signed(*c)}. Doubling the model is worth {multiplier} more "
                      "data for a language.")
-    headline = opening + data_part + size_part
+    size_effect, size_step = (difference, f"{large / small:,.1f}x more parameters (the two sizes)") \
+        if fit.sizes == 2 else (c, "10x more parameters")
+    headline = opening + data_part + size_part + "\n\n" + trade_off(b, size_effect, size_step)
     details = list(caveats)
     gains = model_gains(usable).dropna(subset=["pretraining_data"])
     gains = gains[gains["pretraining_data"].astype(float) > 0]

@@ -141,7 +141,8 @@ def _run_until(encoder, module, inputs) -> torch.Tensor:
     return caught["states"]
 
 
-def _isolated(mlm: MaskedLM, pieces: list[list[int]], layer: int, batch_size: int) -> torch.Tensor:
+def _isolated(mlm: MaskedLM, pieces: list[list[int]], layer: int, batch_size: int,
+              progress: Callable[[int, int], None] | None = None) -> torch.Tensor:
     """Mean hidden state of each piece list read alone between the model's special tokens: (n, hidden)."""
     prefix, suffix = special_affixes(mlm.tokenizer)
     order = sorted(range(len(pieces)), key=lambda i: len(pieces[i]))
@@ -157,6 +158,8 @@ def _isolated(mlm: MaskedLM, pieces: list[list[int]], layer: int, batch_size: in
         if result is None:
             result = torch.empty((len(pieces), states.shape[-1]))
         result[torch.tensor(rows)] = means
+        if progress:
+            progress(min(begin + batch_size, len(order)), len(order))
     return result if result is not None else torch.empty((0, 0))
 
 
@@ -185,14 +188,22 @@ class TargetTable:
 _TABLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
+def has_target_table(mlm: MaskedLM, code: str, layer: int, strictness: str = DEFAULT_STRICTNESS) -> bool:
+    """Whether a language's vocabulary vectors are already computed (the first use takes seconds: a page shows
+    a progress bar for it)."""
+    return (tokenizer_fingerprint(mlm.tokenizer), code, layer, strictness) in _TABLES.get(mlm.model, {})
+
+
 def target_table(mlm: MaskedLM, code: str, layer: int, batch_size: int = 512,
-                 strictness: str = DEFAULT_STRICTNESS) -> TargetTable:
+                 strictness: str = DEFAULT_STRICTNESS,
+                 progress: Callable[[int, int], None] | None = None) -> TargetTable:
     """Isolated vectors of every word-initial entry of a language (cached per model, language, layer and
-    strictness)."""
+    strictness). `progress(done, total)` hears about each batch of entries on the first use."""
     tables = _TABLES.setdefault(mlm.model, {})
     key = (tokenizer_fingerprint(mlm.tokenizer), code, layer, strictness)
     if key not in tables:
-        shared = target_table(mlm, code, layer, batch_size) if strictness != DEFAULT_STRICTNESS else None
+        shared = target_table(mlm, code, layer, batch_size, progress=progress) \
+            if strictness != DEFAULT_STRICTNESS else None
         ids = language_vocabulary(mlm.tokenizer, code, strictness).initial_ids
         if shared is not None:  # a subset of the default table: no forward pass needed
             position = {token_id: row for row, token_id in enumerate(shared.token_ids)}
@@ -200,7 +211,7 @@ def target_table(mlm: MaskedLM, code: str, layer: int, batch_size: int = 512,
             tables[key] = TargetTable(tuple(ids), shared.vectors[rows], shared.mean)
             return tables[key]
         with torch.inference_mode():
-            raw = _isolated(mlm, [[i] for i in ids], layer, batch_size)
+            raw = _isolated(mlm, [[i] for i in ids], layer, batch_size, progress)
         mean = raw.mean(dim=0)
         tables[key] = TargetTable(tuple(ids), torch.nn.functional.normalize(raw - mean, dim=-1), mean)
     return tables[key]

@@ -31,6 +31,7 @@ def test_default_view_answers_for_xlmr_on_xnli():
     text = _headline(at)
     assert "10x more pretraining data goes with" in text and "95% CI" in text
     assert "helps low-resource languages more" in text
+    assert "Trade-off:" in text  # the question's answer in one line, on the default view too
 
 
 def test_filters_change_the_answer_and_say_when_it_cannot():

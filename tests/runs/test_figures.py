@@ -16,6 +16,20 @@ def test_figures_export_as_png_and_svg_with_their_caption():
     assert svg.lstrip().startswith(b"<svg") and b"bootstrap over languages" in svg
 
 
+def test_a_long_caption_is_wrapped_to_the_export_and_the_figure_grows_with_it():
+    from salt_core.runs.figures import CAPTION_CHARACTERS, score_vs_data_figure, with_caption
+
+    runs = pd.DataFrame({"pretraining_data": [1.0, 10.0], "score": [50.0, 55.0], "model": "m", "params": 1e9,
+                         "language": ["sw", "de"], "pretraining_data_unit": "GiB"})
+    caption = "families drawn: " + ", ".join(f"family-{i}" for i in range(60)) + "\nsecond paragraph"
+    short, long = with_caption(score_vs_data_figure(runs), "one line"), with_caption(score_vs_data_figure(runs), caption)
+    lines = long.layout.annotations[-1].text.split("<br>")
+    assert len(lines) >= 4 and all(len(line) <= CAPTION_CHARACTERS for line in lines)  # wrapped, none cut
+    assert " ".join(lines).replace("  ", " ").startswith("families drawn: family-0, family-1") and lines[-1] == \
+        "second paragraph"
+    assert long.layout.height > short.layout.height and long.layout.margin.b > short.layout.margin.b
+
+
 def test_zero_and_unknown_volumes_are_drawn_beside_the_log_axis_not_dropped():
     from salt_core.runs.figures import STRIP, score_vs_data_figure
 

@@ -222,3 +222,14 @@ def test_one_resample_count_everywhere():
     stated = {int(n.replace(",", "")) for n in re.findall(r"([\d,]+) (?:language )?resamples",
                                                         (ROOT / "README.md").read_text(encoding="utf-8"))}
     assert stated == {N_BOOT}
+
+
+def test_the_trade_off_line_names_the_winner_only_when_the_intervals_do_not_overlap():
+    from salt_core.runs.scaling import trade_off
+
+    nan = float("nan")
+    assert "more data for a language is worth more" in trade_off((6.0, 4.0, 8.0), (2.0, 1.0, 3.0), "10x more parameters")
+    assert "the bigger model is worth more" in trade_off((1.0, 0.5, 1.5), (5.0, 4.0, 6.0), "10x more parameters")
+    assert "neither clearly wins" in trade_off((3.0, 1.0, 5.0), (4.0, 2.0, 6.0), "10x more parameters")
+    assert "too few languages" in trade_off((3.0, nan, nan), (4.0, 2.0, 6.0), "10x more parameters")
+    assert "2.2x more parameters (the two sizes)" in trade_off((1, 0, 2), (1, 0, 2), "2.2x more parameters (the two sizes)")

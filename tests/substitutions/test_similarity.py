@@ -194,3 +194,18 @@ def test_agreement_equals_a_slow_reference_on_random_tables():
         assert fast.loc[group, "words"] == n
         assert fast.loc[group, "same best candidate"] == pytest.approx(same)
         assert fast.loc[group, "top-4 overlap (Jaccard)"] == pytest.approx(jaccard)
+
+
+def test_the_first_use_of_a_vocabulary_reports_its_progress_and_the_second_is_cached(demo_xlmr):
+    from salt_core.substitutions.similarity import has_target_table, target_table
+
+    heard = []
+    layer = 2  # a layer no other test reads, so this is the first use
+    assert not has_target_table(demo_xlmr, "fr", layer)
+    table = target_table(demo_xlmr, "fr", layer, batch_size=7, progress=lambda done, total: heard.append((done, total)))
+    total = len(table.token_ids)
+    assert heard and heard[-1] == (total, total) and [d for d, _ in heard] == sorted(d for d, _ in heard)
+    assert has_target_table(demo_xlmr, "fr", layer)
+    heard.clear()
+    assert target_table(demo_xlmr, "fr", layer, progress=lambda done, total: heard.append(done)) is table
+    assert heard == []
