@@ -15,6 +15,7 @@ from salt_core.substitutions.codeswitching import (
     CodeSwitchSettings,
     codeswitch,
     count_words,
+    default_thresholds,
     dictionary_check,
     dictionary_precision_at_k,
     dictionary_precision_recall,
@@ -33,7 +34,6 @@ from salt_core.substitutions.figures import (
     threshold_histogram,
 )
 from salt_core.substitutions.mining import DEFAULT_TOP_K
-from salt_core.substitutions.similarity import DEFAULT_THRESHOLD as SIMILARITY_THRESHOLD
 from salt_core.substitutions.similarity import (
     MINER_LABELS,
     MINERS,
@@ -371,8 +371,7 @@ def inspector() -> None:
     best_translation, best_synonym = best_score(mined, score, "translation"), best_score(mined, score, "synonym")
     # The two miners' scores mean different things, so each has its own thresholds (and URL keys) and defaults.
     t_key, ts_key = ("t_sim", "ts_sim") if miner == "similarity" else ("t", "ts")
-    t_default, ts_default = (SIMILARITY_THRESHOLD, SIMILARITY_THRESHOLD) if miner == "similarity" else \
-        (DEFAULTS.translation_threshold, DEFAULTS.synonym_threshold)
+    t_default, ts_default = default_thresholds(miner)
     threshold = threshold_slider(c2, "Translation threshold", t_key, t_default, best_translation)
     synonym_threshold = threshold_slider(c2, "Synonym threshold", ts_key, ts_default, best_synonym,
                                          disabled=not synonyms)

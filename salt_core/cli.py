@@ -289,21 +289,19 @@ def run_mine(args) -> int:
 def run_codeswitch(args) -> int:
     from salt_core.files import atomic_write, output_lock, read_table
     from salt_core.substitutions.codeswitching import (
-        SIMILARITY_THRESHOLD,
         CodeSwitchSettings,
         clean_mined,
         codeswitch,
+        default_thresholds,
     )
 
     if args.output.suffix.lower() != ".jsonl":
         raise SaltError(f"{args.output}: the code-switched corpus is written as .jsonl.")
     mined, problems = clean_mined(read_table(args.mined))
     similarity = "miner" in mined.columns and len(mined) > 0 and (mined["miner"] == "similarity").all()
-    defaults = CodeSwitchSettings()
-    translation = args.threshold if args.threshold is not None else \
-        (SIMILARITY_THRESHOLD if similarity else defaults.translation_threshold)
-    synonym = args.synonym_threshold if hasattr(args, "synonym_threshold") else \
-        (SIMILARITY_THRESHOLD if similarity else defaults.synonym_threshold)
+    translation, synonym = default_thresholds("similarity" if similarity else "mlm")
+    translation = args.threshold if args.threshold is not None else translation
+    synonym = args.synonym_threshold if hasattr(args, "synonym_threshold") else synonym
     settings = CodeSwitchSettings(translation_threshold=translation, synonym_threshold=synonym,
                                   score=args.score, ratio=args.ratio,
                                   languages=tuple(args.languages) if args.languages else None, seed=args.seed)

@@ -67,11 +67,7 @@ def clean_url_numbers() -> None:
     """Drop URL numbers no widget could hold, so a hostile or mistyped link still opens the page whole."""
     for key, (kind, low, high) in URL_NUMBERS.items():
         if key in st.query_params and _url_number(st.query_params[key], kind, low, high) is None:
-            bad = str(st.query_params[key])[:20]
-            del st.query_params[key]
-            _forget_initial_url_value(key)
-            st.toast(f"The link's {key}={plain(bad)} is not a number from {plain_number(low)} to "
-                     f"{plain_number(high)}; the default is used.", icon=":material/link_off:", duration="infinite")
+            drop_from_url(key, f"is not a number from {plain_number(low)} to {plain_number(high)}")
 
 
 def plain_number(value: float) -> str:

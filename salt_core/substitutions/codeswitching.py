@@ -212,6 +212,15 @@ def _checked_translations(mined: pd.DataFrame, dictionary: pd.DataFrame, languag
     return rows, correct
 
 
+def default_thresholds(miner: str) -> tuple[float, float]:
+    """(translation, synonym) thresholds a miner's scores are read at by default: the masked LM's probabilities at
+    CodeSwitchSettings' assumptions, the similarity miner's calibrated confidence at SIMILARITY_THRESHOLD."""
+    if miner == "similarity":
+        return SIMILARITY_THRESHOLD, SIMILARITY_THRESHOLD
+    defaults = CodeSwitchSettings()
+    return defaults.translation_threshold, defaults.synonym_threshold
+
+
 def dictionary_precision_recall(mined: pd.DataFrame, dictionary: pd.DataFrame, thresholds, language: str,
                                 settings: CodeSwitchSettings | None = None) -> pd.DataFrame:
     """Precision and recall of kept translations *into `language`* against a bilingual dictionary.
@@ -252,9 +261,10 @@ def dictionary_check(mined: pd.DataFrame, dictionary: pd.DataFrame, language: st
     into = mined[(mined["kind"] == "translation") & (mined["language"] == language)]
     rows, correct = _checked_translations(mined, dictionary, language)
     rows = rows.assign(_hit=correct, _kept=rows[settings.score].to_numpy(dtype=float) >= threshold)
-    known = dictionary.assign(source=dictionary["source"].astype(str).str.strip().str.lower(),
-                              target=dictionary["target"].astype(str).str.strip())
-    listed = known.groupby("source")["target"].agg(lambda t: ", ".join(dict.fromkeys(t).keys()))
+    sources = dictionary["source"].astype(str).str.strip().str.lower()
+    words = set(rows["word"].str.lower())
+    known = dictionary.assign(source=sources, target=dictionary["target"].astype(str).str.strip())[sources.isin(words)]
+    listed = known.groupby("source")["target"].agg(lambda t: ", ".join(dict.fromkeys(t).keys()))  # the words shown
     table = []
     for (sentence, _), group in rows.groupby(["sentence_id", "word_index"], sort=True):
         kept = group[group["_kept"]].sort_values("rank")
