@@ -55,3 +55,13 @@ def expect_in_url(tab, *parts: str, timeout_ms: int = 180_000) -> None:
     which may come a moment after the wait for idle has already returned."""
     for part in parts:
         expect(tab).to_have_url(re.compile(re.escape(part)), timeout=timeout_ms)
+
+
+def open_tab(tab, name: str, timeout_ms: int = 180_000) -> None:
+    """Open one of the page's tabs and wait until it is the selected one and the rerun it starts has finished
+    (Scaling's tabs are bound to the link, so a click reruns the page)."""
+    button = tab.get_by_role("tab", name=name)
+    expect(button).to_have_count(1, timeout=timeout_ms)  # a rerun may still be replacing the previous view
+    button.click()
+    expect(button).to_have_attribute("aria-selected", "true", timeout=timeout_ms)
+    wait_until_idle(tab, timeout_ms)

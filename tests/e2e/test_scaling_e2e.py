@@ -4,7 +4,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import assert_no_traceback, expect_in_url, wait_until_idle
+from tests.e2e.helpers import assert_no_traceback, expect_in_url, open_tab, wait_until_idle
 
 pytestmark = pytest.mark.e2e
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "runs"
@@ -54,18 +54,19 @@ def test_a_real_bloom_xnli_file_lands_beside_the_published_bloom_runs(app_url, p
     data_figure = charts.filter(has_text="Score against the language's pretraining data")
     expect(data_figure).to_contain_text("your runs (uploaded or trained here)")
     expect(data_figure).to_contain_text("bloom-7b1")  # the published BLOOM runs share the axis
-    page.get_by_role("tab", name="Model size").click()
-    wait_until_idle(page)
+    open_tab(page, "Model size")
     size_figure = charts.filter(has_text="Score against model size")
     expect(size_figure).to_contain_text("your runs (uploaded or trained here)")
     assert_no_traceback(page)
 
 
-def test_a_shared_url_restores_families_and_languages(app_url, page):
+def test_a_shared_url_restores_families_languages_and_the_open_tab(app_url, page):
     languages = "".join(f"&languages={code}" for code in ["de", "fr", "sw", "ur", "hi", "th", "el", "bg"])
-    page.goto(f"{app_url}/scaling?families=XLM-R{languages}")
+    page.goto(f"{app_url}/scaling?families=XLM-R{languages}&tab=Fit")
     wait_until_idle(page)
     expect(page.get_by_text("(8 languages, 2 model sizes").first).to_be_visible()
+    expect(page.get_by_role("tab", name="Fit")).to_have_attribute("aria-selected", "true")
+    expect(page.get_by_text("OLS on").first).to_be_visible()
     assert_no_traceback(page)
 
 
@@ -128,10 +129,7 @@ def test_salt_against_its_baseline_with_seeds_draws_error_bars_and_a_paired_test
     open_scaling_with_uploads(page, app_url, upload)
     expect(page.get_by_text("30 runs loaded.")).to_be_visible()
     wait_until_idle(page)
-    tab = page.get_by_role("tab", name="Method vs baseline")
-    expect(tab).to_have_count(1)  # an upload reruns the page more than once: wait for the last view alone
-    tab.click()
-    wait_until_idle(page)
+    open_tab(page, "Method vs baseline")  # an upload reruns the page more than once: it waits for the last view
     baseline = page.get_by_role("combobox", name="Baseline")
     baseline.click()
     page.get_by_role("option", name="zero-shot transfer (fine-tuned on English)").click()
@@ -203,8 +201,7 @@ def test_sib200_filtered_to_one_script_and_resource_group_with_its_language_tabl
     _choose(page, "Resource groups", "low")
     expect_in_url(page, "scripts=Latin", "groups=low")
     expect(page.get_by_text("10x more pretraining data goes with").first).to_be_visible()
-    page.get_by_role("tab", name="Languages").click()
-    wait_until_idle(page)
+    open_tab(page, "Languages")
     button = page.get_by_role("button", name="Per-language table (CSV)")
     expect(button).to_be_visible()
     with page.expect_download() as download:
