@@ -30,6 +30,7 @@ from salt_core.substitutions.dictionaries import installed_dictionaries, read_di
 from salt_core.substitutions.figures import (
     codeswitched_html,
     kept_curve_figure,
+    place_threshold,
     precision_recall_figure,
     threshold_histogram,
 )
@@ -71,7 +72,6 @@ def installed_dictionary(label: str):
     return installed_dictionaries()[label][2]()
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
 def best_score(mined, score: str, kind: str) -> float:
     values = mined.loc[mined["kind"] == kind, score]
     return float(values.max()) if len(values) else 0.0
@@ -245,8 +245,9 @@ def show_codeswitched(results) -> None:
     pages = max(1, -(-len(results) // PER_PAGE))
     page = st.number_input(f"Page (of {pages}, {PER_PAGE} sentences each)", 1, pages, 1, key="cs_page") \
         if pages > 1 else 1
-    for result in results[(page - 1) * PER_PAGE:page * PER_PAGE]:
-        st.markdown(codeswitched_html(result), unsafe_allow_html=True)
+    # One element for the page of sentences, not one each: every element is a message per threshold move.
+    st.markdown("".join(codeswitched_html(result) for result in results[(page - 1) * PER_PAGE:page * PER_PAGE]),
+                unsafe_allow_html=True)
 
 
 def choose_dictionary():
@@ -333,10 +334,15 @@ def compare_miners(dictionary, language) -> None:
         return
     st.markdown("##### The two miners side by side")
     other = "similarity" if miner == "mlm" else "mlm"
-    with st.spinner(f"Mining with the {MINER_LABELS[other]} too …"):
-        other_mined, _, _ = mine(mlm.name, other, strictness, *job)
-    both = {"mlm": mined if miner == "mlm" else other_mined, "similarity": other_mined if miner == "mlm" else mined}
-    agreement = miner_agreement(both["mlm"], both["similarity"], int(top_k))
+
+    def both_miners():
+        with st.spinner(f"Mining with the {MINER_LABELS[other]} too …"):
+            other_mined, _, _ = mine(mlm.name, other, strictness, *job)
+        both = {"mlm": mined if miner == "mlm" else other_mined,
+                "similarity": other_mined if miner == "mlm" else mined}
+        return both, miner_agreement(both["mlm"], both["similarity"], int(top_k))
+
+    both, agreement = ui.memo("miners", (mined, other, int(top_k)), both_miners)  # no threshold in it
     st.caption("Over the words both mined: how often the two miners' best candidates are the same word, and how "
                f"much their top-{int(top_k)} lists overlap. The similarity miner is a baseline, not SALT's method."
                + (" The demo model's random weights make both meaningless." if mlm.is_demo else ""))
@@ -396,11 +402,15 @@ def inspector() -> None:
     st.markdown("##### Threshold inspector")
     grid = np.unique(np.concatenate([np.linspace(0, 1, 201), np.linspace(0, min(1.0, 2 * best_translation), 201)]))
     h1, h2 = st.columns(2)
-    h1.plotly_chart(threshold_histogram(mined, threshold, score, mlm.is_demo), width="stretch")
+    # Neither figure depends on the threshold but for its line: built once per table, the line moved.
+    histogram = ui.memo("histogram", (mined, score),
+                        lambda: threshold_histogram(mined, threshold, score, mlm.is_demo))
+    h1.plotly_chart(place_threshold(histogram, threshold), width="stretch")
     log_axis = h2.toggle("Log scale for the counts", key="log_counts",
                          help="Counts fall by orders of magnitude as the threshold rises; zero counts are not drawn.")
-    h2.plotly_chart(kept_curve_figure(threshold_curve(mined, grid, settings), threshold, score, mlm.is_demo,
-                                      log_axis), width="stretch")
+    curve = ui.memo("kept_curve", (mined, score, tuple(targets), log_axis), lambda: kept_curve_figure(
+        threshold_curve(mined, grid, settings), threshold, score, mlm.is_demo, log_axis))
+    h2.plotly_chart(place_threshold(curve, threshold), width="stretch")
     dictionary, dictionary_name = choose_dictionary()
     dictionary_language = show_dictionary(settings, grid, dictionary, dictionary_name) \
         if dictionary is not None else None

@@ -4,8 +4,10 @@
                  user text exactly as typed; widgets reset when their context changes
     routing.py   the page list, the detour for links that open a page directly, safe page running
     model.py     the sidebar's model and language pickers, the cached model, fallbacks when it is missing
+    memo.py      results a fragment's rerun reuses while their inputs are the same objects (no hashing)
 """
 
+from pages.ui.memo import memo
 from pages.ui.model import (
     cached_model,
     chosen_model_name,
@@ -27,6 +29,6 @@ from pages.ui.url import (
 )
 
 __all__ = ["cached_model", "chosen_model_name", "clean_url_numbers", "current_model", "default_unless_set",
-           "drop_from_url", "keep_offered", "plain_number", "enter_page", "language_label",
+           "drop_from_url", "keep_offered", "memo", "plain_number", "enter_page", "language_label",
            "model_or_error", "model_page", "page_list", "plain", "reset_on_change", "route", "run_page_safely",
            "sidebar"]

@@ -3,8 +3,10 @@ precision/recall curves. Every figure built from a demo model's output says so i
 
 from __future__ import annotations
 
+import hashlib
 import html
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -29,6 +31,19 @@ def codeswitched_html(result: CodeSwitched) -> str:
     return '<div dir="auto" style="font-size:1.1rem;line-height:2">' + "".join(parts) + "</div>"
 
 
+def with_data_revision(fig: go.Figure) -> go.Figure:
+    """Name the figure's data by a digest of its arrays (layout.datarevision). Plotly.react, which redraws a chart
+    in the browser, then treats a later figure with the same digest as a layout change (the threshold line moved)
+    and does not re-bin or re-lay every point; any change to the data changes the digest."""
+    digest = hashlib.blake2b(digest_size=8)
+    for trace in fig.data:
+        for axis in ("x", "y"):
+            values = getattr(trace, axis, None)
+            digest.update(b"|" if values is None else np.asarray(values).tobytes())
+    fig.layout.datarevision = digest.hexdigest()
+    return fig
+
+
 def best_scores(mined: pd.DataFrame, score: str) -> pd.DataFrame:
     """The best candidate's score per (sentence, word, kind, language)."""
     return mined[mined["rank"] == 1][["sentence_id", "word_index", "word", "kind", "language", "candidate", score]]
@@ -44,7 +59,7 @@ def threshold_histogram(mined: pd.DataFrame, threshold: float, score: str, is_de
     fig.add_vline(x=threshold, line_dash="dash", line_color="black", annotation_text=f"threshold {threshold:g}")
     fig.update_layout(barmode="overlay", title=demo_title(f"Best translation candidate's {score}", is_demo),
                       xaxis_title=score, yaxis_title="words", legend_title="language", height=340)
-    return fig
+    return with_data_revision(fig)
 
 
 def kept_curve_figure(curve: pd.DataFrame, threshold: float, score: str, is_demo: bool,
@@ -62,6 +77,15 @@ def kept_curve_figure(curve: pd.DataFrame, threshold: float, score: str, is_demo
     fig.update_layout(title=demo_title("Survivors as the translation threshold moves", is_demo),
                       xaxis_title=f"threshold on {score}", yaxis_title="count" + (" (log scale)" if log_counts else ""),
                       yaxis_type="log" if log_counts else "linear", height=340)
+    return with_data_revision(fig)
+
+
+def place_threshold(fig: go.Figure, threshold: float) -> go.Figure:
+    """Move the threshold line (and its label, where it has one) of a figure above to `threshold`, in place: the
+    page builds each figure once per mined table and moves only its line as the slider moves."""
+    fig.layout.shapes[0].update(x0=threshold, x1=threshold)
+    if fig.layout.annotations:
+        fig.layout.annotations[0].update(x=threshold, text=f"threshold {threshold:g}")
     return fig
 
 
@@ -72,4 +96,4 @@ def precision_recall_figure(pr: pd.DataFrame, threshold: float, is_demo: bool) -
     fig.add_vline(x=threshold, line_dash="dash", line_color="black")
     fig.update_layout(title=demo_title("Kept translations against your dictionary", is_demo), xaxis_title="threshold",
                       yaxis_title="share", yaxis_range=[0, 1.02], height=340)
-    return fig
+    return with_data_revision(fig)

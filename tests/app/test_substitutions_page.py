@@ -25,8 +25,10 @@ def test_mines_the_example_and_thresholds_filter_without_rerunning_the_model(mon
     assert not at.exception
     assert int(_metric(at, "Translations kept")) == 12 * 5
     assert calls == []  # mining results came from the cache
-    marked = [m.value for m in at.markdown if "<mark" in m.value]
-    assert len(marked) == 2 and "title=" in marked[0]
+    shown = [m.value for m in at.markdown if '<div dir="auto"' in m.value]
+    assert len(shown) == 1  # the page of sentences is one element
+    sentences = shown[0].split('<div dir="auto"')[1:]
+    assert len(sentences) == 2 and all("<mark" in s and "title=" in s for s in sentences)
     pairs = at.session_state["codeswitched_pairs"]
     assert len(pairs) == 2 and all(p["replacements"] for p in pairs)
 
