@@ -367,10 +367,10 @@ with st.container(border=True):
 
 facet = st.radio("Facet the data plot by", ["none", "model_family", "task"], horizontal=True, key="facet",
                  bind="query-params")
-# Keyed and bound to the link: the open tab survives a rerun that adds a caption above it (unkeyed tabs are matched
-# by position and fall back to the first), and a shared link opens on the same tab.
+# Not bound to the link (bind="query-params"): that makes every tab switch a full rerun of this page, 2-2.5 s in
+# Chromium here, where an unbound switch is instant.
 tabs = st.tabs(["Data volume", "Model size", "Gain from scaling", "Method vs baseline", "Fit", "Languages",
-                "Known problems"], key="tab", bind="query-params")
+                "Known problems"])
 unknown_volume = selection[selection["pretraining_data"].isna()]
 zero_volume = with_volume[with_volume["pretraining_data"].astype(float) <= 0]
 data_figure = score_vs_data_figure(with_volume, None if facet == "none" else facet, unknown=unknown_volume) \

@@ -58,8 +58,10 @@ def expect_in_url(tab, *parts: str, timeout_ms: int = 180_000) -> None:
 
 
 def open_tab(tab, name: str, timeout_ms: int = 180_000) -> None:
-    """Open one of the page's tabs and wait until it is the selected one and the rerun it starts has finished
-    (Scaling's tabs are bound to the link, so a click reruns the page)."""
+    """Open one of the page's tabs once the page's last rerun has drawn them, and wait until it is selected.
+    Tabs are matched by position: a click on the tabs of a view that a running rerun is about to replace is lost
+    (the new tabs open on the first), which is how a CI run once waited 180 s for a hidden selectbox."""
+    wait_until_idle(tab, timeout_ms)
     button = tab.get_by_role("tab", name=name)
     expect(button).to_have_count(1, timeout=timeout_ms)  # a rerun may still be replacing the previous view
     button.click()

@@ -60,13 +60,11 @@ def test_a_real_bloom_xnli_file_lands_beside_the_published_bloom_runs(app_url, p
     assert_no_traceback(page)
 
 
-def test_a_shared_url_restores_families_languages_and_the_open_tab(app_url, page):
+def test_a_shared_url_restores_families_and_languages(app_url, page):
     languages = "".join(f"&languages={code}" for code in ["de", "fr", "sw", "ur", "hi", "th", "el", "bg"])
-    page.goto(f"{app_url}/scaling?families=XLM-R{languages}&tab=Fit")
+    page.goto(f"{app_url}/scaling?families=XLM-R{languages}")
     wait_until_idle(page)
     expect(page.get_by_text("(8 languages, 2 model sizes").first).to_be_visible()
-    expect(page.get_by_role("tab", name="Fit")).to_have_attribute("aria-selected", "true")
-    expect(page.get_by_text("OLS on").first).to_be_visible()
     assert_no_traceback(page)
 
 
