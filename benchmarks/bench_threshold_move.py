@@ -86,12 +86,6 @@ def main() -> None:
               "reruns the threshold fragment)")
 
 
-SETTLED = """() => {
-    const app = document.querySelector('[data-testid="stApp"]');
-    return app !== null && app.dataset.testScriptState === 'notRunning'
-        && document.querySelector('[data-stale="true"]') === null
-        && document.querySelector('[data-testid="stSpinner"]') === null;
-}"""
 WATCH = """() => {
     window.__last = performance.now();
     new MutationObserver(() => { window.__last = performance.now(); })
@@ -114,6 +108,10 @@ def browser(n_sentences: int, n_moves: int) -> float:
 
     from playwright.sync_api import sync_playwright
 
+    # The browser tests' Chromium and idle signal (script done, nothing stale or loading).
+    from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
+    from tests.e2e.helpers import SETTLED
+
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -125,9 +123,7 @@ def browser(n_sentences: int, n_moves: int) -> float:
         with tempfile.TemporaryDirectory() as folder, sync_playwright() as p:
             path = Path(folder) / "corpus.txt"
             path.write_text(corpus(n_sentences) + "\n", encoding="utf-8")
-            chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
-                "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--no-first-run"])
+            chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = chromium.new_page(viewport={"width": 1400, "height": 1000})
             frames = []  # the server's messages: a move has not ended before the server has answered it
             page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: frames.append(len(payload))))

@@ -80,7 +80,7 @@ def explorer():
     asked = str(st.query_params.get("mx_layer", ""))
     if asked.isdigit() and int(asked) > layers:  # the URL check knows no model: 96 is its generic ceiling
         ui.drop_from_url("mx_layer", f"is not a layer of this model (0 to {layers})")
-    layer = c6.number_input("Layer", 0, int(mlm.model.config.num_hidden_layers), 0, key="mx_layer",
+    layer = c6.number_input("Layer", 0, layers, 0, key="mx_layer",
                             bind="query-params", help="0: input token embeddings (this project's default, and what "
                                                       "training mixes); k: output of encoder layer k, in context")
     r = st.slider("Scalar r (1 = source word, 0 = substitute)", 0.0, 1.0, 0.5, 0.05, key="mx_r",

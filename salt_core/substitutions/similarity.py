@@ -188,10 +188,14 @@ class TargetTable:
 _TABLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
+def _table_key(mlm: MaskedLM, code: str, layer: int, strictness: str) -> tuple:
+    return tokenizer_fingerprint(mlm.tokenizer), code, layer, strictness
+
+
 def has_target_table(mlm: MaskedLM, code: str, layer: int, strictness: str = DEFAULT_STRICTNESS) -> bool:
     """Whether a language's vocabulary vectors are already computed (the first use takes seconds: a page shows
     a progress bar for it)."""
-    return (tokenizer_fingerprint(mlm.tokenizer), code, layer, strictness) in _TABLES.get(mlm.model, {})
+    return _table_key(mlm, code, layer, strictness) in _TABLES.get(mlm.model, {})
 
 
 def target_table(mlm: MaskedLM, code: str, layer: int, batch_size: int = 512,
@@ -200,7 +204,7 @@ def target_table(mlm: MaskedLM, code: str, layer: int, batch_size: int = 512,
     """Isolated vectors of every word-initial entry of a language (cached per model, language, layer and
     strictness). `progress(done, total)` hears about each batch of entries on the first use."""
     tables = _TABLES.setdefault(mlm.model, {})
-    key = (tokenizer_fingerprint(mlm.tokenizer), code, layer, strictness)
+    key = _table_key(mlm, code, layer, strictness)
     if key not in tables:
         shared = target_table(mlm, code, layer, batch_size, progress=progress) \
             if strictness != DEFAULT_STRICTNESS else None
