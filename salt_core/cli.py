@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -81,10 +82,25 @@ def build_parser() -> argparse.ArgumentParser:
                            "or bert-base-multilingual-cased")
     mine.add_argument("--source", default="en", help="source language code (default: en)")
     mine.add_argument("--targets", type=_languages, required=True, help="target language codes, e.g. de,fr")
-    mine.add_argument("--input", type=Path, required=True,
-                      help="corpus: .txt (one sentence per line), .csv/.tsv or .jsonl with a text column")
+    mine.add_argument("--input", required=True,
+                      help="corpus: .txt (one sentence per line), .csv/.tsv, .jsonl or .parquet with a text column; "
+                           "or a folder or glob ('shards/*.jsonl') of such files, read in sorted order")
     mine.add_argument("--text-column", default=None, help="column holding the sentences (csv/jsonl)")
-    mine.add_argument("--output", type=Path, required=True, help="where to write the table: .parquet or .csv")
+    mine.add_argument("--output", type=Path, required=True,
+                      help="where to write the table: .parquet or .csv (a folder with --as-dataset)")
+    mine.add_argument("--as-dataset", action="store_true",
+                      help="keep the result as a folder of Parquet shards (with _manifest.json) instead of one file")
+    mine.add_argument("--engine", choices=["local", "ray"], default="local",
+                      help="local: this process (default); ray: Ray Data over an actor pool, one model per worker "
+                           "(pip install -r requirements-cluster.txt)")
+    mine.add_argument("--address", default=None,
+                      help="with --engine ray: empty starts a local Ray cluster on this machine; 'auto' or host:port "
+                           "joins a running one; ray://host:port joins through Ray Client")
+    mine.add_argument("--workers", type=_bounded(1, 100_000), default=None,
+                      help="with --engine ray: actors, each with its own model (default: the cluster's CPUs / "
+                           "--threads, or its GPUs / --gpus-per-worker)")
+    mine.add_argument("--gpus-per-worker", type=_bounded(0, 64, float), default=0,
+                      help="with --engine ray: GPUs per actor, fractions allowed (default: 0, CPU)")
     mine.add_argument("--miner", choices=["mlm", "similarity"], default=None,
                       help="mlm: SALT's restricted masked-LM prediction; similarity: embedding similarity to the "
                            "target vocabulary (a baseline, not SALT's method; works without a masked-LM head). "
@@ -101,9 +117,11 @@ def build_parser() -> argparse.ArgumentParser:
                       help="skip the source language's 100 most frequent words")
     mine.add_argument("--batch-size", type=_bounded(1, 100_000), default=64, help="masked words per forward pass (default: 64)")
     mine.add_argument("--device", default="cpu", type=_device, help="cpu or cuda (default: cpu)")
-    mine.add_argument("--threads", type=_bounded(1, 1024), default=None, help="torch CPU threads (default: torch's choice)")
+    mine.add_argument("--threads", type=_bounded(1, 1024), default=None,
+                      help="torch CPU threads (default: torch's choice; with --engine ray: 1 per worker)")
     mine.add_argument("--chunk-size", type=_bounded(1, 1_000_000), default=256,
-                      help="sentences per checkpoint; smaller loses less on interruption (default: 256)")
+                      help="lines per shard, the unit of checkpoints and of work for Ray; smaller loses less on "
+                           "interruption (default: 256)")
     mine.add_argument("--restart", action="store_true", help="discard an interrupted run and start over")
     mine.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -129,6 +147,10 @@ def build_parser() -> argparse.ArgumentParser:
     cs.add_argument("--seed", type=_bounded(0, 2**63 - 1), default=cs_defaults.seed,
                     help=f"random seed; same seed, same output (default: {cs_defaults.seed})")
     cs.add_argument("--output", type=Path, required=True, help="code-switched corpus, .jsonl")
+    cs.add_argument("--engine", choices=["local", "ray"], default="local",
+                    help="ray: read the mined table (a .parquet file or a dataset folder) with Ray Data and "
+                         "code-switch sentences in parallel; same output as local")
+    cs.add_argument("--address", default=None, help="with --engine ray: as for mine")
 
     add_train_parser(commands)
 
@@ -245,18 +267,34 @@ def _progress_bar(quiet: bool):
 def run_mine(args) -> int:
     from salt_core.files import output_lock
     from salt_core.models.loading import load_masked_lm
-    from salt_core.substitutions.corpus import read_corpus
-    from salt_core.substitutions.jobs import mine_corpus
+    from salt_core.substitutions.corpus import Corpus, corpus_inputs, read_inputs
+    from salt_core.substitutions.jobs import (
+        check_output,
+        check_settings,
+        fingerprint,
+        mine_corpus,
+        open_parts,
+        parts_folder,
+        skipped_rows,
+        skipped_summary,
+        write_skipped,
+    )
     from salt_core.text import Eligibility
 
-    if not args.input.is_file():
-        raise SaltError(f"{args.input} does not exist.")
-    if args.output.resolve() == args.input.resolve():
-        raise SaltError(f"{args.output} is the input corpus: choose another output file, nothing was written.")
-    corpus = read_corpus(args.input.read_bytes(), args.input.name, args.text_column)
-    for problem in corpus.problems:
-        print(f"warning: {args.input}:{problem['line']}: {problem['reason']} (line skipped)", file=sys.stderr)
-    mlm = load_masked_lm(args.model, device=args.device, threads=args.threads)
+    check_output(args.output, args.as_dataset)
+    if args.engine == "ray":
+        from salt_core.substitutions.cluster import check_address, require_ray
+
+        require_ray()  # before any model is loaded or file written
+        check_address(args.address)
+    elif args.address or args.workers or args.gpus_per_worker:
+        raise SaltError("--address, --workers and --gpus-per-worker go with --engine ray.")
+    inputs = corpus_inputs(args.input)
+    for source in inputs:
+        if Path(source.path) == args.output.resolve():
+            raise SaltError(f"{args.output} is the input corpus: choose another output file, nothing was written.")
+    # with Ray the workers load the model; this process only checks it and the languages (on the CPU)
+    mlm = load_masked_lm(args.model, device="cpu" if args.engine == "ray" else args.device, threads=args.threads)
     miner = args.miner or ("mlm" if mlm.has_mlm_head else "similarity")
     if miner == "mlm" and not mlm.has_mlm_head:  # refuse before anything is written (no .parts folder to clean up)
         from salt_core.substitutions.mining import NO_HEAD
@@ -270,50 +308,126 @@ def run_mine(args) -> int:
     settings = dict(miner=miner, strictness=args.strictness, source=args.source, targets=args.targets, top_k=args.top_k, synonyms=not args.no_synonyms,
                     eligibility=Eligibility(min_chars=args.min_word_chars, skip_stopwords=args.skip_stopwords),
                     batch_size=args.batch_size)
+    check_settings(mlm, settings)
     bar, update = _progress_bar(args.quiet)
+    locked = (args.output if not args.as_dataset else args.output.with_name(args.output.name + ".dataset"))
     try:
-        with output_lock(args.output, (args.input,)):
-            mined = mine_corpus(mlm, corpus, args.output, settings=settings, chunk_size=args.chunk_size,
-                                restart=args.restart, progress=update)
+        with output_lock(locked, tuple(Path(source.path) for source in inputs)):
+            if args.engine == "ray":
+                from salt_core.substitutions.cluster import mine_on_ray
+
+                fresh = not parts_folder(args.output).exists()
+                parts = open_parts(args.output, fingerprint(inputs, args.text_column, mlm.name, settings),
+                                   args.restart)
+                model, mlm = mlm.name, None  # freed before the workers load their copies
+                try:
+                    mined, problems = mine_on_ray(
+                        model=model, device=args.device, inputs=inputs, text_column=args.text_column, parts=parts,
+                        output=args.output, settings=settings, chunk_size=args.chunk_size, address=args.address,
+                        workers=args.workers, gpus_per_worker=args.gpus_per_worker, threads=args.threads,
+                        as_dataset=args.as_dataset, progress=update)
+                except BaseException:
+                    if fresh and parts.exists() and not any(parts.glob("part-*.json")):
+                        shutil.rmtree(parts, ignore_errors=True)  # this run made it and finished nothing
+                    raise
+                where = Corpus(files=[(source.name, source.offset) for source in inputs])
+            else:
+                where = read_inputs(inputs, args.text_column)
+                problems = where.problems
+                mined = mine_corpus(mlm, where, args.output, settings=settings, chunk_size=args.chunk_size,
+                                    restart=args.restart, progress=update, inputs=inputs,
+                                    text_column=args.text_column, as_dataset=args.as_dataset)
+            skipped = skipped_rows(where, problems, mined.skipped)
+            sidecar = write_skipped(args.output, skipped)
     finally:
         if bar is not None:
             bar.close()
-    for skipped in mined.attrs["skipped"]:
-        print(f"warning: {args.input}:{skipped['sentence_id']}: not mined: {skipped['reason']}", file=sys.stderr)
-    for warning in mined.attrs["warnings"]:
+    for line in skipped_summary(skipped, sidecar):
+        print(f"warning: {line}", file=sys.stderr)
+    for warning in mined.warnings[:20]:
         print(f"warning: {warning}", file=sys.stderr)
-    print(f"wrote {len(mined):,} rows for {mined['sentence_id'].nunique():,} sentences to {args.output}")
+    if len(mined.warnings) > 20:
+        print(f"warning: … and {len(mined.warnings) - 20:,} more warnings of this kind", file=sys.stderr)
+    what = "as a dataset folder " if args.as_dataset else ""
+    print(f"wrote {mined.rows:,} rows for {mined.sentences:,} sentences {what}to {args.output}")
     return 0
 
 
 def run_codeswitch(args) -> int:
-    from salt_core.files import atomic_write, output_lock, read_table
-    from salt_core.substitutions.codeswitching import (
-        CodeSwitchSettings,
-        clean_mined,
-        codeswitch,
-        default_thresholds,
-    )
+    from salt_core.files import read_table
+    from salt_core.substitutions.codeswitching import clean_mined, codeswitch, default_thresholds
 
     if args.output.suffix.lower() != ".jsonl":
         raise SaltError(f"{args.output}: the code-switched corpus is written as .jsonl.")
+    if args.engine == "ray":
+        return _codeswitch_on_ray(args)
     mined, problems = clean_mined(read_table(args.mined))
+    translation, synonym = default_thresholds(_miner_of(mined))
+    settings = _codeswitch_settings(args, translation, synonym)
+    for problem in problems:
+        print(f"warning: {args.mined}: {problem}", file=sys.stderr)
+    results = codeswitch(mined, settings)
+    lines = [json.dumps(r.to_dict(), ensure_ascii=False, default=str) for r in results]
+    replaced = sum(len(r.replacements) for r in results)
+    return _write_codeswitched(args, lines, replaced)
+
+
+def _miner_of(mined) -> str:
     similarity = "miner" in mined.columns and len(mined) > 0 and (mined["miner"] == "similarity").all()
-    translation, synonym = default_thresholds("similarity" if similarity else "mlm")
+    return "similarity" if similarity else "mlm"
+
+
+def _codeswitch_settings(args, translation: float, synonym: float | None):
+    from salt_core.substitutions.codeswitching import CodeSwitchSettings
+
     translation = args.threshold if args.threshold is not None else translation
     synonym = args.synonym_threshold if hasattr(args, "synonym_threshold") else synonym
     settings = CodeSwitchSettings(translation_threshold=translation, synonym_threshold=synonym,
                                   score=args.score, ratio=args.ratio,
                                   languages=tuple(args.languages) if args.languages else None, seed=args.seed)
+    settings.validate()
+    return settings
+
+
+def _write_codeswitched(args, lines: list[str], replaced: int) -> int:
+    from salt_core.files import atomic_write, output_lock
+
+    text = "".join(line + "\n" for line in lines)
+    with output_lock(args.output, (args.mined,)):
+        atomic_write(args.output, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    print(f"wrote {len(lines):,} sentences ({replaced:,} replacements) to {args.output}")
+    return 0
+
+
+def _codeswitch_on_ray(args) -> int:
+    import pyarrow.parquet as pq
+
+    from salt_core.substitutions.cluster import codeswitch_on_ray, require_ray
+    from salt_core.substitutions.codeswitching import REQUIRED, default_thresholds
+
+    require_ray()
+    path = args.mined
+    if not path.exists():
+        raise SaltError(f"{path} does not exist.")
+    if path.is_file() and path.suffix.lower() != ".parquet":
+        raise SaltError(f"{path}: --engine ray reads a mined .parquet file or a dataset folder (mine --as-dataset); "
+                        "use --engine local for a CSV table.")
+    try:
+        dataset = pq.ParquetDataset(str(path))
+        names = set(dataset.schema.names)
+        miners = set(dataset.read(columns=["miner"]).column("miner").unique().to_pylist()) if "miner" in names \
+            else set()
+    except Exception as exc:  # noqa: BLE001 - the user's file
+        raise SaltError(f"{path} could not be read as Parquet: {str(exc)[:200]}") from None
+    if REQUIRED - names:
+        raise SaltError(f"This table is not a mined-substitutions table: it lacks {', '.join(sorted(REQUIRED - names))}.")
+    translation, synonym = default_thresholds("similarity" if miners == {"similarity"} else "mlm")
+    settings = _codeswitch_settings(args, translation, synonym)
+    lines, problems = codeswitch_on_ray(path, settings, address=args.address)
     for problem in problems:
         print(f"warning: {args.mined}: {problem}", file=sys.stderr)
-    results = codeswitch(mined, settings)
-    lines = "".join(json.dumps(r.to_dict(), ensure_ascii=False, default=str) + "\n" for r in results)
-    with output_lock(args.output, (args.mined,)):
-        atomic_write(args.output, lambda tmp: tmp.write_text(lines, encoding="utf-8"))
-    replaced = sum(len(r.replacements) for r in results)
-    print(f"wrote {len(results):,} sentences ({replaced:,} replacements) to {args.output}")
-    return 0
+    replaced = sum(len(json.loads(line)["replacements"]) for line in lines)
+    return _write_codeswitched(args, lines, replaced)
 
 
 def run_runs(args) -> int:

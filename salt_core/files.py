@@ -157,9 +157,11 @@ def write_table(frame: pd.DataFrame, path: Path) -> None:
 
 
 def read_table(path: Path) -> pd.DataFrame:
-    """Read a Parquet or CSV table (never a pickle)."""
+    """Read a Parquet or CSV table, or a folder of Parquet shards (never a pickle)."""
     suffix = Path(path).suffix.lower()
-    if not Path(path).is_file():
+    if Path(path).is_dir() and any(Path(path).glob("*.parquet")):
+        suffix = ".parquet"
+    elif not Path(path).is_file():
         raise InputError(f"{path} does not exist.")
     try:
         if suffix == ".parquet":

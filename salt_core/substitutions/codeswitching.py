@@ -80,28 +80,42 @@ def check_mined(mined: pd.DataFrame) -> None:
         raise InputError(f"This table is not a mined-substitutions table: it lacks {', '.join(sorted(missing))}.")
 
 
-def clean_mined(mined: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
-    """The rows of a mined table read from a file that can be used: scores are numbers in [0, 1] and each
-    word's span lies inside its sentence and spells the word. Returns them and, in words, what was dropped
-    (a bad table must never write text taken from outside a sentence)."""
+def row_problems(mined: pd.DataFrame) -> tuple[pd.Series, int, int]:
+    """Which rows of a mined table can be used (scores are numbers in [0, 1]; each word's span lies inside its
+    sentence and spells the word), and how many fail the score and the span rule."""
     check_mined(mined)
-    mined = mined.copy()
+    p_restricted = pd.to_numeric(mined["p_restricted"], errors="coerce")
+    p_full = pd.to_numeric(mined["p_full"], errors="coerce")
+    starts, ends = pd.to_numeric(mined["start"], errors="coerce"), pd.to_numeric(mined["end"], errors="coerce")
+    # p_full does not exist for the similarity miner (NaN there); p_restricted always does
+    scores_ok = p_restricted.between(0, 1) & (p_full.between(0, 1) | p_full.isna())
+    spans_ok = pd.Series([isinstance(s, str) and isinstance(w, str) and a == a and b == b and 0 <= a <= b <= len(s)
+                          and s[int(a):int(b)] == w
+                          for s, w, a, b in zip(mined["sentence"], mined["word"], starts, ends)], index=mined.index,
+                         dtype=bool)
+    return scores_ok & spans_ok, int((~scores_ok).sum()), int((~spans_ok).sum())
+
+
+def problem_messages(bad_scores: int, bad_spans: int) -> list[str]:
     problems = []
+    if bad_scores:
+        problems.append(f"{bad_scores} rows have a score that is not a probability; left out")
+    if bad_spans:
+        problems.append(f"{bad_spans} rows have a word span outside their sentence (or one that does not spell the "
+                        "word); left out")
+    return problems
+
+
+def clean_mined(mined: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """The rows of a mined table read from a file that can be used (see `row_problems`), and, in words, what was
+    dropped (a bad table must never write text taken from outside a sentence)."""
+    keep, bad_scores, bad_spans = row_problems(mined)
+    mined = mined.copy()
     for column in ("p_restricted", "p_full"):
         mined[column] = pd.to_numeric(mined[column], errors="coerce")
     starts, ends = pd.to_numeric(mined["start"], errors="coerce"), pd.to_numeric(mined["end"], errors="coerce")
-    # p_full does not exist for the similarity miner (NaN there); p_restricted always does
-    scores_ok = mined["p_restricted"].between(0, 1) & (mined["p_full"].between(0, 1) | mined["p_full"].isna())
-    spans_ok = [isinstance(s, str) and isinstance(w, str) and a == a and b == b and 0 <= a <= b <= len(s)
-                and s[int(a):int(b)] == w for s, w, a, b in zip(mined["sentence"], mined["word"], starts, ends)]
-    keep = scores_ok & pd.Series(spans_ok, index=mined.index)
-    if (~scores_ok).any():
-        problems.append(f"{int((~scores_ok).sum())} rows have a score that is not a probability; left out")
-    if (~pd.Series(spans_ok, index=mined.index)).any():
-        problems.append(f"{int((~pd.Series(spans_ok, index=mined.index)).sum())} rows have a word span outside "
-                        "their sentence (or one that does not spell the word); left out")
     cleaned = mined[keep].assign(start=starts[keep].astype(int), end=ends[keep].astype(int))
-    return cleaned, problems
+    return cleaned, problem_messages(bad_scores, bad_spans)
 
 
 def kept_substitutions(mined: pd.DataFrame, settings: CodeSwitchSettings) -> pd.DataFrame:
