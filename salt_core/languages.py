@@ -33,11 +33,13 @@ word-initial there. Results are cached per (tokenizer vocabulary, language).
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import unicodedata
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
+from pathlib import Path
 
 import langcodes
 import pandas as pd
@@ -303,6 +305,10 @@ def language_vocabulary(tokenizer, code: str, strictness: str = DEFAULT_STRICTNE
     key, entries = tokenizer_fingerprint(tokenizer), vocabulary_entries(tokenizer)
     if (key, language.code, strictness) in _CACHE:
         return _CACHE[(key, language.code, strictness)]
+    stored = _stored_vocabulary(key, language, strictness)
+    if stored is not None:
+        _CACHE[(key, language.code, strictness)] = LanguageVocabulary(language, *stored)
+        return _CACHE[(key, language.code, strictness)]
     if strictness == "exclusive":
         shared = language_vocabulary(tokenizer, code, "shared")
         by_id = {entry.token_id: entry for entry in entries}
@@ -313,6 +319,7 @@ def language_vocabulary(tokenizer, code: str, strictness: str = DEFAULT_STRICTNE
                 "belong to no other language; use the shared vocabulary.")
         result = LanguageVocabulary(language, kept, shared.continuation_ids, shared.rule + ", exclusive")
         _CACHE[(key, language.code, strictness)] = result
+        _store_vocabulary(key, result, strictness)
         return result
     initial, continuation, rules = [], [], set()
     for entry in entries:
@@ -335,7 +342,56 @@ def language_vocabulary(tokenizer, code: str, strictness: str = DEFAULT_STRICTNE
         )
     result = LanguageVocabulary(language, tuple(initial), tuple(continuation), " + ".join(sorted(rules)))
     _CACHE[(key, language.code, strictness)] = result
+    _store_vocabulary(key, result, strictness)
     return result
+
+
+@cache
+def _rules_digest() -> str:
+    """What a language's vocabulary depends on besides the tokenizer: this module's rules, the bundled word lists
+    and wordfreq's version. A change to any of them makes stored vocabularies stale."""
+    from importlib.metadata import version
+
+    digest = hashlib.sha1(Path(__file__).read_bytes(), usedforsecurity=False)
+    for path in sorted((resources.files("salt_core") / "data").iterdir(), key=lambda p: p.name):
+        if path.name.endswith(".txt"):
+            digest.update(path.name.encode() + path.read_bytes())
+    digest.update(version("wordfreq").encode())
+    return digest.hexdigest()[:16]
+
+
+def _vocabulary_file(key: str, language: Language, strictness: str) -> Path:
+    from salt_core.files import salt_home
+
+    name = hashlib.sha1(f"{key}|{_rules_digest()}".encode(), usedforsecurity=False).hexdigest()[:20]
+    return salt_home() / "vocabularies" / f"{name}-{language.code}-{strictness}.json"
+
+
+def _stored_vocabulary(key: str, language: Language, strictness: str):
+    """(initial ids, continuation ids, rule) computed by an earlier process, or None. Deciding the first language
+    of a tokenizer reads wordfreq's lists of every rival language (about 4 s even for the demo model), and every
+    command and every Ray worker would pay it again."""
+    try:
+        stored = json.loads(_vocabulary_file(key, language, strictness).read_text(encoding="utf-8"))
+        if stored["key"] != key:
+            return None
+        return tuple(stored["initial"]), tuple(stored["continuation"]), str(stored["rule"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _store_vocabulary(key: str, vocabulary: LanguageVocabulary, strictness: str) -> None:
+    from salt_core.files import atomic_write
+
+    record = {"key": key, "initial": list(vocabulary.initial_ids), "continuation": list(vocabulary.continuation_ids),
+              "rule": vocabulary.rule}
+    try:
+        atomic_write(_vocabulary_file(key, vocabulary.language, strictness),
+                     lambda tmp: tmp.write_text(json.dumps(record), encoding="utf-8"))
+    except OSError:  # a read-only home: the vocabulary is still right, only not kept
+        pass
+
+
 
 
 _OWNERS: dict[str, dict[int, str]] = {}

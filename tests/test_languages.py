@@ -120,3 +120,26 @@ def test_a_stated_script_is_kept_only_when_it_is_not_the_usual_one():
     assert [language_code(c) for c in ("zho_Hant", "arb_Latn", "kas_Deva", "zh-Hant")] == \
         ["zh-Hant", "arb-Latn", "ks-Deva", "zh-Hant"]
     assert language_code("German") == "de" and language_code("xnli") is None
+
+
+def test_a_vocabulary_is_kept_on_disk_and_a_damaged_copy_is_recomputed(tmp_path, monkeypatch, demo_bert):
+    """The first language of a tokenizer reads every rival's word list (seconds); later processes read the result."""
+    from salt_core import languages
+
+    monkeypatch.setenv("SALT_HOME", str(tmp_path))
+    monkeypatch.setattr(languages, "_CACHE", {})
+    computed = language_vocabulary(demo_bert.tokenizer, "de", "exclusive")
+    stored = sorted((tmp_path / "vocabularies").glob("*.json"))
+    assert [p.name.split("-", 1)[1] for p in stored] == ["de-exclusive.json", "de-shared.json"]
+
+    def no_evidence(*args, **kwargs):
+        raise AssertionError("recomputed although a stored vocabulary exists")
+
+    monkeypatch.setattr(languages, "_CACHE", {})
+    monkeypatch.setattr(languages, "_belongs_by_frequency", no_evidence)
+    assert language_vocabulary(demo_bert.tokenizer, "de", "exclusive") == computed
+    monkeypatch.undo()
+    monkeypatch.setenv("SALT_HOME", str(tmp_path))
+    monkeypatch.setattr(languages, "_CACHE", {})
+    stored[0].write_text("{not json")
+    assert language_vocabulary(demo_bert.tokenizer, "de", "exclusive") == computed

@@ -93,8 +93,9 @@ def connect(address: str | None, cpus: int | None = None):
             raise SaltError(f"could not join the Ray cluster at {address}: {str(exc).splitlines()[0][:200]}; "
                             "nothing was written.") from None
     else:
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH")) if p)
-        ray.init(num_cpus=cpus or os.cpu_count(), runtime_env={"env_vars": env}, **options)
+        # A local cluster's processes inherit this environment: no runtime_env, so Ray's pre-started workers serve
+        os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH")) if p)
+        ray.init(num_cpus=cpus or os.cpu_count(), **options)
     context = ray.data.DataContext.get_current()
     context.enable_progress_bars = False
     context.print_on_execution_start = False
