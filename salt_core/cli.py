@@ -287,6 +287,9 @@ def run_mine(args) -> int:
 
         require_ray()  # before any model is loaded or file written
         check_address(args.address)
+        if args.device != "cpu" and not args.gpus_per_worker:
+            raise SaltError(f"--device {args.device} with --engine ray: give the workers GPUs with --gpus-per-worker "
+                            "(they then run on cuda).")
     elif args.address or args.workers or args.gpus_per_worker:
         raise SaltError("--address, --workers and --gpus-per-worker go with --engine ray.")
     inputs = corpus_inputs(args.input)

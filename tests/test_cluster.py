@@ -145,6 +145,8 @@ def test_refusals_are_one_line_and_touch_no_output(tmp_path, shards):
     assert not output.exists() and not output.with_name(output.name + ".parts").exists()
     result = cli(*base, "--address", "gopher://x")
     assert result.returncode == 2 and "is not a Ray address" in result.stderr
+    result = cli(*base, "--device", "cuda")  # the workers get GPUs from Ray, or none
+    assert result.returncode == 2 and "--gpus-per-worker" in result.stderr
 
     # an interrupted run of other settings is never mixed in
     parts = output.with_name(output.name + ".parts")

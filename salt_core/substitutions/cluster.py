@@ -134,21 +134,28 @@ def _parse_files(batch, *, sources: dict, text_column, chunk_size):
 
 
 class _ShardMiner:
-    """A Ray actor: loads the model once, then mines and commits one shard per call."""
+    """A Ray actor: loads the model once (on its first shard), then mines and commits one shard per call.
+
+    Nothing that can fail is done in the constructor: Ray restarts an actor whose constructor raises, again and
+    again, where an error in a call ends the job with the error's message."""
 
     def __init__(self, model: str, device: str, threads: int, settings: dict, parts: str):
+        self.model, self.device, self.threads, self.settings = model, device, threads, settings
+        self.parts, self.mlm = Path(parts), None
+
+    def _load(self):
         from salt_core.models.loading import load_masked_lm
 
-        self.parts = Path(parts)
         if not (self.parts / "manifest.json").is_file():
-            raise SaltError(f"{parts} is not visible on worker {socket.gethostname()}: put --output on storage "
-                            "every node of the cluster shares.")
-        self.mlm = load_masked_lm(model, device=device, threads=threads)
-        self.settings = settings
+            raise SaltError(f"{self.parts} is not visible on worker {socket.gethostname()}: put --output on "
+                            "storage every node of the cluster shares.")
+        self.mlm = load_masked_lm(self.model, device=self.device, threads=self.threads)
 
     def __call__(self, batch):
         import numpy as np
 
+        if self.mlm is None:
+            self._load()
         firsts, counts, rows = [], [], []
         for first, ids, sentences in zip(batch["first"], batch["ids"], batch["sentences"]):
             shard = Shard(int(first), [int(i) for i in ids], [str(s) for s in sentences])
