@@ -15,9 +15,9 @@ ROOT = Path(__file__).resolve().parents[1]
 WORDS = "river house garden window mother school water street friend evening".split()
 
 
-def cli(*args, **kwargs):
+def cli(*args, timeout=300, **kwargs):
     return subprocess.run([sys.executable, "-m", "salt_core", *map(str, args)], cwd=ROOT, capture_output=True,
-                          text=True, timeout=300, **kwargs)
+                          text=True, timeout=timeout, **kwargs)
 
 
 @pytest.fixture(scope="module")
