@@ -167,15 +167,19 @@ class _ShardMiner:
         return {"first": np.array(firsts), "sentences": np.array(counts), "rows": np.array(rows)}
 
 
-def _ray_error(exc: Exception) -> SaltError:
-    """A Ray failure in one line: the user's own error when a worker raised one."""
-    cause = getattr(exc, "cause", None)
-    while cause is not None and not isinstance(cause, SaltError) and getattr(cause, "cause", None) is not None:
-        cause = cause.cause
-    if isinstance(cause, SaltError):
-        return cause
-    first = str(exc).strip().splitlines()
-    return SaltError(f"the Ray job failed: {type(exc).__name__}: {(first[-1] if first else '')[:300]}")
+def _ray_error(exc: BaseException) -> SaltError:
+    """Any failure of a Ray job as one line: the user's own error when a worker raised one (Ray wraps it, with the
+    worker's traceback in its text), else Ray's last line."""
+    seen = exc
+    for _ in range(20):
+        if isinstance(seen, SaltError) and not type(seen).__module__.startswith("ray"):
+            return seen
+        following = getattr(seen, "cause", None) or seen.__cause__
+        if following is None or following is seen:
+            break
+        seen = following
+    lines = [line for line in str(exc).strip().splitlines() if line.strip()]
+    return SaltError(f"the Ray job failed: {type(exc).__name__}: {(lines[-1] if lines else '')[:300]}")
 
 
 def mine_on_ray(*, model: str, device: str, inputs: list[InputFile], text_column: str | None, parts: Path,
@@ -231,9 +235,7 @@ def mine_on_ray(*, model: str, device: str, inputs: list[InputFile], text_column
                 finished += int(row["sentences"])
                 if progress:
                     progress(finished, total)
-    except SaltError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - Ray's own errors, in one line
+    except Exception as exc:  # noqa: BLE001 - ours and Ray's, in one line
         raise _ray_error(exc) from None
     finally:
         ray.shutdown()
@@ -314,9 +316,7 @@ def codeswitch_on_ray(mined_path: Path, settings, *, address: str | None) -> tup
         done = ray.data.from_items(items, override_num_blocks=len(items)).map_batches(
             _codeswitch_ranges, batch_size=1, fn_kwargs=dict(path=str(Path(mined_path).resolve()),
                                                              settings=settings)).to_pandas()
-    except SaltError:
-        raise
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - ours and Ray's, in one line
         raise _ray_error(exc) from None
     finally:
         ray.shutdown()

@@ -141,3 +141,19 @@ def test_id_ranges_cut_at_row_groups_and_each_range_codeswitches_like_the_whole(
     whole = [json.dumps(r.to_dict(), ensure_ascii=False, default=str) for r in
              codeswitch(frame.sort_values(["sentence_id", "word_index", "kind", "language", "rank"]), settings)]
     assert pieces == whole and len(whole) == 40
+
+
+def test_a_workers_error_reaches_the_user_as_its_own_one_line_message():
+    from salt_core.substitutions.cluster import _ray_error
+
+    class RayTaskError(Exception):  # Ray's wrapper: the worker's traceback in its text, the error in .cause
+        pass
+
+    RayTaskError.__module__ = "ray.exceptions"
+    wrapped = RayTaskError("Traceback (most recent call last):\n  File ...\nInputError: x")
+    wrapped.cause = InputError("/data/out.parquet.parts is not visible on worker node-2")
+    outer = RuntimeError("Dataset execution failed")
+    outer.__cause__ = wrapped
+    assert str(_ray_error(outer)) == "/data/out.parquet.parts is not visible on worker node-2"
+    failed = _ray_error(RuntimeError("Traceback ...\n  File x\nObjectLostError: gone"))
+    assert str(failed) == "the Ray job failed: RuntimeError: ObjectLostError: gone" and "\n" not in str(failed)
