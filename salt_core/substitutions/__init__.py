@@ -8,8 +8,11 @@ sentence, which survive a threshold, and the code-switched text they make.
     codeswitching.py thresholds, ratio and seed -> code-switched sentences; threshold curves; dictionary
                      precision/recall and precision@k; agreement between miners
     dictionaries.py  bilingual dictionaries: CSV/TSV uploads, FreeDict (dictd), CC-CEDICT
-    corpus.py        corpora of sentences from .txt/.csv/.tsv/.jsonl, bad lines reported by number
-    jobs.py          resumable, atomic corpus mining (python -m salt_core mine)
+    corpus.py        corpora of sentences from .txt/.csv/.tsv/.jsonl/.parquet (a file, a folder or a glob of shards),
+                     bad lines reported by number, global sentence ids, fixed shards
+    jobs.py          resumable, atomic corpus mining (python -m salt_core mine): parts, manifest, merge,
+                     the skipped-lines report
+    cluster.py       the same job on Ray Data (mine/codeswitch --engine ray): an actor pool over the shards
     figures.py       the page's figures and the code-switched HTML
 """
 
