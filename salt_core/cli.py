@@ -365,7 +365,7 @@ def run_codeswitch(args) -> int:
     if args.engine == "ray":
         return _codeswitch_on_ray(args)
     mined, problems = clean_mined(read_table(args.mined))
-    translation, synonym = default_thresholds(_miner_of(mined))
+    translation, synonym = default_thresholds(_miner_of(set(mined["miner"]) if "miner" in mined.columns else set()))
     settings = _codeswitch_settings(args, translation, synonym)
     for problem in problems:
         print(f"warning: {args.mined}: {problem}", file=sys.stderr)
@@ -375,9 +375,10 @@ def run_codeswitch(args) -> int:
     return _write_codeswitched(args, lines, replaced)
 
 
-def _miner_of(mined) -> str:
-    similarity = "miner" in mined.columns and len(mined) > 0 and (mined["miner"] == "similarity").all()
-    return "similarity" if similarity else "mlm"
+def _miner_of(miners: set) -> str:
+    """The miner whose default thresholds fit a table with these `miner` values: similarity only when every row
+    is the similarity miner's."""
+    return "similarity" if miners == {"similarity"} else "mlm"
 
 
 def _codeswitch_settings(args, translation: float, synonym: float | None):
@@ -406,7 +407,7 @@ def _codeswitch_on_ray(args) -> int:
     import pyarrow.parquet as pq
 
     from salt_core.substitutions.cluster import codeswitch_on_ray, require_ray
-    from salt_core.substitutions.codeswitching import REQUIRED, default_thresholds
+    from salt_core.substitutions.codeswitching import check_columns, default_thresholds
 
     require_ray()
     path = args.mined
@@ -422,9 +423,8 @@ def _codeswitch_on_ray(args) -> int:
             else set()
     except Exception as exc:  # noqa: BLE001 - the user's file
         raise SaltError(f"{path} could not be read as Parquet: {str(exc)[:200]}") from None
-    if REQUIRED - names:
-        raise SaltError(f"This table is not a mined-substitutions table: it lacks {', '.join(sorted(REQUIRED - names))}.")
-    translation, synonym = default_thresholds("similarity" if miners == {"similarity"} else "mlm")
+    check_columns(names)
+    translation, synonym = default_thresholds(_miner_of(miners))
     settings = _codeswitch_settings(args, translation, synonym)
     lines, problems = codeswitch_on_ray(path, settings, address=args.address)
     for problem in problems:

@@ -26,7 +26,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from salt_core.errors import InputError, SaltError
-from salt_core.substitutions.corpus import InputFile, parse_input
+from salt_core.substitutions.corpus import InputFile, no_sentences, parse_input
 from salt_core.substitutions.jobs import (
     MiningResult,
     Shard,
@@ -71,13 +71,11 @@ def check_address(address: str | None, timeout: float = 5.0) -> None:
                         "nothing was written. Start it (ray start --head) or check --address.") from None
 
 
-def connect(address: str | None, cpus: int | None = None):
+def connect(address: str | None):
     """Join the cluster at `address`, or start a local one on this machine (`address` empty)."""
     ray = require_ray()
     if ray.is_initialized():
         return ray
-    env = {name: os.environ[name] for name in _FORWARDED if name in os.environ}
-    package_root = str(Path(__file__).resolve().parents[2])
     options = dict(include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
     # Ray's C++ core logs a warning per actor pool about constructor arguments in the object store (ray#53727);
     # failures still arrive as Python exceptions, and every process's full log stays under /tmp/ray
@@ -86,6 +84,7 @@ def connect(address: str | None, cpus: int | None = None):
         check_address(address)
         import salt_core
 
+        env = {name: os.environ[name] for name in _FORWARDED if name in os.environ}
         runtime_env = {"env_vars": env, "py_modules": [salt_core]}  # the cluster gets this code, nothing else
         try:
             ray.init(address=address, runtime_env=runtime_env, **options)
@@ -94,8 +93,9 @@ def connect(address: str | None, cpus: int | None = None):
                             "nothing was written.") from None
     else:
         # A local cluster's processes inherit this environment: no runtime_env, so Ray's pre-started workers serve
+        package_root = str(Path(__file__).resolve().parents[2])
         os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH")) if p)
-        ray.init(num_cpus=cpus or os.cpu_count(), **options)
+        ray.init(num_cpus=os.cpu_count(), **options)
     context = ray.data.DataContext.get_current()
     context.enable_progress_bars = False
     context.print_on_execution_start = False
@@ -190,7 +190,7 @@ def mine_on_ray(*, model: str, device: str, inputs: list[InputFile], text_column
 
     Returns the result and the lines the reader could not use ({"line", "reason"}, global ids)."""
     threads = threads or 1
-    ray = connect(address, cpus=None)
+    ray = connect(address)
     try:
         resources = ray.cluster_resources()
         if gpus_per_worker and resources.get("GPU", 0) < gpus_per_worker:
@@ -210,8 +210,7 @@ def mine_on_ray(*, model: str, device: str, inputs: list[InputFile], text_column
                     raise InputError(problem["fatal"])
                 problems.append(problem)
         if not (meta["first"] >= 0).any():
-            reasons = "; ".join(f"line {p['line']}: {p['reason']}" for p in problems[:5])
-            raise InputError("The corpus holds no sentences." + (f" Problems: {reasons}" if reasons else ""))
+            raise no_sentences(inputs[0].name if len(inputs) == 1 else "The corpus", problems)
         sizes = dict(zip(meta["first"], meta["ids"].map(len)))
         total = sum(size for first, size in sizes.items() if first >= 0)
         done = done_shards(parts)

@@ -75,7 +75,12 @@ REQUIRED = {"sentence_id", "sentence", "word_index", "word", "start", "end", "ki
 
 
 def check_mined(mined: pd.DataFrame) -> None:
-    missing = REQUIRED - set(mined.columns)
+    check_columns(mined.columns)
+
+
+def check_columns(columns) -> None:
+    """Refuse a table whose columns are not a mined table's (before any of its rows is read)."""
+    missing = REQUIRED - set(columns)
     if missing:
         raise InputError(f"This table is not a mined-substitutions table: it lacks {', '.join(sorted(missing))}.")
 

@@ -35,11 +35,19 @@ class Corpus:
 
     def where(self, sentence_id: int) -> tuple[str, int]:
         """The file and the line (or Parquet row) a sentence id stands for."""
-        if not self.files:
-            return "", int(sentence_id)
-        index = max(0, bisect.bisect_left([offset for _, offset in self.files], int(sentence_id)) - 1)
-        name, offset = self.files[index]
-        return name, int(sentence_id) - offset
+        return self.locator()(sentence_id)
+
+    def locator(self):
+        """`where` for many ids: the files' offsets are gathered once."""
+        files, offsets = list(self.files), [offset for _, offset in self.files]
+
+        def where(sentence_id: int) -> tuple[str, int]:
+            if not files:
+                return "", int(sentence_id)
+            name, offset = files[max(0, bisect.bisect_left(offsets, int(sentence_id)) - 1)]
+            return name, int(sentence_id) - offset
+
+        return where
 
 
 @dataclass(frozen=True)
@@ -153,22 +161,33 @@ def _checked(corpus: Corpus, name: str, max_sentences: int | None, allow_empty: 
         raise InputError(f"{name} holds {len(corpus.sentences):,} sentences; the limit here is {max_sentences:,}. "
                          "Use the command line (python -m salt_core mine) for large corpora.")
     if not corpus.sentences and not allow_empty:
-        reasons = "; ".join(f"line {p['line']}: {p['reason']}" for p in corpus.problems[:5])
-        raise InputError(f"{name} holds no sentences." + (f" Problems: {reasons}" if reasons else ""))
+        raise no_sentences(name, corpus.problems)
     return corpus
 
 
-def span(data: bytes, name: str) -> int:
-    """How many ids a file takes: its lines as `lines` counts them (Parquet: its rows)."""
-    if Path(name).suffix.lower() == ".parquet":
-        import pyarrow as pa
-        import pyarrow.parquet as pq
+def no_sentences(name: str, problems: list[dict]) -> InputError:
+    """The error for a corpus without a single sentence, with its first problems."""
+    reasons = "; ".join(f"line {p['line']}: {p['reason']}" for p in problems[:5])
+    return InputError(f"{name} holds no sentences." + (f" Problems: {reasons}" if reasons else ""))
 
-        try:
-            return pq.ParquetFile(pa.BufferReader(data)).metadata.num_rows
-        except Exception as exc:  # noqa: BLE001
-            raise InputError(f"{name} is not a readable Parquet file: {exc}") from exc
-    return data.count(b"\n") + (0 if not data or data.endswith(b"\n") else 1)
+
+def _describe(path: Path, name: str) -> tuple[str, int]:
+    """A file's sha256 and how many ids it takes (its lines as `lines` counts them; Parquet: its rows), read in
+    blocks: the Ray engine's driver never holds a whole corpus."""
+    digest, newlines, last, size = hashlib.sha256(), 0, b"", 0
+    with open(path, "rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+            newlines += block.count(b"\n")
+            last, size = block[-1:], size + len(block)
+    if Path(name).suffix.lower() != ".parquet":
+        return digest.hexdigest(), newlines + (0 if not size or last == b"\n" else 1)
+    import pyarrow.parquet as pq
+
+    try:
+        return digest.hexdigest(), pq.ParquetFile(path).metadata.num_rows
+    except Exception as exc:  # noqa: BLE001 - any parser failure is the user's file
+        raise InputError(f"{name} is not a readable Parquet file: {exc}") from exc
 
 
 def corpus_files(location: str | Path) -> list[tuple[Path, str]]:
@@ -200,9 +219,8 @@ def corpus_inputs(location: str | Path) -> list[InputFile]:
     """The corpus's files with their digests and id offsets (each file read once, in blocks)."""
     inputs, offset = [], 0
     for path, name in corpus_files(location):
-        data = path.read_bytes()
-        size = span(data, name)
-        inputs.append(InputFile(str(path.resolve()), name, hashlib.sha256(data).hexdigest(), size, offset))
+        digest, size = _describe(path, name)
+        inputs.append(InputFile(str(path.resolve()), name, digest, size, offset))
         offset += size
     return inputs
 
@@ -210,10 +228,9 @@ def corpus_inputs(location: str | Path) -> list[InputFile]:
 def parse_input(data: bytes, source: InputFile, text_column: str | None) -> Corpus:
     """One file of a corpus with global ids (its offset added); a file without sentences is a reported problem."""
     corpus = read_corpus(data, source.name, text_column, allow_empty=True)
-    shifted = Corpus([sid + source.offset for sid in corpus.sentence_ids], corpus.sentences,
-                     [{"line": p["line"] + source.offset, "reason": p["reason"]} for p in corpus.problems],
-                     [(source.name, source.offset)])
-    return shifted
+    return Corpus([sid + source.offset for sid in corpus.sentence_ids], corpus.sentences,
+                  [{"line": p["line"] + source.offset, "reason": p["reason"]} for p in corpus.problems],
+                  [(source.name, source.offset)])
 
 
 def read_inputs(inputs: list[InputFile], text_column: str | None = None) -> Corpus:
@@ -226,17 +243,16 @@ def read_inputs(inputs: list[InputFile], text_column: str | None = None) -> Corp
         corpus.problems += part.problems
         corpus.files += part.files
     if not corpus.sentences:
-        reasons = "; ".join(f"line {p['line']}: {p['reason']}" for p in corpus.problems[:5])
-        raise InputError(f"{inputs[0].name if len(inputs) == 1 else 'The corpus'} holds no sentences." +
-                         (f" Problems: {reasons}" if reasons else ""))
+        raise no_sentences(inputs[0].name if len(inputs) == 1 else "The corpus", corpus.problems)
     return corpus
 
 
 def shards(corpus: Corpus, chunk_size: int) -> list[Shard]:
     """The corpus's sentences in fixed shards of one file's `chunk_size` consecutive lines (ids)."""
     grouped: dict[int, tuple[list[int], list[str]]] = {}
+    where = corpus.locator()
     for sid, sentence in zip(corpus.sentence_ids, corpus.sentences):
-        name, line = corpus.where(sid)
+        _, line = where(sid)
         first = sid - line + (line - 1) // chunk_size * chunk_size + 1
         ids, texts = grouped.setdefault(first, ([], []))
         ids.append(sid)

@@ -245,10 +245,10 @@ def _keep_as_dataset(parts: Path, output: Path, commits: list[dict], result: Min
 def skipped_rows(corpus: Corpus, problems: list[dict], skipped: list[dict]) -> list[dict]:
     """Every line that was not mined, as {"file", "line", "stage", "reason"}, in id order: lines the reader could
     not use (`problems`) and sentences the miner skipped (`skipped`)."""
-    rows = []
+    rows, where = [], corpus.locator()
     for stage, entries, key in (("read", problems, "line"), ("mine", skipped, "sentence_id")):
         for entry in entries:
-            name, line = corpus.where(entry[key])
+            name, line = where(entry[key])
             rows.append({"id": int(entry[key]), "file": name, "line": line, "stage": stage, "reason": entry["reason"]})
     rows.sort(key=lambda r: r["id"])
     return [{k: v for k, v in r.items() if k != "id"} for r in rows]
