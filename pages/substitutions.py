@@ -367,9 +367,11 @@ def inspector() -> None:
     if miner == "similarity":  # no full-vocabulary prediction exists for this miner
         score = "p_restricted"
         c1.markdown("Threshold reads **p_restricted**, a calibrated confidence")
-        c1.caption(f"sigmoid({SIMILARITY.scale:g} × CSLS margin {SIMILARITY.bias:+g}): how far the candidate beats the "
-                   "next one, fitted on held-out dictionary pairs (README). Not a probability the model gives; 0.5 "
-                   "is 'more likely right than wrong' on those pairs.")
+        c1.caption(f"{SIMILARITY.with_frequencies.describe()}: how far the candidate beats the next one (margin), "
+                   "whether it copies the word, how far its word frequency is from the word's (gap) and whether the "
+                   "word is its nearest source word (reverse); the weights were fitted on held-out dictionary pairs "
+                   f"(README). Languages without word frequencies: {SIMILARITY.without_frequencies.describe()}. Not "
+                   "a probability the model gives; 0.5 is 'more likely right than wrong' on those pairs.")
     else:
         score = c1.radio("Threshold reads", ["p_restricted", "p_full"], key="score", bind="query-params",
                          help="p_restricted: softmax renormalised over the language's vocabulary; p_full: the "
@@ -428,7 +430,8 @@ def inspector() -> None:
     chosen = st.selectbox("Sentence", sentence_ids, format_func=lambda i: f"line {i}: {first_text[i][:80]}")
     table = mined[mined["sentence_id"] == chosen].copy()
     table["kept"] = table.index.isin(kept.index)
-    extra = ["similarity"] if miner == "similarity" else ["p_full", "lang_mass"]
+    # the similarity miner: what its confidence reads (README), so a threshold decision can be followed by eye
+    extra = ["margin", "reverse", "zipf", "similarity"] if miner == "similarity" else ["p_full", "lang_mass"]
     columns = list(dict.fromkeys(["word", "kind", "language", "rank", "candidate", score, "kept", "p_restricted",
                                   *extra]))
     st.dataframe(table[columns], hide_index=True, width="stretch",

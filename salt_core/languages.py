@@ -152,7 +152,7 @@ def _curated_words(code: str) -> frozenset[str]:
 
 
 @cache
-def _zipf_table(code: str) -> dict[str, float] | None:
+def zipf_table(code: str) -> dict[str, float] | None:
     """word -> Zipf frequency from wordfreq's 'best' list, or None when wordfreq lacks the language."""
     import math
 
@@ -165,14 +165,14 @@ def _zipf_table(code: str) -> dict[str, float] | None:
 
 def word_source(code: str) -> str:
     """Which evidence the frequency rule has for a language: 'wordfreq', 'curated list' or 'none'."""
-    if _zipf_table(code) is not None:
+    if zipf_table(code) is not None:
         return "wordfreq"
     return "curated list" if _curated_words(code) else "none"
 
 
 def common_words(code: str, n: int = 2000) -> list[str]:
     """The `n` most frequent words of a language, from wordfreq or the curated list (demo corpus, stopwords)."""
-    table = _zipf_table(code)
+    table = zipf_table(code)
     if table is not None:
         return sorted(table, key=table.get, reverse=True)[:n]
     return list(dict.fromkeys(_read_words(f"{code}.txt")))[:n]  # the curated list is in frequency order
@@ -259,13 +259,13 @@ def _candidates(scripts: frozenset[str]) -> list[Language]:
 
 def _belongs_by_frequency(surface: str, language: Language, rivals: list[Language]) -> bool:
     word = surface.lower()
-    own = _zipf_table(language.code)
+    own = zipf_table(language.code)
     if own is None:
         return word in _curated_words(language.code)
     zipf = own.get(word, 0.0)
     if zipf < MIN_ZIPF:
         return False
-    rival_best = max(((_zipf_table(r.code) or {}).get(word, 0.0) for r in rivals), default=0.0)
+    rival_best = max(((zipf_table(r.code) or {}).get(word, 0.0) for r in rivals), default=0.0)
     return zipf >= rival_best - ZIPF_MARGIN
 
 

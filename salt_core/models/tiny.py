@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 
 from salt_core.files import build_folder, salt_home
-from salt_core.languages import LANGUAGES, _zipf_table, common_words
+from salt_core.languages import LANGUAGES, common_words, zipf_table
 
 DEMO_MARKER = "salt_demo.json"
 BUILD_VERSION = 1  # bump when the recipe changes, so cached demo folders are rebuilt
@@ -42,7 +42,7 @@ def _training_corpus(cfg: TinyConfig):
     """Lines of words, each word repeated roughly by its frequency (capped), language by language."""
     for code in LANGUAGES:
         words = common_words(code, cfg.words_per_language)
-        table = _zipf_table(code) or {}
+        table = zipf_table(code) or {}
         for word in words:
             repeats = int(min(300, max(1, 10 ** (table.get(word, 3.0) - 4.0))))
             # Frequency lists are lower-case; sentences start with capitals and nouns are capitalised.

@@ -11,20 +11,33 @@ same encoder:
    the same way (cached per tokenizer, language and layer);
 3. every vector is centred on its language's mean vector (this removes most of the "which language" direction
    that otherwise dominates cosine similarity across languages) and L2-normalised;
-4. `similarity` is the cosine between the word and the entry. The `RERANK` most similar entries are ranked by
+4. `similarity` is the cosine between the word and the entry. The `RERANK` most similar entries are scored by
    CSLS (Conneau et al. 2018, the hubness correction of MUSE): `csls = 2 cos - r_T(word) - r_S(entry)`, where
    r_T is the word's mean cosine to its `HUB_K` nearest target entries and r_S the entry's mean cosine to its
    `HUB_K` nearest source-language entries; an entry close to everything (a hub) loses its advantage;
-5. entries that differ only in case ("Aqua", "aqua") are one candidate (the more similar one is kept);
-6. `p_restricted` is a *calibrated confidence* that the candidate is a translation, not a softmax: the CSLS
-   margin of the candidate over the best other candidate (for the best one: over the second) through a logistic
-   curve, `sigmoid(scale * margin + bias)`. `scale` and `bias` were fitted by
-   `benchmarks/bench_substitution_quality.py --calibrate` on held-out dictionary pairs (English words 301-700
-   of the benchmark's frequency list, disjoint from the 300 it reports on) for de, fr, es and zh. A cosine says how alike
-   two vectors are; the margin says how much better the best candidate is than the next, which is what a
-   threshold on "is this the translation" needs. So the miner's default threshold is `DEFAULT_THRESHOLD` (0.5:
-   more likely right than wrong on the held-out pairs), not the masked-LM miner's 0.3. `p_full` and `lang_mass`
-   do not exist for this miner (NaN): there is no full-vocabulary prediction.
+5. candidates are ranked by `csls + frequency_weight * zipf`, where `zipf` is the entry's Zipf frequency in
+   the target language (wordfreq; 0 for a word wordfreq does not list): a small prior for real, frequent words
+   over rare pieces that happen to lie close ("hardt" for *hard*). It applies where both languages have a
+   wordfreq list (else `zipf` is NaN and the rank is by CSLS alone). Entries that differ only in case ("Aqua",
+   "aqua") are one candidate (the better-scored one is kept);
+6. `p_restricted` is a *calibrated confidence* that the candidate is a translation, not a softmax: a logistic
+   curve over four features of the candidate (`Calibration`):
+   - `margin`: how far its rank score beats the best other candidate's (for the best one: the second's);
+   - `copy`: it is the source word itself ("city" offered as German);
+   - `gap`: how far its Zipf frequency is from the source word's (a translation is about as frequent as its
+     word; only where both languages have wordfreq lists);
+   - `reverse`: the reverse check, `cos(word, candidate)` minus the candidate's cosine to its nearest *other*
+     source-language entry: positive when the word is the candidate's nearest source word (a mutual nearest
+     neighbour), negative when the candidate is closer to some other word (for a synonym, "other" leaves out
+     the candidate's own spellings too).
+   The weights were fitted by `benchmarks/bench_substitution_quality.py --calibrate` on held-out dictionary
+   pairs (English words 301-700 of the benchmark's frequency list, disjoint from the 300 it reports on) for de,
+   fr, es and zh pooled; a second set without `gap` (and ranked by CSLS alone) serves languages without a
+   wordfreq list (Swahili). A cosine says how alike two vectors are; these features say how clearly this
+   candidate, and not another, is the word's counterpart, which is what a threshold on "is this the
+   translation" needs. So the miner's default threshold is `DEFAULT_THRESHOLD` (0.5: more likely right than
+   wrong on the held-out pairs), not the masked-LM miner's 0.3. `p_full` and `lang_mass` do not exist for this
+   miner (NaN): there is no full-vocabulary prediction.
 
 The defaults (layer, alpha, the calibration) were chosen by `benchmarks/bench_substitution_quality.py` on the
 offline multilingual-e5-small; they are this project's assumptions, and another encoder needs its own calibration
@@ -39,11 +52,12 @@ import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 import torch
 
 from salt_core.errors import InputError
-from salt_core.languages import DEFAULT_STRICTNESS, language_vocabulary, tokenizer_fingerprint
+from salt_core.languages import DEFAULT_STRICTNESS, language_vocabulary, tokenizer_fingerprint, zipf_table
 from salt_core.models.loading import MaskedLM
 from salt_core.substitutions.codeswitching import SIMILARITY_THRESHOLD
 from salt_core.substitutions.mining import (
@@ -63,7 +77,7 @@ from salt_core.text import Eligibility
 
 MINERS = ("mlm", "similarity")
 MINER_LABELS = {"mlm": "masked LM (SALT)", "similarity": "embedding similarity (baseline, not SALT)"}
-SIMILARITY_COLUMNS = [*COLUMNS, "miner", "similarity", "csls"]
+SIMILARITY_COLUMNS = [*COLUMNS, "miner", "similarity", "csls", "zipf", "reverse", "margin"]
 
 
 RERANK = 20  # cosine neighbours re-ranked by CSLS (measured: 20 and 50 give the same best candidates)
@@ -71,12 +85,43 @@ HUB_K = 10  # neighbours whose mean cosine measures an entry's hubness (MUSE's k
 DEFAULT_THRESHOLD = SIMILARITY_THRESHOLD  # calibrated confidence: more likely right than wrong on held-out pairs
 
 
+FEATURES = ("margin", "copy", "gap", "reverse")  # what the calibrated confidence reads (module docstring, 6.)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """p_restricted = sigmoid(bias + margin * m + copy * c + gap * g + reverse * r) over a candidate's features."""
+
+    bias: float
+    margin: float
+    copy: float = 0.0
+    gap: float = 0.0  # 0 for the calibration used without word frequencies
+    reverse: float = 0.0
+
+    def confidence(self, features: pd.DataFrame) -> np.ndarray:
+        z = self.bias + sum(getattr(self, name) * features[name].to_numpy(dtype=float) for name in FEATURES)
+        return 1 / (1 + np.exp(-z))
+
+    def describe(self) -> str:
+        terms = "".join(f" {'−' if getattr(self, n) < 0 else '+'} {abs(getattr(self, n)):.2f}·{n}"
+                        for n in FEATURES if getattr(self, n))
+        return f"sigmoid({self.bias:.2f}{terms})".replace("(-", "(−")
+
+
+# Fitted by `bench_substitution_quality.py --calibrate` on held-out pairs (de, fr, es, zh; 1,600 words), for the
+# offline multilingual-e5-small at the default layer, alpha and frequency weight.
+WITH_FREQUENCIES = Calibration(bias=0.64, margin=1.41, copy=-1.87, gap=-1.60, reverse=3.82)
+WITHOUT_FREQUENCIES = Calibration(bias=-0.11, margin=1.04, copy=-1.65, reverse=4.16)
+
+
 @dataclass(frozen=True)
 class SimilaritySettings:
     layer: int | None = None  # hidden layer read (0 = embeddings); None: a quarter of the depth (3 of 12)
     alpha: float = 0.5  # weight of the word-in-context vector against the word alone
-    scale: float = 1.69  # calibration: p_restricted = sigmoid(scale * CSLS margin + bias), fitted on held-out pairs
-    bias: float = -0.28
+    frequency_weight: float = 0.15  # rank = csls + weight * Zipf frequency, where both languages have wordfreq
+    frequencies: bool = True  # False: never use word frequencies (rank by CSLS, WITHOUT_FREQUENCIES calibration)
+    with_frequencies: Calibration = WITH_FREQUENCIES
+    without_frequencies: Calibration = WITHOUT_FREQUENCIES
     batch_size: int = 512  # vocabulary entries or sentences per forward pass
 
     def validate(self, mlm: MaskedLM) -> int:
@@ -86,8 +131,10 @@ class SimilaritySettings:
             raise InputError(f"Layer {self.layer} does not exist: this model has layers 0 to {layers}.")
         if not 0.0 <= self.alpha <= 1.0:
             raise InputError("alpha (weight of the context) must be between 0 and 1.")
-        if not self.scale > 0:
-            raise InputError("The calibration scale must be positive.")
+        if not (self.with_frequencies.margin > 0 and self.without_frequencies.margin > 0):
+            raise InputError("The calibration must grow with the margin (a positive margin weight).")
+        if not self.frequency_weight >= 0:
+            raise InputError("The frequency weight must be 0 or more.")
         if self.batch_size < 1:
             raise InputError("The batch size must be at least 1.")
         return layer
@@ -168,20 +215,62 @@ class TargetTable:
     token_ids: tuple[int, ...]
     vectors: torch.Tensor  # (n, hidden), centred and L2-normalised
     mean: torch.Tensor  # the language's mean isolated vector (before centring)
-    hubness: dict = field(default_factory=dict, compare=False, repr=False)  # source table id -> r_S (NaN: not yet)
+    # source table id -> (r_S, the HUB_K nearest source cosines, their rows), filled per entry as it is needed
+    near: dict = field(default_factory=dict, compare=False, repr=False)
+    cache: dict = field(default_factory=dict, compare=False, repr=False)  # Zipf frequencies, rows by surface
 
-    def hubness_to(self, source: TargetTable, rows: torch.Tensor) -> torch.Tensor:
-        """r_S of the entries at `rows`: each one's mean cosine to its HUB_K nearest `source` entries. Computed
-        for an entry the first time it is a candidate, then kept (a whole table at once would be a 40k x 60k
-        product)."""
-        known = self.hubness.setdefault(id(source), torch.full((len(self.token_ids),), float("nan")))
+    def _nearest(self, source: TargetTable, rows: torch.Tensor) -> tuple:
+        """Each entry's HUB_K nearest `source` entries, computed for an entry the first time it is a candidate,
+        then kept (a whole table at once would be a 40k x 60k product)."""
+        k = min(HUB_K, source.vectors.shape[0])
+        n = len(self.token_ids)
+        known = self.near.setdefault(id(source), (torch.full((n,), float("nan")), torch.zeros((n, k)),
+                                                        torch.zeros((n, k), dtype=torch.long)))
+        hub, values, where = known
         flat = rows.reshape(-1)
-        missing = torch.unique(flat[torch.isnan(known[flat])])
+        missing = torch.unique(flat[torch.isnan(hub[flat])])
         for begin in range(0, len(missing), 2048):
             chunk = missing[begin:begin + 2048]
-            k = min(HUB_K, source.vectors.shape[0])
-            known[chunk] = torch.topk(self.vectors[chunk] @ source.vectors.T, k, dim=-1).values.mean(dim=-1)
-        return known[flat].reshape(rows.shape)
+            top = torch.topk(self.vectors[chunk] @ source.vectors.T, k, dim=-1)
+            hub[chunk], values[chunk], where[chunk] = top.values.mean(dim=-1), top.values, top.indices
+        return known
+
+    def hubness_to(self, source: TargetTable, rows: torch.Tensor) -> torch.Tensor:
+        """r_S of the entries at `rows`: each one's mean cosine to its HUB_K nearest `source` entries."""
+        return self._nearest(source, rows)[0][rows.reshape(-1)].reshape(rows.shape)
+
+    def neighbours(self, source: TargetTable, rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The HUB_K nearest `source` cosines of the entries at `rows` and those source entries' rows, each of
+        shape (*rows.shape, HUB_K), nearest first."""
+        _, values, where = self._nearest(source, rows)
+        flat = rows.reshape(-1)
+        return values[flat].reshape(*rows.shape, -1), where[flat].reshape(*rows.shape, -1)
+
+    def nearest_other(self, source: TargetTable, row: int, excluded: frozenset[int]) -> float:
+        """The cosine of entry `row` to its nearest `source` entry outside the rows `excluded` (the word's own
+        entries), over the whole source table; NaN when there is none."""
+        sims = source.vectors @ self.vectors[row]
+        sims[list(excluded)] = float("-inf")
+        best = float(sims.max()) if len(sims) else float("-inf")
+        return best if best > float("-inf") else float("nan")
+
+    def rows_of(self, surfaces, word: str) -> frozenset[int]:
+        """The rows of the entries that spell `word` (any case)."""
+        if "rows" not in self.cache:
+            by_surface: dict[str, set[int]] = {}
+            for row, token_id in enumerate(self.token_ids):
+                by_surface.setdefault(surfaces[token_id].lower(), set()).add(row)
+            self.cache["rows"] = {w: frozenset(r) for w, r in by_surface.items()}
+        return self.cache["rows"].get(word.lower(), frozenset())
+
+    def zipf(self, code: str, surfaces) -> torch.Tensor | None:
+        """Each entry's Zipf frequency in language `code` (0 for a word wordfreq does not list); None when
+        wordfreq has no list for the language."""
+        if "zipf" not in self.cache:
+            table = zipf_table(code)
+            self.cache["zipf"] = None if table is None else torch.tensor(
+                [table.get(surfaces[token_id].lower(), 0.0) for token_id in self.token_ids])
+        return self.cache["zipf"]
 
 
 # model -> {(tokenizer fingerprint, language, layer, strictness): table}; a model that is gone takes its tables
@@ -270,7 +359,8 @@ def mine_by_similarity(mlm: MaskedLM, sentences: Sequence[str], source: str = "e
     report = MiningReport()
     items = prepare_items(mlm, sentences, sentence_ids, source_language, eligibility or Eligibility(), report,
                           masked=False)
-    records, similarities, hub_scores = [], [], []
+    records, extra = [], {name: [] for name in ("similarity", "csls", "zipf", "reverse", "margin")}
+    source_zipf = zipf_table(source_language.code) if settings.frequencies else None
     with torch.inference_mode():
         source = target_table(mlm, source_language.code, layer, settings.batch_size)
         chunk_size = 256
@@ -278,30 +368,72 @@ def mine_by_similarity(mlm: MaskedLM, sentences: Sequence[str], source: str = "e
             batch = items[begin:begin + chunk_size]
             words = word_vectors(mlm, batch, source.mean, layer, settings)
             for restriction in restrictions:
-                table = target_table(mlm, restriction.vocab.language.code, layer, settings.batch_size, strictness)
+                code = restriction.vocab.language.code
+                table = target_table(mlm, code, layer, settings.batch_size, strictness)
+                zipf = table.zipf(code, surfaces) if source_zipf is not None else None
                 sim = words @ table.vectors.T  # (batch, n_lang)
                 exclude_own_word(sim, restriction, batch)
                 cos, rows = torch.topk(sim, min(max(RERANK, top_k * 3), sim.shape[1]), dim=-1)
                 r_t = _hub_mean(sim, min(HUB_K, sim.shape[1]))
                 csls = 2 * cos - r_t[:, None] - table.hubness_to(source, rows)
+                score = csls + settings.frequency_weight * zipf[rows] if zipf is not None else csls
+                near_values, near_rows = (t[..., :3].tolist() for t in table.neighbours(source, rows))  # 3 suffice
+                zipf_of = zipf[rows].tolist() if zipf is not None else None
+                rows_of, cos_of, csls_of, score_of = rows.tolist(), cos.tolist(), csls.tolist(), score.tolist()
                 for row, item in enumerate(batch):
-                    kept = _distinct(table, surfaces, rows[row], cos[row], csls[row], top_k + 1)  # +1: a rival
-                    scores = [score for _, _, score, _ in kept]
-                    for rank, (surface, token_id, score, cosine) in enumerate(kept[:top_k], start=1):
-                        rival = max(scores[1:], default=None) if rank == 1 else scores[0]
-                        confidence = _confidence(score - rival if rival is not None else None, settings)
-                        records.append((item, restriction.kind, restriction.vocab.language.code, rank, surface,
-                                        token_id, confidence, float("nan"), float("nan")))
-                        similarities.append(cosine)
-                        hub_scores.append(score)
+                    kept = _distinct(table, surfaces, rows_of[row], cos_of[row], score_of[row], top_k + 1)  # +rival
+                    own = source.rows_of(surfaces, item.word.text)
+                    best = score_of[row][kept[0][2]] if kept else None
+                    for rank, (surface, token_id, column) in enumerate(kept[:top_k], start=1):
+                        rival = (score_of[row][kept[1][2]] if len(kept) > 1 else None) if rank == 1 else best
+                        records.append((item, restriction.kind, code, rank, surface, token_id, float("nan"),
+                                        float("nan"), float("nan")))
+                        cosine = cos_of[row][column]
+                        extra["similarity"].append(cosine)
+                        extra["csls"].append(csls_of[row][column])
+                        extra["zipf"].append(zipf_of[row][column] if zipf_of is not None else float("nan"))
+                        # a synonym is itself a source entry: its own spellings are not "another word" either
+                        excluded = own | source.rows_of(surfaces, surface) if restriction.kind == "synonym" else own
+                        other = next((v for v, r in zip(near_values[row][column], near_rows[row][column])
+                                      if r not in excluded), None)
+                        if other is None:  # every near source entry is the word's own: look further
+                            other = table.nearest_other(source, rows_of[row][column], excluded)
+                        extra["reverse"].append(cosine - other)
+                        extra["margin"].append(score_of[row][column] - rival if rival is not None else float("nan"))
             if progress:
                 progress(min(begin + chunk_size, len(items)), len(items))
-    frame = _to_frame(records, sentences, sentence_ids, report, mlm,
-                      extra={"similarity": similarities, "csls": hub_scores})
-    frame.insert(len(frame.columns) - 2, "miner", "similarity")
-    frame.attrs["settings"] = {"layer": layer, "alpha": settings.alpha, "scale": settings.scale,
-                               "bias": settings.bias}
+    frame = _to_frame(records, sentences, sentence_ids, report, mlm, extra=extra)
+    frame.insert(len(frame.columns) - len(extra), "miner", "similarity")
+    frame["p_restricted"] = confidence(frame, source_language.code, settings)
+    frame.attrs["settings"] = {"layer": layer, "alpha": settings.alpha,
+                               "frequency_weight": settings.frequency_weight, "frequencies": settings.frequencies,
+                               "with_frequencies": settings.with_frequencies.describe(),
+                               "without_frequencies": settings.without_frequencies.describe()}
     return frame
+
+
+def confidence_features(frame: pd.DataFrame, source: str = "en") -> pd.DataFrame:
+    """The features the calibrated confidence reads (module docstring, 6.), from a similarity-mined table: a
+    missing margin (the language had no second candidate) or reverse check counts as 0, so it says nothing."""
+    words = frame["word"].astype(str).str.lower()
+    table = zipf_table(source) or {}
+    word_zipf = words.map(lambda w: table.get(w, 0.0))
+    return pd.DataFrame({
+        "margin": frame["margin"].fillna(0.0),
+        "copy": (frame["candidate"].astype(str).str.lower() == words).astype(float),
+        "gap": (frame["zipf"] - word_zipf).abs().fillna(0.0),
+        "reverse": frame["reverse"].fillna(0.0),
+    }, index=frame.index)
+
+
+def confidence(frame: pd.DataFrame, source: str = "en", settings: SimilaritySettings | None = None) -> np.ndarray:
+    """p_restricted of every row: the calibration with word frequencies where the row has them (`zipf`), the
+    one without elsewhere."""
+    settings = settings or SimilaritySettings()
+    features = confidence_features(frame, source)
+    with_frequencies = frame["zipf"].notna().to_numpy()
+    return np.where(with_frequencies, settings.with_frequencies.confidence(features),
+                    settings.without_frequencies.confidence(features))
 
 
 def _hub_mean(sim: torch.Tensor, k: int) -> torch.Tensor:
@@ -311,28 +443,23 @@ def _hub_mean(sim: torch.Tensor, k: int) -> torch.Tensor:
     return torch.where(finite, top, 0).sum(dim=-1) / finite.sum(dim=-1).clamp(min=1)
 
 
-def _distinct(table: TargetTable, surfaces: dict, rows: torch.Tensor, cos: torch.Tensor, csls: torch.Tensor,
-              top_k: int) -> list[tuple[str, int, float, float]]:
-    """The top_k candidates by CSLS, one per case-insensitive surface (the better-scored one kept)."""
+def _distinct(table: TargetTable, surfaces, rows: list[int], cos: list[float], score: list[float],
+              top_k: int) -> list[tuple[str, int, int]]:
+    """The top_k candidates by rank score as (surface, token id, column), one per case-insensitive surface (the
+    better-scored one kept)."""
     seen, kept = set(), []
-    for column in torch.argsort(csls, descending=True).tolist():
-        if not torch.isfinite(cos[column]):
+    for column in sorted(range(len(score)), key=lambda c: -score[c]):
+        if not math.isfinite(cos[column]):
             continue
-        token_id = table.token_ids[int(rows[column])]
+        token_id = table.token_ids[rows[column]]
         surface = surfaces[token_id]
         if surface.lower() in seen:
             continue
         seen.add(surface.lower())
-        kept.append((surface, token_id, float(csls[column]), float(cos[column])))
+        kept.append((surface, token_id, column))
         if len(kept) == top_k:
             break
     return kept
-
-
-def _confidence(margin: float | None, settings: SimilaritySettings) -> float:
-    """The calibrated confidence of a candidate from its CSLS margin over the best other candidate (None: the
-    language has no other candidate, so nothing says how sure the match is: the margin counts as 0)."""
-    return float(1 / (1 + math.exp(-(settings.scale * (margin or 0.0) + settings.bias))))
 
 
 def mine(mlm: MaskedLM, sentences, *, miner: str = "mlm", settings: SimilaritySettings | None = None, **kwargs):

@@ -35,13 +35,17 @@ def slow_vector(mlm, pieces_in_context, position, n, pieces_alone, layer, mean, 
 
 
 @pytest.mark.parametrize("which", ["demo_bert", "demo_xlmr"])
-def test_scores_equal_a_slow_reference(which, request):
-    from salt_core.languages import get_language
+@pytest.mark.parametrize("frequencies", [True, False])
+def test_scores_equal_a_slow_reference(which, frequencies, request):
+    from salt_core.languages import get_language, zipf_table
     from salt_core.substitutions.mining import MiningReport, prepare_items, special_affixes
-    from salt_core.substitutions.similarity import target_table
+    from salt_core.substitutions.similarity import Calibration, target_table
 
     mlm = request.getfixturevalue(which)
-    settings = SimilaritySettings(layer=1, alpha=0.5, scale=2.0, bias=-0.5)
+    with_f = Calibration(bias=-0.5, margin=2.0, copy=-1.0, gap=-0.7, reverse=3.0)
+    without = Calibration(bias=0.3, margin=1.5, copy=-2.0, reverse=2.5)
+    settings = SimilaritySettings(layer=1, alpha=0.5, frequency_weight=0.2, frequencies=frequencies,
+                                  with_frequencies=with_f, without_frequencies=without)
     mined = mine_by_similarity(mlm, SENTENCES, "en", ["de"], top_k=3, synonyms=False, settings=settings)
     items = prepare_items(mlm, SENTENCES, [0, 1], get_language("en"), Eligibility(), MiningReport(), masked=False)
     table, source = target_table(mlm, "de", 1), target_table(mlm, "en", 1)
@@ -53,7 +57,10 @@ def test_scores_equal_a_slow_reference(which, request):
                                                 output_hidden_states=True).hidden_states[1][0, len(prefix)]
                            for i in ids[:50]])
     assert torch.allclose(table.vectors[:50], torch.nn.functional.normalize(raw - table.mean, dim=-1), atol=1e-5)
-    surface = {i: mlm.tokenizer.convert_ids_to_tokens(i).lstrip("▁#").lower() for i in table.token_ids}
+    surface = {i: mlm.tokenizer.convert_ids_to_tokens(i).lstrip("▁#").lower()
+               for i in table.token_ids + source.token_ids}
+    de_zipf, en_zipf = zipf_table("de"), zipf_table("en")
+    assert de_zipf and en_zipf  # the rule under test needs both lists
     for item in items[:6]:
         pieces = item.input_ids[item.mask_position:item.mask_position + item.n_pieces]
         vector = slow_vector(mlm, item.input_ids, item.mask_position, item.n_pieces, prefix + pieces + suffix, 1,
@@ -62,12 +69,17 @@ def test_scores_equal_a_slow_reference(which, request):
         cosine = (table.vectors @ vector).tolist()
         r_t = sum(sorted(cosine, reverse=True)[:10]) / 10
         near = sorted(range(len(cosine)), key=lambda j: -cosine[j])[:20]
-        csls = {}
+        csls, rank_score, reverse = {}, {}, {}
         for j in near:
-            r_s = sum(sorted((source.vectors @ table.vectors[j]).tolist(), reverse=True)[:10]) / 10
+            to_source = (source.vectors @ table.vectors[j]).tolist()
+            r_s = sum(sorted(to_source, reverse=True)[:10]) / 10
             csls[j] = 2 * cosine[j] - r_t - r_s
+            zipf = de_zipf.get(surface[table.token_ids[j]], 0.0)
+            rank_score[j] = csls[j] + (0.2 * zipf if frequencies else 0.0)
+            others = [c for c, t in zip(to_source, source.token_ids) if surface[t] != item.word.text.lower()]
+            reverse[j] = cosine[j] - max(others)
         ranked, seen = [], set()
-        for j in sorted(near, key=lambda j: -csls[j]):
+        for j in sorted(near, key=lambda j: -rank_score[j]):
             if surface[table.token_ids[j]] not in seen:
                 seen.add(surface[table.token_ids[j]])
                 ranked.append(j)
@@ -75,9 +87,45 @@ def test_scores_equal_a_slow_reference(which, request):
         assert rows["token_id"].tolist() == [table.token_ids[j] for j in ranked[:3]]
         np.testing.assert_allclose(rows["similarity"], [cosine[j] for j in ranked[:3]], atol=1e-5)
         np.testing.assert_allclose(rows["csls"], [csls[j] for j in ranked[:3]], atol=1e-5)
-        margins = [csls[ranked[0]] - csls[ranked[1]]] + [csls[j] - csls[ranked[0]] for j in ranked[1:3]]
-        expected = [1 / (1 + math.exp(-(2.0 * m - 0.5))) for m in margins]
+        np.testing.assert_allclose(rows["reverse"], [reverse[j] for j in ranked[:3]], atol=1e-5)
+        margins = [rank_score[ranked[0]] - rank_score[ranked[1]]] + \
+            [rank_score[j] - rank_score[ranked[0]] for j in ranked[1:3]]
+        expected = []
+        for j, margin in zip(ranked[:3], margins):
+            copy = float(surface[table.token_ids[j]] == item.word.text.lower())
+            if frequencies:
+                gap = abs(de_zipf.get(surface[table.token_ids[j]], 0.0) - en_zipf.get(item.word.text.lower(), 0.0))
+                z = -0.5 + 2.0 * margin - 1.0 * copy - 0.7 * gap + 3.0 * reverse[j]
+            else:
+                z = 0.3 + 1.5 * margin - 2.0 * copy + 2.5 * reverse[j]
+            expected.append(1 / (1 + math.exp(-z)))
         np.testing.assert_allclose(rows["p_restricted"], expected, atol=1e-5)
+        assert rows["zipf"].notna().all() == frequencies
+
+
+def test_a_language_without_word_frequencies_is_ranked_by_csls_and_calibrated_without_them(demo_bert):
+    """Swahili has no wordfreq list: no zipf, rank by CSLS, the calibration without `gap`; German in the same run
+    keeps its frequencies."""
+    from salt_core.substitutions.similarity import WITHOUT_FREQUENCIES, confidence_features
+
+    mined = mine_by_similarity(demo_bert, SENTENCES, "en", ["de", "sw"], top_k=3, synonyms=False)
+    swahili, german = mined[mined["language"] == "sw"], mined[mined["language"] == "de"]
+    assert len(swahili) and swahili["zipf"].isna().all() and german["zipf"].notna().all()
+    for _, group in swahili.groupby(["sentence_id", "word_index"]):
+        assert group["csls"].is_monotonic_decreasing
+    np.testing.assert_allclose(swahili["p_restricted"],
+                               WITHOUT_FREQUENCIES.confidence(confidence_features(swahili)), atol=1e-9)
+
+
+def test_the_reverse_check_rewards_a_mutual_nearest_neighbour_and_a_copy_costs(e5):
+    """On real weights: Hund's nearest English word is dog (reverse > 0); a copied English word is marked."""
+    from salt_core.substitutions.similarity import confidence_features
+
+    mined = mine_by_similarity(e5, ["The dog sleeps."], "en", ["de"], top_k=5, synonyms=False)
+    dog = mined[mined["word"] == "dog"].set_index(mined[mined["word"] == "dog"]["candidate"].str.lower())
+    assert dog.loc["hund", "reverse"] > 0
+    features = confidence_features(mined)
+    assert ((features["copy"] == 1) == (mined["candidate"].str.lower() == mined["word"].str.lower())).all()
 
 
 def test_output_is_the_mlm_tidy_table_plus_miner_and_similarity(demo_bert):
@@ -88,7 +136,10 @@ def test_output_is_the_mlm_tidy_table_plus_miner_and_similarity(demo_bert):
     assert mined["p_restricted"].between(0, 1).all()
     assert set(mined["kind"]) == {"translation", "synonym"}
     for _, group in mined.groupby(["sentence_id", "word_index", "kind", "language"]):
-        assert group["csls"].is_monotonic_decreasing and group["rank"].tolist() == list(range(1, len(group) + 1))
+        score = group["csls"] + SimilaritySettings().frequency_weight * group["zipf"].fillna(0.0)  # the rank's
+        assert score.is_monotonic_decreasing and group["rank"].tolist() == list(range(1, len(group) + 1))
+        np.testing.assert_allclose(group["margin"].iloc[1:], score.iloc[1:] - score.iloc[0], atol=1e-5)
+        assert (group["margin"].iloc[0] >= 0) and (group["margin"].iloc[1:] <= 0).all()
     synonyms = mined[mined["kind"] == "synonym"]
     assert not (synonyms["candidate"].str.lower() == synonyms["word"].str.lower()).any()
     assert demo_bert.is_demo and mined.attrs["is_demo"]
@@ -209,3 +260,31 @@ def test_the_first_use_of_a_vocabulary_reports_its_progress_and_the_second_is_ca
     heard.clear()
     assert target_table(demo_xlmr, "fr", layer, progress=lambda done, total: heard.append(done)) is table
     assert heard == []
+
+
+def test_the_default_threshold_keeps_plain_translations_and_drops_a_copy_and_a_rare_look_alike(e5):
+    """The defects the calibrated confidence was built against, on real weights in the benchmark's carrier sentence:
+    the margin-only confidence kept `city` offered as German and `hardt` for *hard*, and left Haus, casa, Buch and
+    livre below its own threshold."""
+    from salt_core.substitutions.similarity import DEFAULT_THRESHOLD
+
+    words = ["water", "house", "book", "city", "hard"]
+    mined = mine_by_similarity(e5, [f"Here is the word {w} in a sentence." for w in words], "en", ["de", "fr", "es"],
+                               top_k=2, synonyms=False, eligibility=Eligibility(min_chars=1))
+    best = mined[(mined["rank"] == 1) & mined["word"].isin(words)].set_index(["word", "language"])
+    kept = best[best["p_restricted"] >= DEFAULT_THRESHOLD]["candidate"].str.lower().to_dict()
+    for pair, translation in {("water", "de"): "wasser", ("water", "es"): "agua", ("house", "de"): "haus",
+                              ("house", "es"): "casa", ("house", "fr"): "maison", ("book", "de"): "buch",
+                              ("book", "es"): "libro", ("book", "fr"): "livre"}.items():
+        assert kept.get(pair) == translation, (pair, best.loc[pair, ["candidate", "p_restricted"]].tolist())
+    assert best.loc[("city", "de"), "candidate"].lower() == "city" and ("city", "de") not in kept
+    assert best.loc[("hard", "de"), "candidate"].lower() == "hardt" and ("hard", "de") not in kept
+
+
+def test_the_readme_states_the_calibrations_the_miner_uses():
+    """The README's formulas are the code's weights (a refit that forgets the README fails here)."""
+    from salt_core.substitutions.similarity import WITH_FREQUENCIES, WITHOUT_FREQUENCIES
+    from tests.paths import ROOT
+
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    assert WITH_FREQUENCIES.describe() in readme and WITHOUT_FREQUENCIES.describe() in readme
