@@ -47,7 +47,12 @@ def fingerprint(inputs: Iterable[InputFile], text_column: str | None, model: str
     every engine writes the same rows for the same shard."""
     files = [[source.name, source.sha256, source.offset] for source in inputs]
     digest = hashlib.sha256(json.dumps([files, text_column]).encode("utf-8")).hexdigest()
-    return {"input_sha256": digest, "model": model, **{k: repr(v) for k, v in sorted(settings.items())}}
+    scoring = {}
+    if settings.get("miner") == "similarity":  # its rank and calibration are part of every row it writes
+        from salt_core.substitutions.similarity import SimilaritySettings
+
+        scoring["similarity_scoring"] = repr(SimilaritySettings())
+    return {"input_sha256": digest, "model": model, **{k: repr(v) for k, v in sorted(settings.items())}, **scoring}
 
 
 def parts_folder(output: Path) -> Path:

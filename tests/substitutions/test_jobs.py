@@ -93,6 +93,23 @@ def test_a_job_of_other_settings_is_refused_naming_what_differs(tmp_path):
     assert open_parts(output, {"input_sha256": "a", "top_k": "3"}, restart=True).exists()
 
 
+def test_an_interrupted_similarity_job_of_another_scoring_is_not_continued(tmp_path, folder):
+    """The similarity miner's rank and calibration decide every row: parts mined under other ones (an earlier
+    version's, whose manifest lacks the entry) are refused, not mixed with new rows."""
+    from salt_core.substitutions.jobs import fingerprint
+    from salt_core.substitutions.similarity import SimilaritySettings
+
+    inputs = corpus_inputs(folder)
+    similarity = fingerprint(inputs, None, "m", {"miner": "similarity", "top_k": 5})
+    assert similarity["similarity_scoring"] == repr(SimilaritySettings())
+    assert "similarity_scoring" not in fingerprint(inputs, None, "m", {"miner": "mlm", "top_k": 5})
+    output = tmp_path / "mined.parquet"
+    earlier = {k: v for k, v in similarity.items() if k != "similarity_scoring"}
+    open_parts(output, earlier)
+    with pytest.raises(InputError, match=r"\(similarity_scoring differ\)"):
+        open_parts(output, similarity)
+
+
 def test_a_dataset_folder_is_readable_as_one_table(tmp_path):
     from salt_core.files import read_table
     from salt_core.substitutions.corpus import Shard
