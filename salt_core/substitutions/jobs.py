@@ -47,12 +47,11 @@ def fingerprint(inputs: Iterable[InputFile], text_column: str | None, model: str
     every engine writes the same rows for the same shard."""
     files = [[source.name, source.sha256, source.offset] for source in inputs]
     digest = hashlib.sha256(json.dumps([files, text_column]).encode("utf-8")).hexdigest()
-    scoring = {}
-    if settings.get("miner") == "similarity":  # its rank and calibration are part of every row it writes
-        from salt_core.substitutions.similarity import SimilaritySettings
+    from salt_core.substitutions.similarity import scoring
 
-        scoring["similarity_scoring"] = repr(SimilaritySettings())
-    return {"input_sha256": digest, "model": model, **{k: repr(v) for k, v in sorted(settings.items())}, **scoring}
+    rows_from = scoring(str(settings.get("miner")))  # the similarity miner's rank and calibration decide every row
+    extra = {"similarity_scoring": rows_from} if rows_from else {}
+    return {"input_sha256": digest, "model": model, **{k: repr(v) for k, v in sorted(settings.items())}, **extra}
 
 
 def parts_folder(output: Path) -> Path:

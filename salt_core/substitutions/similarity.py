@@ -140,6 +140,13 @@ class SimilaritySettings:
         return layer
 
 
+def scoring(miner: str) -> str | None:
+    """What a mined table's scores depend on besides its inputs, model and options: for the similarity miner its
+    rank and calibration (this version's defaults), so a cached or half-finished table made under other ones is
+    not reused; None for the masked-LM miner."""
+    return repr(SimilaritySettings()) if miner == "similarity" else None
+
+
 def _encoder(mlm: MaskedLM):
     return getattr(mlm.model, "base_model", mlm.model)
 

@@ -37,10 +37,12 @@ def augmentation_languages(requested: tuple[str, ...], evaluated: list[str], sou
 
 def cached_mining(mlm, sentences: list[str], source: str, targets: list[str], miner: str, folder: Path,
                   batch_size: int = 64) -> pd.DataFrame:
-    """Mine `sentences` once per (model, sentences, languages, miner); the table is cached in `folder`."""
-    from salt_core.substitutions.similarity import mine
+    """Mine `sentences` once per (model, sentences, languages, miner and its scoring); the table is cached in
+    `folder`."""
+    from salt_core.substitutions.similarity import mine, scoring
 
-    key = hashlib.sha256(json.dumps([mlm.name, sentences, source, targets, miner]).encode("utf-8")).hexdigest()[:16]
+    identity = [mlm.name, sentences, source, targets, miner] + ([scoring(miner)] if scoring(miner) else [])
+    key = hashlib.sha256(json.dumps(identity).encode("utf-8")).hexdigest()[:16]
     path = Path(folder) / f"mined-{miner}-{key}.parquet"
     if path.is_file():
         return pd.read_parquet(path)

@@ -80,8 +80,21 @@ def plan(experiment: Experiment, mlm) -> Plan:
     return Plan(experiment, task, source, languages, augment_languages, miner, notes)
 
 
-def fingerprint(experiment: Experiment, method: str, seed: int, languages: list[str]) -> str:
+def miner_for(p: Plan, method: str) -> str | None:
+    """The miner whose substitutes a method trains on (None: it uses none)."""
+    if METHODS[method].codeswitch != "model":
+        return None
+    return "similarity" if method == "similarity-codeswitch" else p.miner
+
+
+def fingerprint(experiment: Experiment, method: str, seed: int, languages: list[str], miner: str | None = None) -> str:
+    """A run's identity. A method whose substitutes the similarity miner (`miner`) gives also depends on that
+    miner's rank and calibration, so a run made under other ones is trained again rather than taken as done."""
+    from salt_core.substitutions.similarity import scoring
+
     settings = experiment.settings() | {"method": method, "seed": seed, "languages": languages}
+    if miner and scoring(miner):
+        settings["similarity_scoring"] = scoring(miner)
     return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode("utf-8")).hexdigest()[:12]
 
 
@@ -150,8 +163,7 @@ def _training_set(p: Plan, mlm, method: str, seed: int, train: pd.DataFrame, wor
     if chosen.codeswitch == "dictionary":
         mined = augment.dictionary_mined(texts, _dictionaries(p), p.source)
     else:
-        miner = "similarity" if method == "similarity-codeswitch" else p.miner
-        mined = augment.cached_mining(mlm, texts, p.source, p.augment_languages, miner, work)
+        mined = augment.cached_mining(mlm, texts, p.source, p.augment_languages, miner_for(p, method), work)
     switched = augment.codeswitched_examples(mined, texts, p.experiment.codeswitch, seed)
     changed = sum(1 for s in switched if s.replacements)
     report = {"code-switched": changed, "examples": len(texts)}
@@ -221,7 +233,7 @@ def run_experiment(experiment: Experiment, output: str | Path, *, quiet: bool = 
     done, frames = existing_runs(output), []
     jobs = [(method, seed) for method in experiment.methods for seed in experiment.seeds]
     for index, (method, seed) in enumerate(jobs):
-        digest = fingerprint(experiment, method, seed, p.languages)
+        digest = fingerprint(experiment, method, seed, p.languages, miner_for(p, method))
         rid = run_id(experiment, p.task.name, method, seed, digest)
         status = {"run": rid, "runs_done": index, "runs_total": len(jobs), "method": method, "seed": seed}
         if digest in done:

@@ -143,3 +143,24 @@ def test_last_checkpoint_skips_and_removes_a_checkpoint_cut_short(tmp_path):
     assert engine.last_checkpoint(str(tmp_path)) == str(whole)
     assert not cut.exists() and not missing.exists()
     assert engine.last_checkpoint(str(tmp_path / "nothing")) is None
+
+
+def test_a_run_on_similarity_substitutes_depends_on_that_miners_scoring_and_no_other_run_does(monkeypatch, tmp_path):
+    """A finished run (or a cached mined table) made under another rank or calibration of the similarity miner is
+    not taken as done; baseline and masked-LM runs keep their identity."""
+    from types import SimpleNamespace
+
+    import salt_core.substitutions.similarity as similarity
+    from salt_core.training.config import Experiment
+    from salt_core.training.experiment import fingerprint, miner_for
+
+    experiment = Experiment(model="m", data="d")
+    plan = SimpleNamespace(miner="mlm")
+    assert miner_for(plan, "baseline") is None and miner_for(plan, "salt") == "mlm"
+    assert miner_for(plan, "similarity-codeswitch") == "similarity"
+    before = {m: fingerprint(experiment, m, 1, ["de"], miner_for(plan, m)) for m in ("baseline", "salt",
+                                                                                    "similarity-codeswitch")}
+    monkeypatch.setattr(similarity, "scoring", lambda miner: "other" if miner == "similarity" else None)
+    after = {m: fingerprint(experiment, m, 1, ["de"], miner_for(plan, m)) for m in before}
+    assert after["baseline"] == before["baseline"] and after["salt"] == before["salt"]
+    assert after["similarity-codeswitch"] != before["similarity-codeswitch"]
