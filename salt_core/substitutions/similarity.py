@@ -105,7 +105,7 @@ class Calibration:
     def describe(self) -> str:
         terms = "".join(f" {'−' if getattr(self, n) < 0 else '+'} {abs(getattr(self, n)):.2f}·{n}"
                         for n in FEATURES if getattr(self, n))
-        return f"sigmoid({self.bias:.2f}{terms})".replace("(-", "(−")
+        return f"sigmoid({'−' if self.bias < 0 else ''}{abs(self.bias):.2f}{terms})"
 
 
 # Fitted by `bench_substitution_quality.py --calibrate` on held-out pairs (de, fr, es, zh; 1,600 words), for the
@@ -226,32 +226,23 @@ class TargetTable:
     near: dict = field(default_factory=dict, compare=False, repr=False)
     cache: dict = field(default_factory=dict, compare=False, repr=False)  # Zipf frequencies, rows by surface
 
-    def _nearest(self, source: TargetTable, rows: torch.Tensor) -> tuple:
-        """Each entry's HUB_K nearest `source` entries, computed for an entry the first time it is a candidate,
-        then kept (a whole table at once would be a 40k x 60k product)."""
+    def neighbours(self, source: TargetTable, rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """For the entries at `rows`: r_S (each one's mean cosine to its HUB_K nearest `source` entries, shaped
+        like `rows`), and those nearest cosines and source rows (shaped (*rows.shape, HUB_K), nearest first).
+        Computed for an entry the first time it is a candidate, then kept (a whole table at once would be a
+        40k x 60k product)."""
         k = min(HUB_K, source.vectors.shape[0])
         n = len(self.token_ids)
-        known = self.near.setdefault(id(source), (torch.full((n,), float("nan")), torch.zeros((n, k)),
-                                                        torch.zeros((n, k), dtype=torch.long)))
-        hub, values, where = known
+        hub, values, where = self.near.setdefault(id(source), (torch.full((n,), float("nan")), torch.zeros((n, k)),
+                                                               torch.zeros((n, k), dtype=torch.long)))
         flat = rows.reshape(-1)
         missing = torch.unique(flat[torch.isnan(hub[flat])])
         for begin in range(0, len(missing), 2048):
             chunk = missing[begin:begin + 2048]
             top = torch.topk(self.vectors[chunk] @ source.vectors.T, k, dim=-1)
             hub[chunk], values[chunk], where[chunk] = top.values.mean(dim=-1), top.values, top.indices
-        return known
-
-    def hubness_to(self, source: TargetTable, rows: torch.Tensor) -> torch.Tensor:
-        """r_S of the entries at `rows`: each one's mean cosine to its HUB_K nearest `source` entries."""
-        return self._nearest(source, rows)[0][rows.reshape(-1)].reshape(rows.shape)
-
-    def neighbours(self, source: TargetTable, rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """The HUB_K nearest `source` cosines of the entries at `rows` and those source entries' rows, each of
-        shape (*rows.shape, HUB_K), nearest first."""
-        _, values, where = self._nearest(source, rows)
-        flat = rows.reshape(-1)
-        return values[flat].reshape(*rows.shape, -1), where[flat].reshape(*rows.shape, -1)
+        return (hub[flat].reshape(rows.shape), values[flat].reshape(*rows.shape, -1),
+                where[flat].reshape(*rows.shape, -1))
 
     def nearest_other(self, source: TargetTable, row: int, excluded: frozenset[int]) -> float:
         """The cosine of entry `row` to its nearest `source` entry outside the rows `excluded` (the word's own
@@ -367,7 +358,7 @@ def mine_by_similarity(mlm: MaskedLM, sentences: Sequence[str], source: str = "e
     items = prepare_items(mlm, sentences, sentence_ids, source_language, eligibility or Eligibility(), report,
                           masked=False)
     records, extra = [], {name: [] for name in ("similarity", "csls", "zipf", "reverse", "margin")}
-    source_zipf = zipf_table(source_language.code) if settings.frequencies else None
+    use_frequencies = settings.frequencies and zipf_table(source_language.code) is not None  # target: per table
     with torch.inference_mode():
         source = target_table(mlm, source_language.code, layer, settings.batch_size)
         chunk_size = 256
@@ -377,15 +368,17 @@ def mine_by_similarity(mlm: MaskedLM, sentences: Sequence[str], source: str = "e
             for restriction in restrictions:
                 code = restriction.vocab.language.code
                 table = target_table(mlm, code, layer, settings.batch_size, strictness)
-                zipf = table.zipf(code, surfaces) if source_zipf is not None else None
+                zipf = table.zipf(code, surfaces) if use_frequencies else None
                 sim = words @ table.vectors.T  # (batch, n_lang)
                 exclude_own_word(sim, restriction, batch)
                 cos, rows = torch.topk(sim, min(max(RERANK, top_k * 3), sim.shape[1]), dim=-1)
                 r_t = _hub_mean(sim, min(HUB_K, sim.shape[1]))
-                csls = 2 * cos - r_t[:, None] - table.hubness_to(source, rows)
-                score = csls + settings.frequency_weight * zipf[rows] if zipf is not None else csls
-                near_values, near_rows = (t[..., :3].tolist() for t in table.neighbours(source, rows))  # 3 suffice
-                zipf_of = zipf[rows].tolist() if zipf is not None else None
+                r_s, near_values, near_rows = table.neighbours(source, rows)
+                csls = 2 * cos - r_t[:, None] - r_s
+                zipf_rows = zipf[rows] if zipf is not None else None
+                score = csls + settings.frequency_weight * zipf_rows if zipf_rows is not None else csls
+                near_values, near_rows = near_values[..., :3].tolist(), near_rows[..., :3].tolist()  # 3 suffice
+                zipf_of = zipf_rows.tolist() if zipf_rows is not None else None
                 rows_of, cos_of, csls_of, score_of = rows.tolist(), cos.tolist(), csls.tolist(), score.tolist()
                 for row, item in enumerate(batch):
                     kept = _distinct(table, surfaces, rows_of[row], cos_of[row], score_of[row], top_k + 1)  # +rival

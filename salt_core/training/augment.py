@@ -41,7 +41,8 @@ def cached_mining(mlm, sentences: list[str], source: str, targets: list[str], mi
     `folder`."""
     from salt_core.substitutions.similarity import mine, scoring
 
-    identity = [mlm.name, sentences, source, targets, miner] + ([scoring(miner)] if scoring(miner) else [])
+    scored_by = scoring(miner)
+    identity = [mlm.name, sentences, source, targets, miner] + ([scored_by] if scored_by else [])
     key = hashlib.sha256(json.dumps(identity).encode("utf-8")).hexdigest()[:16]
     path = Path(folder) / f"mined-{miner}-{key}.parquet"
     if path.is_file():

@@ -93,8 +93,8 @@ def fingerprint(experiment: Experiment, method: str, seed: int, languages: list[
     from salt_core.substitutions.similarity import scoring
 
     settings = experiment.settings() | {"method": method, "seed": seed, "languages": languages}
-    if miner and scoring(miner):
-        settings["similarity_scoring"] = scoring(miner)
+    if miner and (scored_by := scoring(miner)):
+        settings["similarity_scoring"] = scored_by
     return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode("utf-8")).hexdigest()[:12]
 
 
