@@ -151,13 +151,15 @@ def threshold_report(mlm, codes: list[str], settings: SimilaritySettings) -> pd.
 
 
 def held_out(mlm, settings: SimilaritySettings, codes=("de", "fr", "es", "zh")) -> pd.DataFrame:
+    """best_candidates of the held-out words of each language whose dictionary is installed (a `language`
+    column tells them apart)."""
     frames = []
     for code in codes:
         dictionary = load_dictionary(code)
         if dictionary is not None:
             frames.append(best_candidates(mlm, code, word_list(dictionary, HELD_OUT), dictionary, settings)
                           .assign(language=code))
-    return pd.concat(frames, ignore_index=True)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["language", "right_now"])
 
 
 def calibrate(mlm, settings: SimilaritySettings) -> dict[str, Calibration]:
@@ -205,13 +207,13 @@ def choose_threshold(mlm, settings: SimilaritySettings) -> float | None:
     """The default threshold, chosen on the held-out words (never the report's): the lowest threshold on a 0.05 grid
     at which the kept best candidates of de, fr and es are right >= 70% on average and >= 65% in each language,
     while each language keeps one for >= 30% of its words."""
-    tables = {}
-    for code in ("de", "fr", "es"):
-        dictionary = load_dictionary(code)
-        if dictionary is None:
-            print(f"{code}: dictionary not installed (see the docstring); no threshold chosen")
-            return None
-        tables[code] = best_candidates(mlm, code, word_list(dictionary, HELD_OUT), dictionary, settings)
+    codes = ("de", "fr", "es")
+    held = held_out(mlm, settings, codes)
+    missing = [code for code in codes if code not in set(held["language"])]
+    if missing:
+        print(f"{', '.join(missing)}: dictionary not installed (see the docstring); no threshold chosen")
+        return None
+    tables = {code: held[held["language"] == code] for code in codes}
     rows = []
     for threshold in [round(0.3 + 0.05 * i, 2) for i in range(14)]:
         row = {"threshold": threshold}
