@@ -475,8 +475,9 @@ def _names_index() -> dict[str, str]:
 
 def _name_code(text: str) -> str | None:
     """The code of a language *named* by text, in English or in its own language, with or without diacritics.
-    Only whole names count: langcodes.find alone also matches prefixes ("virology" -> Estonian, via Finnish
-    "viro"), so its answer is kept only when the text is one of that language's names."""
+    Only whole names count: langcodes.find and language_data's name_to_code also match prefixes ("virology" ->
+    Estonian, via Finnish "viro"; "religions" -> Reli), so an answer is kept only when the text is one of that
+    language's names."""
     folded = fold(text)
     if folded.isascii() and len(folded) < 4:  # "Gen", "Ko", "So" name languages, and are far more often words
         return None
@@ -485,15 +486,17 @@ def _name_code(text: str) -> str | None:
         return code
     from language_data.names import code_to_names, name_to_code
 
-    code = name_to_code("language", folded, "en")
-    if code:
+    def named(language: str | None) -> bool:  # the text is one of the language's names, not a prefix of a word
+        return bool(language) and folded in {fold(name) for name in code_to_names(language).values()}
+
+    code = name_to_code("language", folded, "en")  # also answers a word its name begins ("religions" -> Reli)
+    if code and named(langcodes.Language.get(code).language):
         return langcodes.Language.get(code).language
     try:
         found = langcodes.find(text)
     except LookupError:
         return None
-    names = code_to_names(found.language) if found.language else {}
-    return found.language if folded in {fold(name) for name in names.values()} else None
+    return found.language if named(found.language) else None
 
 
 def language_code(value: str) -> str | None:

@@ -6,7 +6,7 @@
 * Tasks: result files name a task and a language in one string (`xnli_sw`, `belebele_eus_Latn`,
   `xwinograd_jp`, `m_mmlu_de`). Known multilingual families come from a table; beyond it, general rules
   read what the name states (`parse_tasks`): `<task>_mt_<lang>` is <task> machine-translated into <lang>
-  (never Maltese), and a name ending in a language code or name gives that language, with the family taken
+  (never Maltese, for every family, known or not), and a name ending in a language code or name gives that language, with the family taken
   from the rest, unless its siblings in the file show that the ending is no language slot
   (`agieval_lsat_ar` beside `agieval_lsat_lr` is not Arabic). Each such inference is reported.
 * Methods: a small controlled vocabulary (`METHODS`); harness and decoding details go to `protocol`.
@@ -77,7 +77,8 @@ def _translated(text: str) -> TaskName | None:
     if not code:
         return None
     rest = match.groupdict().get("rest")
-    task = f"{_family_name(match.group('family'))} (machine-translated{', ' + rest if rest else ''})"
+    # the family as the file names it: a table name such as "HellaSwag (multilingual)" is another translation
+    task = f"{match.group('family')} (machine-translated{', ' + rest if rest else ''})"
     return TaskName(task, code, None, f"{text}: language {code} from '_mt_{match.group('lang')}' (machine-translated "
                                       "into it)", translated=True)
 
@@ -112,8 +113,8 @@ def _final_language(text: str) -> tuple[str, str, str] | None:
 def parse_tasks(names) -> dict[str, TaskName]:
     """Task family and language of every task name of one result file (see the module docstring).
 
-    Rules, in order: a known multilingual family; `_mt_<lang>` (machine-translated into <lang>, the family
-    kept); a name that ends in a language (`<family>_<lang>`, `<family>-<lang>`, `_eus_Latn`, `_basque`), unless
+    Rules, in order: `_mt_<lang>` (machine-translated into <lang>, the family kept, whatever the family);
+    a known multilingual family; a name that ends in a language (`<family>_<lang>`, `<family>-<lang>`, `_eus_Latn`, `_basque`), unless
     a sibling with the same family ends in something that is no language (`agieval_lsat_ar` beside `_lr`,
     `_rc` is not Arabic) or, for a three-letter code, no sibling supports it; a subtask of such a task
     (`oposizioak_eu_ejadministrari` under `oposizioak_eu`). Every inference says how it was made."""
@@ -126,13 +127,13 @@ def parse_tasks(names) -> dict[str, TaskName]:
             family = name[:-(len(parts[-1]) + 1)]
             endings.setdefault(family.lower(), []).append((parts[-1], language_code(parts[-1])))
     for name in names:
+        translated = _translated(name)  # before the family table: hellaswag_mt_de is German, never Maltese
+        if translated is not None:
+            parsed[name] = translated
+            continue
         known = _known(name)
         if known is not None and known.problem is None:
             parsed[name] = known
-            continue
-        translated = _translated(name)
-        if translated is not None:
-            parsed[name] = translated
             continue
         final = _final_language(name)
         if final is not None:

@@ -33,6 +33,7 @@ HARNESS_MODEL_CLASSES = {"hf", "hf-causal", "hf-causal-experimental", "hf-auto",
                          "local-completions", "local-chat-completions", "openai-completions", "openai-chat-completions",
                          "anthropic", "textsynth", "gguf", "ggml", "sparseml", "neuronx", "mamba_ssm", "hf-seq2seq"}
 ACCURACY_KEYS = ("acc", "acc_norm", "exact_match", "f1")
+TRUTHFULQA_KEYS = ("mc2", "mc1", *ACCURACY_KEYS)  # truthfulqa_mc*: the harness reports mc1/mc2, no acc
 MAX_ZIP_BYTES = 200 * 2**20  # uncompressed, all members together
 
 
@@ -91,13 +92,18 @@ def _shots(document: dict, config: dict, task: str) -> int:
     return int(value) if isinstance(value, (int, float)) else 0
 
 
-def _metric(values: dict) -> tuple[str, float, float | None] | None:
-    for key in ACCURACY_KEYS:
+def _metric(values: dict, task: str = "") -> tuple[str, float, float | None] | None:
+    """(label, value, stderr) of the task's accuracy: TruthfulQA's multiple choice reports mc2 (then mc1), the
+    metric the harness and its leaderboards read for it; every other task acc, acc_norm, exact_match, f1."""
+    keys = TRUTHFULQA_KEYS if task.lower().startswith("truthfulqa_mc") else ACCURACY_KEYS
+    for key in keys:
         for name in (key, f"{key},none"):
             value = values.get(name)
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 stderr = values.get(f"{key}_stderr", values.get(f"{key}_stderr,none"))
-                label = {"acc": "accuracy", "acc_norm": "accuracy (length-normalised)"}.get(key, key)
+                label = {"acc": "accuracy", "acc_norm": "accuracy (length-normalised)",
+                         "mc2": "TruthfulQA mc2 (probability mass on the true answers)",
+                         "mc1": "TruthfulQA mc1 (accuracy, one true answer)"}.get(key, key)
                 return label, float(value), float(stderr) if isinstance(stderr, (int, float)) else None
     return None
 
@@ -119,7 +125,9 @@ def parse_lm_eval(document: dict, name: str, overrides: Overrides | None = None)
             problems.append({"row": number, "reason": f"{task_name}: no metrics"})
             continue
         if task_name.lower() in TASK_FAMILIES:
-            problems.append({"row": number, "reason": f"{task_name}: an average over languages, not a run (left out)"})
+            problems.append({"row": number, "reason": f"{task_name}: names no language (a multilingual family's "
+                                                      "average over its languages, or its English original): left "
+                                                      "out"})
             continue
         if task_name in groups:
             problems.append({"row": number, "reason": f"{task_name}: a group (the file lists it under 'groups'), an "
@@ -129,9 +137,10 @@ def parse_lm_eval(document: dict, name: str, overrides: Overrides | None = None)
         if parsed.problem and not (overrides.task and overrides.language):
             problems.append({"row": number, "reason": parsed.problem})
             continue
-        metric = _metric(values)
+        metric = _metric(values, task_name)
         if metric is None:
-            problems.append({"row": number, "reason": f"{task_name}: no accuracy (acc, acc_norm, exact_match, f1)"})
+            problems.append({"row": number, "reason": f"{task_name}: no accuracy (acc, acc_norm, exact_match, f1"
+                                                      f"{', mc2, mc1' if task_name.startswith('truthfulqa_mc') else ''})"})
             continue
         label, value, stderr = metric
         shots = _shots(document, config, task_name)
@@ -139,6 +148,9 @@ def parse_lm_eval(document: dict, name: str, overrides: Overrides | None = None)
         if parsed.inferred:
             notes.insert(1, "inferred: " + parsed.inferred)
             inferred += 1
+        if label.startswith("TruthfulQA"):
+            notes.append(f"{label.split()[1]} read: TruthfulQA's multiple choice reports mc1/mc2, not acc "
+                         "(mc2 first, as the harness's leaderboards do)")
         rows.append({"run_id": f"{Path(name).stem}:{task_name}", "model": model,
                      "params": config.get("model_num_parameters"), "language": parsed.language,
                      "task": parsed.task, "method": prompted(shots),

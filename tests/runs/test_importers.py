@@ -3,6 +3,7 @@
 import io
 import json
 import zipfile
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -303,3 +304,44 @@ def test_a_missing_language_kind_is_inferred():
             "m,sw,XNLI,SALT,accuracy,60\n"
     runs = load_bytes(table.encode(), "kinds.csv").runs.set_index("language")
     assert runs.loc["Python", "language_kind"] == "programming" and runs.loc["sw", "language_kind"] == "natural"
+
+
+STABLELM = Path(__file__).parents[1] / "fixtures" / "reconstructed" / "lm_eval_v03_stablelm-2-1_6b_multilingual_layout.json"
+
+
+def test_stablelm_multilingual_tasks_keep_their_language_for_every_family():
+    # Stability AI's StableLM-2-1.6B multilingual run (task names and metric keys of the real file; SOURCES.md):
+    # hellaswag_mt_de is HellaSwag machine-translated into German, never Maltese, although "hellaswag" is a known
+    # family; no MMLU subject is a language ("religions" is no name of Reli); truthfulqa_mc_mt_* reads mc2.
+    result = load_runs(STABLELM)
+    runs = result.runs.set_index("run_id")
+    expected = {"de": 5, "es": 5, "fr": 5, "it": 5, "pt": 4, "nl": 4}
+    assert runs["language"].value_counts().to_dict() == expected
+    families = {"arc_challenge", "hellaswag", "lambada_openai", "truthfulqa_mc", "hendrycksTest"}
+    assert set(runs["task"]) == {f"{family} (machine-translated)" for family in families}
+    for task_name, row in runs.iterrows():
+        family, language = task_name.split(":")[1].rsplit("_mt_", 1)
+        assert row["language"] == language and row["task"].startswith(family + " ")
+    assert runs["flags"].str.contains("machine-translated").all()
+    truthful = runs[runs["task"].str.startswith("truthfulqa_mc")]
+    assert len(truthful) == 6 and set(truthful["metric"]) == {"TruthfulQA mc2 (probability mass on the true answers)"}
+    assert truthful["notes"].str.contains("mc2 read").all()
+    assert (truthful["score"] == 100 * 0.4).all()  # mc2, not mc1 (0.25), in the fixture
+    reasons = {problem["reason"].split("'")[1]: problem["reason"] for problem in result.problems
+               if problem["reason"].startswith("task '")}
+    mmlu = [name for name in reasons if name.startswith("hendrycksTest-")]
+    assert len(mmlu) == 57  # every English MMLU subject is left for the user, none read as a language
+    assert "names no language" in reasons["hendrycksTest-world_religions"]
+
+
+@pytest.mark.parametrize("word", ["religions", "virology", "sociology", "marketing", "nutrition", "philosophy"])
+def test_a_word_that_begins_with_a_language_name_is_no_language(word):
+    assert language_code(word) is None
+    assert parse_task(f"mmlu_{word}").language is None
+
+
+def test_truthfulqa_reads_mc1_when_mc2_is_absent():
+    document = {"results": {"truthfulqa_mc_mt_de": {"mc1": 0.3, "mc1_stderr": 0.01}},
+                "config": {"model_args": "pretrained=x/y"}}
+    runs = load_bytes(json.dumps(document).encode(), "r.json").runs
+    assert runs.iloc[0]["metric"].startswith("TruthfulQA mc1") and runs.iloc[0]["score"] == pytest.approx(30.0)
