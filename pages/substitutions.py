@@ -123,10 +123,10 @@ if not mlm.has_mlm_head:
             icon=":material/info:")
 left, right = st.columns([3, 2])
 with left:
-    # A long text stays in this session but out of the URL (a 20,000-word paste made a 130,000-character link).
+    # A long text stays in this session but out of the URL (a 20,000-word paste made a 130,000-character link):
+    # the binding is decided before the widget is drawn, and a widget drawn unbound takes its parameter out of
+    # the URL itself (st.query_params refuses to delete a parameter that is still bound to a widget).
     long_text = len(st.session_state.get("text") or "") > URL_TEXT_LIMIT
-    if long_text and "text" in st.query_params:
-        del st.query_params["text"]
     text = st.text_area("Sentences, one per line", EXAMPLE, key="text", height=110, max_chars=MAX_CHARS,
                         bind=None if long_text else "query-params")
     if long_text:

@@ -115,3 +115,23 @@ def _choose_option(page, label: str, option: str) -> None:
     box = page.get_by_role("combobox", name=label)
     box.click()
     page.get_by_role("option", name=option, exact=True).click()
+
+
+def test_a_pasted_corpus_over_the_link_limit_mines_and_its_threshold_moves(app_url, page):
+    """200 sentences (~12,000 characters) pasted and submitted: the text leaves the link (it was bound to it a
+    moment before), nothing breaks, and the threshold still moves."""
+    page.goto(f"{app_url}/substitutions?model=demo&targets=de")
+    wait_until_idle(page)
+    corpus = "\n".join(f"The old man {i} walks slowly to the river near the town." for i in range(200))
+    assert 11_000 < len(corpus) < 13_000
+    type_and_submit(page, "Sentences, one per line", corpus, "Control+Enter")
+    expect(page.get_by_text("longer than 2,000 characters").first).to_be_visible()
+    expect(metric(page, "Words mined")).not_to_have_text("0")
+    assert "text=" not in page.url
+    slider = page.locator('[data-testid="stSlider"]', has_text="Translation threshold").get_by_role("slider")
+    slider.focus()
+    page.keyboard.press("Home")
+    wait_until_idle(page)
+    expect(metric(page, "Translations kept")).not_to_have_text("0")
+    expect_in_url(page, "t=0")
+    assert_no_traceback(page)
