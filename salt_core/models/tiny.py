@@ -20,6 +20,7 @@ import torch
 
 from salt_core.files import build_folder, salt_home
 from salt_core.languages import LANGUAGES, common_words, zipf_table
+from salt_core.models.hf import one_at_a_time, transformers_names
 
 DEMO_MARKER = "salt_demo.json"
 BUILD_VERSION = 1  # bump when the recipe changes, so cached demo folders are rebuilt
@@ -81,7 +82,7 @@ def _train_tokenizer(cfg: TinyConfig):
 
 
 def _wrap(cfg: TinyConfig, raw):
-    from transformers import BertTokenizerFast, XLMRobertaTokenizerFast
+    BertTokenizerFast, XLMRobertaTokenizerFast = transformers_names("BertTokenizerFast", "XLMRobertaTokenizerFast")
 
     if cfg.kind == "bert":
         return BertTokenizerFast(tokenizer_object=raw, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
@@ -93,19 +94,22 @@ def _wrap(cfg: TinyConfig, raw):
 
 
 def _build_model(cfg: TinyConfig, tokenizer):
-    from transformers import BertConfig, BertForMaskedLM, XLMRobertaConfig, XLMRobertaForMaskedLM
+    BertConfig, BertForMaskedLM, XLMRobertaConfig, XLMRobertaForMaskedLM = transformers_names(
+        "BertConfig", "BertForMaskedLM", "XLMRobertaConfig", "XLMRobertaForMaskedLM")
 
     common = dict(vocab_size=len(tokenizer), hidden_size=cfg.hidden_size, num_hidden_layers=cfg.num_layers,
                   num_attention_heads=cfg.num_heads, intermediate_size=cfg.intermediate_size)
-    torch.manual_seed(cfg.seed)
-    if cfg.kind == "bert":
-        config = BertConfig(max_position_embeddings=cfg.max_positions, pad_token_id=tokenizer.pad_token_id,
-                            **common)
-        return BertForMaskedLM(config).eval()
-    # XLM-R offsets positions by padding_idx + 1, hence the two extra slots.
-    config = XLMRobertaConfig(max_position_embeddings=cfg.max_positions + 2, pad_token_id=tokenizer.pad_token_id,
-                              bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id, **common)
-    return XLMRobertaForMaskedLM(config).eval()
+    with one_at_a_time():  # never beside another thread's from_pretrained (salt_core.models.hf)
+        torch.manual_seed(cfg.seed)
+        if cfg.kind == "bert":
+            config = BertConfig(max_position_embeddings=cfg.max_positions, pad_token_id=tokenizer.pad_token_id,
+                                **common)
+            return BertForMaskedLM(config).eval()
+        # XLM-R offsets positions by padding_idx + 1, hence the two extra slots.
+        config = XLMRobertaConfig(max_position_embeddings=cfg.max_positions + 2,
+                                  pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.bos_token_id,
+                                  eos_token_id=tokenizer.eos_token_id, **common)
+        return XLMRobertaForMaskedLM(config).eval()
 
 
 def build_tiny_model(folder: str | os.PathLike, cfg: TinyConfig | None = None) -> Path:

