@@ -23,7 +23,9 @@ _LOCK = threading.RLock()  # re-entrant: resolving a name may import modules tha
 def transformers_names(*names: str, module: str = "transformers") -> tuple:
     """The named attributes of `module` (transformers or one of its submodules), in order."""
     with _LOCK:
-        loaded = importlib.import_module(module)
+        import transformers
+
+        loaded = transformers if module == "transformers" else importlib.import_module(module)
         return tuple(getattr(loaded, name) for name in names)
 
 

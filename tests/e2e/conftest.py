@@ -36,11 +36,11 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def streamlit_server(log_path: Path, **env_overrides: str):
-    """`streamlit run app.py` on a free loopback port; yields its URL, stops it afterwards."""
+def streamlit_server(log_path: Path, python: str = sys.executable, **env_overrides: str):
+    """`streamlit run app.py` with `python` on a free loopback port; yields its URL, stops it afterwards."""
     port = _free_port()
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1", **env_overrides}
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+    cmd = [python, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
            "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]
     with open(log_path, "w") as log:
         server = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)

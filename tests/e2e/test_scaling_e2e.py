@@ -116,6 +116,11 @@ def test_two_uploads_with_the_same_file_name_both_load(app_url, page, tmp_path):
 
 
 def test_salt_against_its_baseline_with_seeds_draws_error_bars_and_a_paired_test(app_url, page, tmp_path):
+    compare_salt_with_its_baseline(app_url, page, tmp_path)
+
+
+def compare_salt_with_its_baseline(app_url, page, tmp_path):
+    """Upload SALT and baseline runs with seeds and open Method vs baseline (also run on a requirements-only venv)."""
     rows = ["model,language,task,method,metric,score,seed"]
     for index, language in enumerate(["de", "fr", "sw", "ur", "hi"]):
         for seed in range(3):
