@@ -12,9 +12,11 @@ from pages import ui
 from salt_core.errors import SaltError
 from salt_core.languages import DEFAULT_STRICTNESS, STRICTNESS
 from salt_core.substitutions.codeswitching import (
+    SIMILARITY_SYNONYMS_OFF,
     CodeSwitchSettings,
     codeswitch,
     count_words,
+    default_synonyms,
     default_thresholds,
     dictionary_check,
     dictionary_precision_at_k,
@@ -32,6 +34,7 @@ from salt_core.substitutions.figures import (
     kept_curve_figure,
     place_threshold,
     precision_recall_figure,
+    score_label,
     threshold_histogram,
 )
 from salt_core.substitutions.mining import DEFAULT_TOP_K
@@ -150,7 +153,14 @@ with right:
     st.caption(STRICTNESS[strictness][0].upper() + STRICTNESS[strictness][1:] + ".")
     top_k = st.number_input("Candidates per word and language (top-k)", 1, 50, DEFAULT_TOP_K, key="k",
                             bind="query-params")
-    synonyms = st.checkbox("Also mine source-language synonyms", True, key="syn", bind="query-params")
+    # Each miner has its own default (and URL key): the similarity miner's synonyms were measured and are not
+    # confident substitutes (SIMILARITY_SYNONYMS_OFF), SALT's masked LM mines them as the paper does.
+    synonyms = st.checkbox("Also mine source-language synonyms", default_synonyms(miner),
+                           key="syn" if miner == "mlm" else "syn_sim", bind="query-params",
+                           help=SIMILARITY_SYNONYMS_OFF if miner == "similarity" else None)
+    if miner == "similarity":
+        st.caption("Synonyms are off by default for this miner: measured against WordNet, 16% of its best synonyms "
+                   "are right and no threshold separates right from wrong (README).")
     with st.expander("Which words are eligible"):
         min_chars = st.number_input("Minimum word length (spaced scripts)", 1, 10, ELIGIBLE.min_chars, key="minc")
         skip_stopwords = st.checkbox(f"Skip the source language's {ELIGIBLE.stopword_count} most frequent words",
@@ -365,8 +375,8 @@ def inspector() -> None:
     st.subheader("Thresholds and code-switching")
     c1, c2, c3, c4 = st.columns(4)
     if miner == "similarity":  # no full-vocabulary prediction exists for this miner
-        score = "p_restricted"
-        c1.markdown("Threshold reads **p_restricted**, a calibrated confidence")
+        score = "p_restricted"  # the column's name in the mined table; shown as what it is, a confidence
+        c1.markdown("Threshold reads the **confidence**, calibrated on dictionary pairs")
         c1.caption(f"{SIMILARITY.with_frequencies.describe()}: how far the candidate beats the next one (margin), "
                    "whether it copies the word, how far its word frequency is from the word's (gap) and whether the "
                    "word is its nearest source word (reverse); the weights were fitted on held-out dictionary pairs "
@@ -399,7 +409,7 @@ def inspector() -> None:
         hints.append(("translation", t_key, best_translation, threshold_step(best_translation)))
     if kept_synonyms == 0 and synonyms:
         hints.append(("synonym", ts_key, best_synonym, threshold_step(best_synonym)))
-    nothing_kept_hints(hints, score)
+    nothing_kept_hints(hints, score_label(miner, score))
 
     st.markdown("##### Threshold inspector")
     grid = np.unique(np.concatenate([np.linspace(0, 1, 201), np.linspace(0, min(1.0, 2 * best_translation), 201)]))
@@ -411,7 +421,7 @@ def inspector() -> None:
     log_axis = h2.toggle("Log scale for the counts", key="log_counts",
                          help="Counts fall by orders of magnitude as the threshold rises; zero counts are not drawn.")
     curve = ui.memo("kept_curve", (mined, score, tuple(targets), log_axis), lambda: kept_curve_figure(
-        threshold_curve(mined, grid, settings), threshold, score, mlm.is_demo, log_axis))
+        threshold_curve(mined, grid, settings), threshold, score_label(miner, score), mlm.is_demo, log_axis))
     h2.plotly_chart(place_threshold(curve, threshold), width="stretch")
     dictionary, dictionary_name = choose_dictionary()
     dictionary_language = show_dictionary(settings, grid, dictionary, dictionary_name) \
@@ -435,8 +445,8 @@ def inspector() -> None:
     columns = list(dict.fromkeys(["word", "kind", "language", "rank", "candidate", score, "kept", "p_restricted",
                                   *extra]))
     st.dataframe(table[columns], hide_index=True, width="stretch",
-                 column_config={score: st.column_config.ProgressColumn(score, min_value=0.0, max_value=1.0,
-                                                                        format="%.6f")})
+                 column_config={score: st.column_config.ProgressColumn(score_label(miner, score), min_value=0.0,
+                                                                        max_value=1.0, format="%.6f")})
 
     st.markdown("##### Downloads")
     d1, d2, d3 = st.columns(3)

@@ -110,7 +110,12 @@ def build_parser() -> argparse.ArgumentParser:
                            f"(German 'Ray'), 'exclusive' drops them (default: {DEFAULT_STRICTNESS})")
     mine.add_argument("--top-k", type=_bounded(1, 1000), default=DEFAULT_TOP_K,
                       help=f"candidates kept per word and language (default: {DEFAULT_TOP_K})")
-    mine.add_argument("--no-synonyms", action="store_true", help="do not mine source-language synonyms")
+    synonyms = mine.add_mutually_exclusive_group()
+    synonyms.add_argument("--synonyms", dest="synonyms", action="store_true", default=None,
+                          help="mine source-language synonyms (default: yes for the masked-LM miner, no for the "
+                               "similarity miner, whose synonyms were measured against WordNet and are mostly wrong)")
+    synonyms.add_argument("--no-synonyms", dest="synonyms", action="store_false",
+                          help="do not mine source-language synonyms")
     mine.add_argument("--min-word-chars", type=_bounded(1, 100), default=eligible.min_chars,
                       help=f"skip shorter words in spaced scripts (default: {eligible.min_chars}; project assumption)")
     mine.add_argument("--skip-stopwords", action="store_true",
@@ -267,6 +272,7 @@ def _progress_bar(quiet: bool):
 def run_mine(args) -> int:
     from salt_core.files import output_lock
     from salt_core.models.loading import load_masked_lm
+    from salt_core.substitutions.codeswitching import SIMILARITY_SYNONYMS_OFF, default_synonyms
     from salt_core.substitutions.corpus import Corpus, corpus_inputs, read_inputs
     from salt_core.substitutions.jobs import (
         check_output,
@@ -308,7 +314,12 @@ def run_mine(args) -> int:
               "(a baseline, not SALT's method)", file=sys.stderr)
     if mlm.is_demo:
         print("warning: the demo model has random weights; its predictions are meaningless", file=sys.stderr)
-    settings = dict(miner=miner, strictness=args.strictness, source=args.source, targets=args.targets, top_k=args.top_k, synonyms=not args.no_synonyms,
+    synonyms = default_synonyms(miner) if args.synonyms is None else args.synonyms
+    if args.synonyms is None and not synonyms:
+        print("note: no source-language synonyms (--synonyms to mine them). " + SIMILARITY_SYNONYMS_OFF,
+              file=sys.stderr)
+    settings = dict(miner=miner, strictness=args.strictness, source=args.source, targets=args.targets,
+                    top_k=args.top_k, synonyms=synonyms,
                     eligibility=Eligibility(min_chars=args.min_word_chars, skip_stopwords=args.skip_stopwords),
                     batch_size=args.batch_size)
     check_settings(mlm, settings)

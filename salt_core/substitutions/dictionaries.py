@@ -151,6 +151,29 @@ def cedict_file() -> Path | None:
     return None
 
 
+WORDNET_FOLDER = Path("/usr/share/wordnet")  # Debian's wordnet-base (Princeton WordNet 3.0's database files)
+
+
+def read_wordnet(folder: str | Path = WORDNET_FOLDER) -> pd.DataFrame:
+    """English synonyms from Princeton WordNet's database files (data.noun, data.verb, data.adj, data.adv): every
+    pair of single words that share a synset, both ways, lower-cased; as a dictionary from English to English."""
+    folder, pairs = Path(folder), set()
+    for part in ("noun", "verb", "adj", "adv"):
+        path = folder / f"data.{part}"
+        if not path.is_file():
+            raise InputError(f"{path} is missing: WordNet's database files come with Debian's wordnet-base.")
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                if line.startswith("  "):  # the licence header
+                    continue
+                fields = line.split(" ", 4)
+                count = int(fields[3], 16)  # w_cnt, two hexadecimal digits
+                lemmas = line.split(" ")[4:4 + 2 * count:2]
+                words = {re.sub(r"\(.*\)$", "", w).lower() for w in lemmas if "_" not in w and "-" not in w}
+                pairs |= {(a, b) for a in words for b in words if a != b}
+    return _frame(sorted(pairs), ("en", "en"))
+
+
 def installed_dictionaries(folder: Path = DICTD_FOLDER) -> dict[str, tuple[str, str, object]]:
     """Dictionaries found on this machine: label -> (source, target, loader); English -> X direction, X -> English
     dictionaries offered reversed."""

@@ -44,6 +44,12 @@ def with_data_revision(fig: go.Figure) -> go.Figure:
     return fig
 
 
+def score_label(miner: str, score: str) -> str:
+    """What a score column holds, named for the reader: the similarity miner's `p_restricted` is a calibrated
+    confidence that the candidate is right, not a probability over a restricted vocabulary as the masked LM's."""
+    return "confidence" if miner == "similarity" and score == "p_restricted" else score
+
+
 def best_scores(mined: pd.DataFrame, score: str) -> pd.DataFrame:
     """The best candidate's score per (sentence, word, kind, language)."""
     return mined[mined["rank"] == 1][["sentence_id", "word_index", "word", "kind", "language", "candidate", score]]
@@ -52,18 +58,21 @@ def best_scores(mined: pd.DataFrame, score: str) -> pd.DataFrame:
 def threshold_histogram(mined: pd.DataFrame, threshold: float, score: str, is_demo: bool) -> go.Figure:
     """Distribution of best-candidate scores per language, with the threshold drawn on it."""
     best = best_scores(mined[mined["kind"] == "translation"], score)
+    miners = set(mined["miner"]) if "miner" in mined.columns else {"mlm"}
+    label = score_label(miners.pop() if len(miners) == 1 else "mlm", score)
     fig = go.Figure()
     for language, group in best.groupby("language"):
         fig.add_histogram(x=group[score], name=language, opacity=0.7, nbinsx=40,
-                          hovertemplate=f"{language}: %{{y}} words with best {score} in %{{x}}<extra></extra>")
+                          hovertemplate=f"{language}: %{{y}} words with best {label} in %{{x}}<extra></extra>")
     fig.add_vline(x=threshold, line_dash="dash", line_color="black", annotation_text=f"threshold {threshold:g}")
-    fig.update_layout(barmode="overlay", title=demo_title(f"Best translation candidate's {score}", is_demo),
-                      xaxis_title=score, yaxis_title="words", legend_title="language", height=340)
+    fig.update_layout(barmode="overlay", title=demo_title(f"Best translation candidate's {label}", is_demo),
+                      xaxis_title=label, yaxis_title="words", legend_title="language", height=340)
     return with_data_revision(fig)
 
 
 def kept_curve_figure(curve: pd.DataFrame, threshold: float, score: str, is_demo: bool,
                       log_counts: bool = False) -> go.Figure:
+    """`score` is named as the axis shows it (score_label)."""
     """How many translation substitutions survive as the threshold moves (counts on a log axis if asked:
     zero counts are then left out of the lines rather than drawn at an invented floor)."""
     if log_counts:

@@ -138,7 +138,7 @@ def test_both_miners_side_by_side_with_an_installed_dictionary(monkeypatch):
     assert "similarity" in at.dataframe[-1].value.columns
     # The calibrated confidence has its own threshold and default (the masked LM's 0.3 would keep every word).
     assert at.slider(key="t_sim").value == 0.5 != CodeSwitchSettings().translation_threshold
-    assert any("calibrated confidence" in m.value for m in at.markdown)
+    assert any("**confidence**, calibrated" in m.value for m in at.markdown)
 
 
 def test_a_long_text_stays_in_the_session_and_out_of_the_link():
@@ -148,3 +148,13 @@ def test_a_long_text_stays_in_the_session_and_out_of_the_link():
     assert not at.exception
     assert at.text_area(key="text").value == long and "text" not in at.query_params
     assert any("the link does not carry it" in c.value for c in at.caption)
+
+
+def test_the_similarity_miner_mines_no_synonyms_unless_asked_and_says_why():
+    at = open_page("pages/substitutions.py", targets=["de"], text="The dog sat in the house.")
+    assert at.checkbox(key="syn").value is True  # SALT's masked LM mines synonyms as the paper does
+    at.radio(key="miner").set_value("similarity").run()
+    assert not at.exception and not at.error
+    assert at.checkbox(key="syn_sim").value is False
+    assert any("measured against WordNet" in c.value for c in at.caption)
+    assert next(m for m in at.metric if m.label == "Synonyms kept").value == "0"

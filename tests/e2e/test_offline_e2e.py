@@ -25,7 +25,7 @@ def test_home_offers_the_real_model_first_and_every_model_page_works_with_it(app
     page.goto(f"{app_url}/substitutions?model=e5-small-offline&targets=de&text=The+dog+sleeps+in+the+house.")
     wait_until_idle(page, timeout_ms=300_000)
     expect(page.get_by_text("not SALT's method").first).to_be_visible()
-    expect(page.get_by_text("Threshold reads p_restricted")).to_be_visible()
+    expect(page.get_by_text("Threshold reads the confidence")).to_be_visible()
     expect(page.get_by_text("Candidates", exact=True)).to_be_visible()
     assert_no_traceback(page)
 

@@ -83,7 +83,7 @@ def test_the_miner_choice_goes_to_the_url_and_both_miners_are_compared(app_url, 
     page.locator('[data-testid="stRadio"]', has_text="Candidates from").get_by_text("similarity", exact=True).click()
     wait_until_idle(page)
     expect_in_url(page, "miner=similarity")
-    expect(page.get_by_text("Threshold reads p_restricted")).to_be_visible()
+    expect(page.get_by_text("Threshold reads the confidence")).to_be_visible()
     assert_no_traceback(page)
 
 

@@ -288,3 +288,41 @@ def test_the_readme_states_the_calibrations_the_miner_uses():
 
     readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
     assert WITH_FREQUENCIES.describe() in readme and WITHOUT_FREQUENCIES.describe() in readme
+
+
+def test_the_default_example_switches_cat_only_to_a_translation_or_a_synonym(e5):
+    """The Substitutions page's first view on real weights once read "Die Catholic sat on the Mats.": synonyms that
+    WordNet does not list (cat -> Catholic, She -> He) passed the shared threshold. With the page's defaults for
+    this miner (no synonyms, its default threshold, German), every switch of "cat", over many seeds, is a
+    translation FreeDict lists or a WordNet synonym; and with synonyms asked for, the miner's best synonyms of the
+    example are mostly not WordNet's, which is why they are off."""
+    from salt_core.substitutions.codeswitching import (
+        CodeSwitchSettings,
+        codeswitch,
+        default_synonyms,
+        default_thresholds,
+    )
+    from salt_core.substitutions.dictionaries import read_dictd, read_wordnet
+    from tests.paths import REAL
+
+    example = ["The cat sat on the mat.", "She reads a good book every evening."]
+    translations = read_dictd(REAL / "dictionaries" / "freedict-deu-eng.index", reverse=True)
+    synonyms = read_wordnet(REAL / "wordnet")
+    allowed = set(translations.loc[translations["source"] == "cat", "target"].str.lower()) | \
+        set(synonyms.loc[synonyms["source"] == "cat", "target"])
+    assert "katze" in allowed and "catholic" not in allowed
+    assert default_synonyms("similarity") is False
+    mined = mine_by_similarity(e5, example, "en", ["de"], synonyms=default_synonyms("similarity"))
+    translation, _ = default_thresholds("similarity")
+    switched = [rep for seed in range(30) for result in codeswitch(mined, CodeSwitchSettings(
+        translation, None, "p_restricted", 1.0, ["de"], seed)) for rep in result.replacements]
+    assert switched, "nothing was switched at the default threshold"
+    for rep in switched:
+        assert rep.kind == "translation" and rep.substitute.lower() != rep.original.lower()
+        if rep.original.lower() == "cat":
+            assert rep.substitute.lower() in allowed, rep
+    with_synonyms = mine_by_similarity(e5, example, "en", [], synonyms=True)
+    best = with_synonyms[with_synonyms["rank"] == 1]
+    wordnet = set(zip(synonyms["source"], synonyms["target"]))
+    right = [(w.lower(), c.lower()) in wordnet for w, c in zip(best["word"], best["candidate"])]
+    assert sum(right) < len(right) / 2  # what SIMILARITY_SYNONYMS_OFF reports, on the example itself
