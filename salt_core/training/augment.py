@@ -94,3 +94,85 @@ def codeswitched_examples(mined: pd.DataFrame, sentences: list[str], settings: C
 def spans(result: CodeSwitched) -> list[tuple[int, int, int, int]]:
     """The replacements of a code-switched sentence as (start, end, new_start, new_end), for `align`."""
     return [(r.start, r.end, r.new_start, r.new_end) for r in result.replacements]
+
+
+class AugmentedExamples:
+    """The training set as each optimisation step sees it, under the compute-matched scheme (config's docstring):
+    one item per source example, so every method has the same number of steps per epoch; what an item holds is
+    drawn when it is served, from `random.Random(f"{seed}:{epoch}:{index}")`, so a run is reproducible and a resumed
+    run draws what the uninterrupted one did.
+
+    * `switch` > 0: with that probability the item is a code-switched version (a fresh draw of its words and
+      substitutes), else the original;
+    * `mixup`: an original item is mixed with a freshly drawn code-switched partner (`partner="random"`: each
+      substitute replaced by a random word-initial entry of its language, the control);
+    * neither: the original (the baseline).
+    `set_epoch` is called by the trainer at the start of every epoch."""
+
+    def __init__(self, tokenizer, texts: list[str], pairs: list[str | None] | None, labels: list[int],
+                 max_length: int, kept: dict, settings: CodeSwitchSettings, seed: int, switch: float = 0.0,
+                 mixup: bool = False, partner: str = "substitute"):
+        from salt_core.training import engine
+
+        self.tokenizer, self.texts, self.pairs, self.labels = tokenizer, texts, pairs, labels
+        self.max_length, self.kept, self.settings, self.seed = max_length, kept, settings, seed
+        self.switch, self.mixup, self.partner, self.epoch = switch, mixup, partner, 0
+        self._encode = engine.encode
+        self._random_words: dict[str, list[str]] = {}
+        self.served = {"original": 0, "code-switched": 0, "mixed": 0}
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = int(epoch)
+
+    def _words_of(self, language: str) -> list[str]:
+        """Word-initial vocabulary entries of a language, as text (the random partners' pool)."""
+        if language not in self._random_words:
+            from salt_core.languages import language_vocabulary
+
+            ids = language_vocabulary(self.tokenizer, language).initial_ids
+            words = [self.tokenizer.decode([i]).strip() for i in ids]
+            self._random_words[language] = [w for w in words if w] or ["?"]
+        return self._random_words[language]
+
+    def draw(self, index: int, rng) -> CodeSwitched:
+        """One code-switched version of example `index` (itself when no word has a kept candidate)."""
+        import random as _random
+        from dataclasses import replace as _replace
+
+        from salt_core.substitutions.codeswitching import switch_sentence
+
+        drawn = switch_sentence(index, self.texts[index], self.kept.get(index, {}), self.settings, rng)
+        if self.partner != "random" or not drawn.replacements:
+            return drawn
+        sentence, pieces, cursor, reps = self.texts[index], [], 0, []
+        for rep in drawn.replacements:  # the same words, each given a random word of the substitute's language
+            substitute = _random.Random(rng.random()).choice(self._words_of(rep.language))
+            pieces.append(sentence[cursor:rep.start])
+            start = sum(len(p) for p in pieces)
+            pieces.append(substitute)
+            reps.append(_replace(rep, substitute=substitute, new_start=start, new_end=start + len(substitute)))
+            cursor = rep.end
+        pieces.append(sentence[cursor:])
+        return CodeSwitched(drawn.sentence_id, sentence, "".join(pieces), reps)
+
+    def __getitem__(self, index: int):
+        import random as _random
+
+        rng = _random.Random(f"{self.seed}:{self.epoch}:{index}")
+        pair = [self.pairs[index]] if self.pairs else None
+        label = [self.labels[index]]
+        if self.switch and rng.random() < self.switch:
+            switched = self.draw(index, rng)
+            self.served["code-switched"] += bool(switched.replacements)
+            partner = [None] if self.mixup else None  # a switched item mixes with itself
+            return self._encode(self.tokenizer, [switched.codeswitched], pair, label, self.max_length, partner)[0][0]
+        if self.mixup:
+            switched = self.draw(index, rng)
+            self.served["mixed"] += bool(switched.replacements)
+            return self._encode(self.tokenizer, [self.texts[index]], pair, label, self.max_length,
+                                [(switched.codeswitched, spans(switched))])[0][0]
+        self.served["original"] += 1
+        return self._encode(self.tokenizer, [self.texts[index]], pair, label, self.max_length)[0][0]

@@ -29,6 +29,7 @@ from salt_core.mixup.mixing import MixupConfig
 from salt_core.mixup.training import EmbeddingMixup
 from salt_core.models.hf import one_at_a_time, transformers_names
 from salt_core.training.config import TrainConfig
+from salt_core.training.head import build_classifier
 
 
 @dataclass
@@ -91,28 +92,22 @@ class Collator:
         return out
 
 
-def classifier(mlm, labels: list[str], freeze_embeddings: bool, seed: int):
-    """A sequence classifier with the encoder's pretrained weights (its head is new: trained here).
+def classifier(mlm, labels: list[str], freeze_embeddings: bool, seed: int, pooling: str = "auto"):
+    """A sequence classifier with the encoder's pretrained weights and a pooling that fits the checkpoint
+    (`salt_core.training.head`: mean pooling, or the first token through its own pretrained pooler); its linear
+    layer is new, trained here.
 
-    The new head is drawn from `seed`, not from whatever the global generator holds: a run restarted from scratch
+    The new layer is drawn from `seed`, not from whatever the global generator holds: a run restarted from scratch
     (killed before its first whole checkpoint, or mined from cache the second time) draws the same head.
     """
-    AutoModelForSequenceClassification, set_seed = transformers_names("AutoModelForSequenceClassification", "set_seed")
+    (set_seed,) = transformers_names("set_seed")
 
     set_seed(seed)
-
-    config = mlm.model.config.__class__.from_dict(mlm.model.config.to_dict())
-    config.num_labels = len(labels)
-    config.id2label = dict(enumerate(labels))
-    config.label2id = {label: i for i, label in enumerate(labels)}
-    config.architectures = None
     with one_at_a_time():  # never beside another thread's model load (salt_core.models.hf)
-        model = AutoModelForSequenceClassification.from_config(config)
-    missing, unexpected = model.base_model.load_state_dict(mlm.model.base_model.state_dict(), strict=False)
-    if [k for k in missing if "pooler" not in k]:  # a new pooler is as a new head; anything else is an error
-        raise InputError(f"{mlm.name}: its encoder's weights do not fit a classifier ({len(missing)} missing).")
-    if freeze_embeddings:
-        model.get_input_embeddings().weight.requires_grad_(False)
+        model, _ = build_classifier(mlm, len(labels), pooling, seed, freeze_embeddings)
+    model.config.num_labels = len(labels)
+    model.config.id2label = dict(enumerate(labels))
+    model.config.label2id = {label: i for i, label in enumerate(labels)}
     return model
 
 
@@ -141,20 +136,38 @@ def metrics(logits: np.ndarray, labels: np.ndarray, n_labels: int) -> dict[str, 
     return {"accuracy": float((predictions == labels).mean() * 100), "macro_f1": float(np.mean(f1s) * 100)}
 
 
-def make_trainer(model, train: list[Encoded], dev: list[Encoded], pad_id: int, n_labels: int, cfg: TrainConfig,
-                 seed: int, folder: str, mixup: MixupConfig | None, progress: Callable | None, quiet: bool):
+EVALUATIONS = 6  # source-dev evaluations (and checkpoints) per run: the learning curve's points
+
+
+def budget_steps(cfg: TrainConfig, n_source: int) -> int:
+    """The experiment's budget in optimisation steps: `cfg.steps`, else `epochs` passes over the source training
+    set at the global batch size. The same number for every method (config's docstring)."""
+    if cfg.steps:
+        return int(cfg.steps)
+    per_epoch = -(-n_source // (max(1, cfg.batch_size // world_size()) * world_size()))
+    return max(1, int(-(-cfg.epochs * per_epoch // 1)))
+
+
+def make_trainer(model, train, dev: list[Encoded], pad_id: int, n_labels: int, cfg: TrainConfig,
+                 seed: int, folder: str, mixup: MixupConfig | None, progress: Callable | None, quiet: bool,
+                 steps: int | None = None, report_to: str = "none"):
+    """A Trainer for one run. `steps`: the budget in optimisation steps (None: `cfg.epochs` over `train`, the
+    additive scheme's way); the source dev split is evaluated EVALUATIONS times and the best checkpoint kept."""
     Trainer, TrainerCallback, TrainingArguments = transformers_names("Trainer", "TrainerCallback", "TrainingArguments")
 
     if mixup is not None:
         model = EmbeddingMixup(model, mixup)  # r from torch's global generator: checkpointed by the Trainer
     per_device = max(1, cfg.batch_size // world_size())
+    total = steps or budget_steps(cfg, len(train))
+    every = max(1, -(-total // EVALUATIONS))
     args = TrainingArguments(
-        output_dir=folder, num_train_epochs=cfg.epochs, learning_rate=cfg.learning_rate,
-        per_device_train_batch_size=per_device, per_device_eval_batch_size=max(per_device, 64),
-        warmup_steps=cfg.warmup, weight_decay=cfg.weight_decay, eval_strategy="epoch", save_strategy="epoch",
+        output_dir=folder, num_train_epochs=cfg.epochs, max_steps=steps or -1, learning_rate=cfg.learning_rate,
+        lr_scheduler_type=cfg.schedule, per_device_train_batch_size=per_device,
+        per_device_eval_batch_size=max(per_device, 64), warmup_steps=cfg.warmup, weight_decay=cfg.weight_decay,
+        eval_strategy="steps", eval_steps=every, save_strategy="steps", save_steps=every,
         load_best_model_at_end=True, metric_for_best_model=cfg.select_on, greater_is_better=True,
-        save_total_limit=2, seed=seed, data_seed=seed, report_to="none",
-        logging_strategy="no" if quiet else "epoch",
+        save_total_limit=2, seed=seed, data_seed=seed, report_to=report_to,
+        logging_strategy="steps", logging_steps=max(1, total // 30),  # the learning curve's training loss
         disable_tqdm=quiet, use_cpu=cfg.device == "cpu", ddp_backend="gloo" if cfg.device == "cpu" and world_size() > 1 else None,
         label_names=["labels"], remove_unused_columns=False, dataloader_num_workers=0,
         **precision_flags(cfg))
@@ -164,13 +177,28 @@ def make_trainer(model, train: list[Encoded], dev: list[Encoded], pad_id: int, n
             if progress and state.is_world_process_zero:
                 progress(state.global_step, state.max_steps)
 
+        def on_epoch_begin(self, args, state, control, **kwargs):  # items drawn as served: a new draw per epoch
+            if hasattr(train, "set_epoch"):
+                train.set_epoch(int(state.epoch or 0))
+
     trainer = Trainer(model=model, args=args, train_dataset=train, eval_dataset=dev, data_collator=Collator(pad_id),
                       compute_metrics=lambda p: metrics(p.predictions, p.label_ids, n_labels), callbacks=[Progress()])
-    if quiet:  # the Trainer prints each evaluation's numbers when its progress bar is off
-        (PrinterCallback,) = transformers_names("PrinterCallback", module="transformers.trainer_callback")
-
-        trainer.remove_callback(PrinterCallback)
+    (PrinterCallback,) = transformers_names("PrinterCallback", module="transformers.trainer_callback")
+    trainer.remove_callback(PrinterCallback)  # the log history keeps every number; the console keeps its bar
     return trainer
+
+
+def learning_curve(trainer) -> dict:
+    """What a reader checks convergence with: training loss by step, source-dev accuracy per evaluation, the
+    chosen checkpoint's step, and whether it was the last evaluation while dev accuracy was still rising."""
+    history = trainer.state.log_history
+    loss = [{"step": e["step"], "loss": e["loss"]} for e in history if "loss" in e and "step" in e]
+    dev = [{"step": e["step"], "accuracy": e["eval_accuracy"]} for e in history if "eval_accuracy" in e]
+    best = trainer.state.best_model_checkpoint
+    chosen = int(best.rsplit("-", 1)[-1]) if best else (dev[-1]["step"] if dev else None)
+    rising = len(dev) >= 2 and dev[-1]["accuracy"] > dev[-2]["accuracy"]
+    return {"loss": loss, "dev": dev, "chosen_step": chosen, "steps": trainer.state.global_step,
+            "may_be_undertrained": bool(dev) and chosen == dev[-1]["step"] and rising}
 
 
 def last_checkpoint(folder: str) -> str | None:
@@ -208,4 +236,7 @@ def evaluate(trainer, examples: list[Encoded], n_labels: int) -> dict[str, float
     """Accuracy and macro-F1 of the trained (best) model on one language's test examples."""
     prediction = trainer.predict(examples)
     logits = prediction.predictions[0] if isinstance(prediction.predictions, tuple) else prediction.predictions
-    return metrics(logits, prediction.label_ids, n_labels) | {"n": len(examples)}
+    # each example's prediction is kept: a paired bootstrap over test sentences needs them
+    return metrics(logits, prediction.label_ids, n_labels) | {
+        "n": len(examples), "predicted": np.asarray(logits).argmax(-1).tolist(),
+        "gold": np.asarray(prediction.label_ids).tolist()}

@@ -30,6 +30,8 @@ from salt_core.training.config import METHODS, Experiment
 from salt_core.training.data import TaskData, check_zero_shot, load_task
 
 TRAINED_HERE = "your runs (trained here)"  # the Scaling page's origin for runs from this folder
+DETAILS = ".details.json"  # beside each run's CSV: learning curve, per-example predictions, pooling, budget
+UNDERTRAINED = "may be undertrained: best source-dev accuracy at the last evaluation, still rising"
 NO_HEAD = ("{method} mines substitutes with the masked LM (SALT's miner), and {model} has no trained masked-LM head. "
            "Use --miner similarity (a baseline, not SALT's method) or the method similarity-codeswitch.")
 
@@ -45,6 +47,8 @@ class Plan:
     augment_languages: list[str]
     miner: str | None  # the miner the model-mined methods use ("mlm" or "similarity")
     notes: list[str] = field(default_factory=list)
+    pooling: str = "mean"  # the classifier's pooling, resolved from the checkpoint (salt_core.training.head)
+    steps: int = 0  # the budget in optimisation steps, the same for every method (compute-matched scheme)
 
 
 def plan(experiment: Experiment, mlm) -> Plan:
@@ -77,7 +81,17 @@ def plan(experiment: Experiment, mlm) -> Plan:
         notes.append(f"code-switching into {', '.join(augment_languages)}")
     if mlm.is_demo:
         notes.append("the demo model has random weights: its runs show the plumbing, never SALT's effect")
-    return Plan(experiment, task, source, languages, augment_languages, miner, notes)
+    from salt_core.training.head import resolve_pooling
+
+    pooling, _ = resolve_pooling(mlm, experiment.train.pooling)
+    n_train = len(task.split(source, "train"))
+    if experiment.max_train_examples:
+        n_train = min(n_train, experiment.max_train_examples)
+    steps = engine.budget_steps(experiment.train, n_train)
+    notes.append(f"{pooling} pooling; budget {steps} optimisation steps for every method"
+                 + (" (additive augmentation: code-switching methods add steps)"
+                    if experiment.augmentation == "additive" else ""))
+    return Plan(experiment, task, source, languages, augment_languages, miner, notes, pooling, steps)
 
 
 def miner_for(p: Plan, method: str) -> str | None:
@@ -106,20 +120,28 @@ def run_id(experiment: Experiment, task: str, method: str, seed: int, digest: st
 def protocol(p: Plan, method: str) -> str:
     """How the run was made, in words: everything but the seed (runs differing only by seed are one setting)."""
     cfg, cs = p.experiment.train, p.experiment.codeswitch
-    parts = [f"trained here: zero-shot from {p.task.languages.get(p.source, p.source)}, checkpoint selected on its dev "
-             f"{cfg.select_on}", f"{cfg.epochs:g} epochs, lr {cfg.learning_rate:g}, batch {cfg.batch_size}, max length "
-             f"{cfg.max_length}, warm-up {cfg.warmup:g}, weight decay {cfg.weight_decay:g}"
-             + (", embeddings frozen" if cfg.freeze_embeddings else "")]
     chosen = METHODS[method]
+    additive = p.experiment.augmentation == "additive" and chosen.copies
+    budget = (f"{cfg.epochs:g} epochs over the originals and copies (additive: not compute-matched)" if additive else
+              f"{p.steps} optimisation steps (" + (f"{cfg.steps} given" if cfg.steps else
+                                                   f"{cfg.epochs:g} source-set epochs") + "), the same for every method")
+    parts = [f"trained here: zero-shot from {p.task.languages.get(p.source, p.source)}, checkpoint selected on its dev "
+             f"{cfg.select_on}", f"{p.pooling} pooling, {budget}, lr {cfg.learning_rate:g} {cfg.schedule}, batch "
+             f"{cfg.batch_size}, max length {cfg.max_length}, warm-up {cfg.warmup:g}, weight decay {cfg.weight_decay:g}"
+             + (", embeddings frozen" if cfg.freeze_embeddings else "")]
     if chosen.codeswitch:
         source = {"dictionary": "a dictionary", "model": f"the {p.miner} miner"}[chosen.codeswitch]
         if chosen.codeswitch == "model" and p.miner == "similarity" and chosen.salt:
             source += " (not SALT's masked-LM miner)"
+        served = ("one fixed copy each" if additive else
+                  f"served code-switched with probability {p.experiment.switch_probability:g}, re-drawn each epoch")
         parts.append(f"code-switched into {','.join(p.augment_languages)} from {source}, threshold "
-                     f"{cs.translation_threshold:g}, ratio {cs.ratio:g}")
+                     f"{cs.translation_threshold:g}, ratio {cs.ratio:g}" + (f", {served}" if chosen.copies else ""))
     if chosen.mixup:
         mx = p.experiment.mixup
-        parts.append(f"mixup r per {mx.granularity}, {mx.distribution}")
+        parts.append(f"mixup r per {mx.granularity}, {mx.distribution}"
+                     + (", partners random words of the substitute's language (control)"
+                        if chosen.partner == "random" else ""))
     if p.experiment.max_train_examples:
         parts.append(f"first {p.experiment.max_train_examples} training examples")
     return "; ".join(parts)
@@ -155,6 +177,8 @@ def run_rows(p: Plan, mlm, method: str, seed: int, rid: str, scores: dict[str, d
 
 
 def _training_set(p: Plan, mlm, method: str, seed: int, train: pd.DataFrame, work: Path, label_ids: dict):
+    """The examples a run trains on: under the compute-matched scheme an `AugmentedExamples` of one item per
+    source example (drawn as served); under the additive scheme a list of the originals and fixed copies."""
     chosen, cfg = METHODS[method], p.experiment.train
     texts, pairs = list(train["text"]), list(train["text_pair"]) if p.task.is_pair else None
     labels = [label_ids[label] for label in train["label"]]
@@ -164,6 +188,15 @@ def _training_set(p: Plan, mlm, method: str, seed: int, train: pd.DataFrame, wor
         mined = augment.dictionary_mined(texts, _dictionaries(p), p.source)
     else:
         mined = augment.cached_mining(mlm, texts, p.source, p.augment_languages, miner_for(p, method), work)
+    if p.experiment.augmentation == "replace":
+        from salt_core.substitutions.codeswitching import kept_by_sentence
+
+        kept = kept_by_sentence(mined, p.experiment.codeswitch) if len(mined) else {}
+        examples = augment.AugmentedExamples(
+            mlm.tokenizer, texts, pairs, labels, cfg.max_length, kept, p.experiment.codeswitch, seed,
+            switch=p.experiment.switch_probability if chosen.copies else 0.0, mixup=chosen.mixup,
+            partner=chosen.partner)
+        return examples, {"examples": len(texts), "with a kept substitute": len(kept)}
     switched = augment.codeswitched_examples(mined, texts, p.experiment.codeswitch, seed)
     changed = sum(1 for s in switched if s.replacements)
     report = {"code-switched": changed, "examples": len(texts)}
@@ -206,7 +239,7 @@ def _dictionaries(p: Plan) -> dict[str, pd.DataFrame]:
 
 def run_experiment(experiment: Experiment, output: str | Path, *, quiet: bool = False,
                    progress: Callable[[dict], None] | None = None, keep_checkpoints: bool = False,
-                   mlm=None) -> pd.DataFrame:
+                   mlm=None, report_to: str = "none") -> pd.DataFrame:
     """Train and evaluate every (method, seed) of `experiment`; write each run to `output` and return all rows.
 
     `progress(status)` hears about each stage and step: {"run", "runs_done", "runs_total", "stage", "step", "steps"}.
@@ -245,14 +278,19 @@ def run_experiment(experiment: Experiment, output: str | Path, *, quiet: bool = 
             examples, report = _training_set(p, mlm, method, seed, train, work, label_ids)
         dev_examples = engine.encode(mlm.tokenizer, list(dev["text"]), list(dev["text_pair"]) if p.task.is_pair else
                                      None, [label_ids[x] for x in dev["label"]], experiment.train.max_length)[0]
-        model = engine.classifier(mlm, p.task.labels, experiment.train.freeze_embeddings, seed)
+        model = engine.classifier(mlm, p.task.labels, experiment.train.freeze_embeddings, seed, p.pooling)
         folder = work / rid
+        additive = experiment.augmentation == "additive" and METHODS[method].copies
         trainer = engine.make_trainer(
             model, examples, dev_examples, mlm.tokenizer.pad_token_id or 0, len(p.task.labels), experiment.train, seed,
             str(folder), experiment.mixup if METHODS[method].mixup else None,
             (lambda step, steps, s=status: progress(s | {"stage": "training", "step": step, "steps": steps}))
-            if progress else None, quiet)
+            if progress else None, quiet, steps=None if additive else p.steps, report_to=report_to)
         trainer.train(resume_from_checkpoint=engine.last_checkpoint(str(folder)))
+        curve = engine.learning_curve(trainer)
+        if curve["may_be_undertrained"] and state.is_main_process:
+            print(f"note: {rid} may be undertrained: its best source-dev accuracy was at its last evaluation and "
+                  "still rising (see its learning curve)", file=sys.stderr)
         if progress:
             progress(status | {"stage": "evaluating"})
         scores = {}
@@ -262,8 +300,17 @@ def run_experiment(experiment: Experiment, output: str | Path, *, quiet: bool = 
                                     else None, [label_ids[x] for x in test["label"]], experiment.train.max_length)[0]
             scores[language] = engine.evaluate(trainer, encoded, len(p.task.labels))
         flags = "; ".join(f"{k}: {v}" for k, v in report.items() if k == "mixup pairs too long to mix" and v)
+        if curve["may_be_undertrained"]:
+            flags = "; ".join(filter(None, [flags, UNDERTRAINED]))
         rows = run_rows(p, mlm, method, seed, rid, scores, flags)
         if state.is_main_process:
+            details = {"run": rid, "method": method, "seed": seed, "pooling": p.pooling, "budget_steps": p.steps,
+                       "learning_curve": curve, "training_set": report,
+                       "served": getattr(examples, "served", None),
+                       "predictions": {language: {"predicted": r["predicted"], "gold": r["gold"]}
+                                       for language, r in scores.items()}}
+            atomic_write(output / f"{rid}{DETAILS}", lambda tmp, d=details: Path(tmp).write_text(
+                json.dumps(d), encoding="utf-8"))  # before the CSV: a run is done when its CSV exists
             atomic_write(output / f"{rid}.csv", lambda tmp, r=rows: r.to_csv(tmp, index=False))
             if not keep_checkpoints:
                 shutil.rmtree(folder, ignore_errors=True)

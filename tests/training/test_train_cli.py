@@ -14,6 +14,7 @@ import pytest
 
 from salt_core.cli import main
 from salt_core.runs.identity import ZERO_SHOT
+from salt_core.training import engine
 from salt_core.training.experiment import TRAINED_HERE, read_trained_runs
 from tests.paths import ROOT, SHARED
 
@@ -185,4 +186,4 @@ def test_kill_minus_9_mid_training_resumes_from_the_last_whole_checkpoint_and_gi
     losses = [[e["eval_loss"] for e in json.loads(max(folder.glob(".work/*/checkpoint-*/trainer_state.json"),
               key=lambda f: int(f.parent.name.split("-")[1])).read_text())["log_history"] if "eval_loss" in e]
               for folder in (tmp_path / "reference", out)]
-    assert len(losses[0]) == 4 and losses[0] == pytest.approx(losses[1], abs=1e-6)
+    assert len(losses[0]) == engine.EVALUATIONS and losses[0] == pytest.approx(losses[1], abs=1e-6)
