@@ -4,7 +4,7 @@
     substitutes come from the embedding-similarity miner, not SALT's masked-LM miner), SIB-200 (7-way topic
     classification), trained on English only (checkpoint chosen on English dev), methods `baseline` and `salt`,
     seeds 1,2,3, evaluated on 25 languages from high- to very-low-resource. Prints per-language accuracy (mean of
-    seeds with a 95% t interval), the paired t-test over languages, the correlation of the gain with the
+    seeds with a 95% t interval), the comparison paired by seed (salt_core.runs.comparison), the correlation of the gain with the
     language's CC-100 volume (95% bootstrap interval over languages), and the wall time.
 (b) The cost of the augmentation, as a ratio measured in the same run: seconds per training example of
     `salt-mixup` and `salt` against `baseline` (one epoch on the same 320 examples; goal <= 1.3x for mixup).
@@ -28,7 +28,8 @@ import pandas as pd  # noqa: E402
 from scipy import stats  # noqa: E402
 
 from salt_core.models.loading import load_masked_lm  # noqa: E402
-from salt_core.runs.scaling import bootstrap_correlation, method_deltas, paired_tests  # noqa: E402
+from salt_core.runs.comparison import compare_by_seed, comparison_groups  # noqa: E402
+from salt_core.runs.scaling import bootstrap_correlation, method_deltas  # noqa: E402
 from salt_core.runs.schema import canonicalise, validate  # noqa: E402
 from salt_core.runs.selection import join_model_volumes  # noqa: E402
 from salt_core.training import engine  # noqa: E402
@@ -86,10 +87,10 @@ def report(rows: pd.DataFrame, args, wall: float | None) -> pd.DataFrame:
     print(f"English test accuracy of the baseline: {interval(english)} (7-way chance 14.3, majority 25)")
     if "SALT" not in table:
         return runs
+    for comparison in compare_by_seed(accuracy, "SALT", BASELINE, groups=comparison_groups(accuracy, "SALT")):
+        print("\n".join(comparison.lines()))  # paired by seed; languages are not independent evidence
     targets = accuracy[accuracy["language"] != "en"]
     deltas = method_deltas(targets, "SALT", BASELINE)
-    for test in paired_tests(deltas):
-        print("paired test over target languages:", test)
     with_volume = deltas.merge(volume.rename("volume").reset_index(), on="language").dropna(subset=["volume"])
     with_volume = with_volume[with_volume["volume"] > 0]
     r, low, high, n = bootstrap_correlation(np.log10(with_volume["volume"]), with_volume["delta"],

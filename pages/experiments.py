@@ -7,7 +7,8 @@ from pages import ui
 from salt_core.models.loading import model_label
 from salt_core.training import jobs
 from salt_core.training.config import METHODS, TrainConfig
-from salt_core.training.experiment import read_trained_runs
+from salt_core.training.experiment import read_learning_curves, read_trained_runs
+from salt_core.training.figures import learning_curve_figure
 
 ui.enter_page("pages/experiments.py")
 st.title("Experiments")
@@ -106,3 +107,18 @@ else:
                  icon=":material/trending_up:")
     st.download_button("All finished runs (CSV)", pd.DataFrame(trained).to_csv(index=False), "trained_runs.csv",
                        "text/csv")
+
+    st.subheader("Learning curves")
+    curves = read_learning_curves(jobs.default_runs_folder())
+    if curves.empty:
+        st.caption("No finished run kept its learning curve (runs trained before curves were kept).")
+    else:
+        st.plotly_chart(learning_curve_figure(curves), width="stretch")
+        st.caption("Each run's training loss and source-dev accuracy by optimisation step (every method trains the "
+                   "same number of steps); a star marks the checkpoint chosen on source dev. Before believing a "
+                   "gain, check that the baseline's dev accuracy has levelled off.")
+        undertrained = sorted(curves.loc[curves["may_be_undertrained"] == True, "run"].unique())  # noqa: E712
+        if undertrained:
+            st.warning(ui.plain(f"May be undertrained ({len(undertrained)}): " + ", ".join(undertrained) + ". Their "
+                                "best source-dev accuracy came at the last evaluation and was still rising: a "
+                                "larger budget may change the comparison."), icon=":material/warning:")

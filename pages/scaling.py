@@ -9,6 +9,7 @@ import streamlit as st
 from pages import ui
 from salt_core.errors import SaltError
 from salt_core.files import first_of_each_content
+from salt_core.runs.comparison import compare_by_seed, comparison_groups
 from salt_core.runs.facets import GROUPS, language_table, with_facets
 from salt_core.runs.figures import (
     delta_figure,
@@ -29,7 +30,6 @@ from salt_core.runs.scaling import (
     fit_scaling,
     method_deltas,
     model_gains,
-    paired_tests,
     select,
 )
 from salt_core.runs.schema import (
@@ -421,9 +421,18 @@ with tabs[3]:
                 st.plotly_chart(delta_volume_figure(deltas), width="stretch")
                 st.caption(f"{drawn} of {len(deltas)} languages have a volume in the model's corpus; the others are "
                            "not drawn here.")
-            for test in paired_tests(deltas):
-                st.markdown(ui.plain(str(test)))
-            st.caption("Seeds are averaged within a language first; the paired test pairs languages.")
+            chosen = select(runs, task=task, metric=metric)
+            comparisons = compare_by_seed(chosen, treated, baseline, groups=comparison_groups(chosen, treated)) \
+                if chosen["seed"].notna().any() else []
+            for comparison in comparisons:
+                st.markdown(ui.plain("  \n".join(comparison.lines())))
+            if not comparisons:
+                st.info("No seeds shared by the two methods: without them there is no paired comparison. Per "
+                        "language, the bars show each side's seed mean with a Welch interval.")
+            st.caption("Paired by seed, the unit that was replicated: per seed, the mean over the target languages of "
+                       "method minus baseline; a 95% paired t interval and an exact sign-flip test over seeds. Languages "
+                       "scored by the same models are never counted as independent evidence. Per-language bars: "
+                       "Welch intervals over each side's seeds.")
         else:
             st.info("No shared languages.")
 fit_terms = None

@@ -180,6 +180,20 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--corpus", default=None, help="pretraining corpus (e.g. CC-100), where the file lacks it")
     imp.add_argument("--replace", action="store_true",
                      help="let the options above replace values the file has (each replacement is reported)")
+    compare = runs_commands.add_parser(
+        "compare", help="a method against its baseline, paired by seed",
+        description="Per model and task: per seed, the mean over the target languages of method minus baseline; "
+                    "its 95% paired t interval and an exact sign-flip test over seeds; the source language and the "
+                    "transfer gap apart; per language, the seed-paired delta with Holm's correction. Languages are "
+                    "never counted as independent evidence (salt_core.runs.comparison).")
+    compare.add_argument("path", type=Path, help="a runs file or a folder of runs (e.g. train's --output)")
+    compare.add_argument("--method", required=True, help="e.g. SALT")
+    compare.add_argument("--baseline", default=None,
+                         help="default: zero-shot transfer (fine-tuned on English)")
+    compare.add_argument("--metric", default="accuracy")
+    compare.add_argument("--source", default="en", help="the language trained on, reported apart (default: en)")
+    compare.add_argument("--augmented", type=_languages, default=[],
+                         help="comma-separated augmented languages, reported apart from the others")
     build = runs_commands.add_parser("build-reference", help="rebuild salt_core/data/reference_runs.csv")
     build.add_argument("--shared", type=Path, default=Path("../shared/reference"),
                        help="folder with the curated public figures (default: ../shared/reference)")
@@ -458,6 +472,8 @@ def run_runs(args) -> int:
         write_table(build_volumes(args.shared), folder / "corpus_volumes.csv")
         print(f"wrote {len(runs):,} reference runs and the corpus volumes to {folder}")
         return 0
+    if args.runs_command == "compare":
+        return run_compare(args)
     from salt_core.runs.importers import Overrides, load_runs
 
     overrides = Overrides(model=args.model, language=args.language, task=args.task, method=args.method,
@@ -473,6 +489,34 @@ def run_runs(args) -> int:
         write_table(result.runs, args.output)
     print(f"wrote {len(result.runs):,} runs to {args.output}" +
           (f" ({len(result.problems)} bad rows reported above)" if result.problems else ""))
+    return 0
+
+
+def run_compare(args) -> int:
+    from salt_core.languages import language_code
+    from salt_core.runs.comparison import compare_by_seed, per_language
+    from salt_core.runs.identity import ZERO_SHOT
+    from salt_core.runs.importers import load_runs
+    from salt_core.training.experiment import read_trained_runs
+
+    runs = read_trained_runs(args.path) if args.path.is_dir() else load_runs(args.path).runs
+    runs = runs[runs["metric"] == args.metric] if "metric" in runs.columns else runs
+    baseline = args.baseline or ZERO_SHOT
+    for name in (args.method, baseline):
+        if name not in set(runs.get("method", [])):
+            raise SaltError(f"No {args.metric} run of method {name!r} in {args.path}; methods there: "
+                            f"{', '.join(sorted(set(runs.get('method', [])))) or 'none'}.")
+    augmented = {language_code(code) or code for code in args.augmented}
+    groups = {"augmented": augmented, "not augmented": set(runs["language"]) - augmented - {args.source}} \
+        if augmented else None
+    results = compare_by_seed(runs, args.method, baseline, args.source, groups)
+    if not results:
+        raise SaltError("No model and task has both methods on shared seeds and languages.")
+    for result in results:
+        print("\n".join(result.lines()))
+    table = per_language(runs, args.method, baseline)
+    print("\nper language (seed-paired delta, 95% t interval over seeds, Holm-adjusted p across languages):")
+    print(table.round(3).to_string(index=False))
     return 0
 
 

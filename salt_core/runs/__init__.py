@@ -11,7 +11,9 @@ more pretraining data for a language, or a bigger model?
     facets.py     language facets for many-language views: name, script, region, resource group; the
                   per-language table
     scaling.py    fits (score against log data and log size), bootstrap over languages, the answer card,
-                  method-vs-baseline deltas and paired tests
+                  method-vs-baseline deltas per language (Welch over seeds)
+    comparison.py a method against its baseline paired by seed: the primary effect over target languages, the
+                  source language and transfer gap apart, per-language deltas with Holm's correction
     figures.py    the page's figures, and PNG/SVG export with caption
 """
 
@@ -25,6 +27,7 @@ _EXPORTS |= {name: "salt_core.runs.catalogue" for name in ("resolve_model", "Mod
 _EXPORTS |= {name: "salt_core.runs.importers" for name in ("load_runs", "load_bytes", "load_table", "Overrides",
                                                             "detect_format")}
 _EXPORTS |= {name: "salt_core.runs.scaling" for name in ("fit_scaling", "answer", "model_gains", "method_deltas",
-                                                          "paired_tests", "select")}
+                                                          "select")}
+_EXPORTS |= {name: "salt_core.runs.comparison" for name in ("compare_by_seed", "per_language", "SeedComparison")}
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

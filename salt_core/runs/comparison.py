@@ -194,3 +194,25 @@ def per_language(runs: pd.DataFrame, method: str, baseline: str) -> pd.DataFrame
         if len(chosen):
             table.loc[chosen, "p_holm"] = holm(table.loc[chosen, "p"])
     return table
+
+
+def augmented_languages(runs: pd.DataFrame, method: str) -> set[str]:
+    """The languages a method's runs code-switched into, as their protocol states ("code-switched into de,fr
+    from ..."; runs trained here say so); empty when no run states it."""
+    import re
+
+    found: set[str] = set()
+    for protocol in runs.loc[runs["method"] == method, "protocol"].dropna().astype(str).unique():
+        match = re.search(r"code-switched into ([^ ;]+) from", protocol)
+        if match:
+            found |= set(match.group(1).split(","))
+    return found
+
+
+def comparison_groups(runs: pd.DataFrame, method: str, source: str | None = "en") -> dict[str, set[str]] | None:
+    """Augmented and non-augmented target languages, where the method's runs state their augmentation."""
+    augmented = augmented_languages(runs, method)
+    if not augmented:
+        return None
+    others = set(runs.loc[runs["method"] == method, "language"]) - augmented - {source}
+    return {"augmented languages": augmented, "languages not augmented": others}

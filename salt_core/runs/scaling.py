@@ -326,56 +326,28 @@ def method_deltas(runs: pd.DataFrame, method: str, baseline: str) -> pd.DataFram
     """Per model, task and language: mean score under `method` minus mean under `baseline`, over seeds.
 
     Each side is the mean of its seeds; `n`/`baseline_n` count them. With at least two seeds on both sides the
-    delta carries a 95% Welch interval (`low`, `high`); with one seed on a side there is no interval (NaN)."""
+    delta carries scipy's 95% Welch interval (unequal variances, Welch-Satterthwaite degrees of freedom: `low`,
+    `high`); with one seed on a side there is no interval (NaN). This treats the two sides' seeds as independent
+    samples; where the seeds are shared, `salt_core.runs.comparison` pairs them."""
+    from scipy import stats as scipy_stats
+
     keys = ["model", "task", "language"]
-    stats = {}
-    for name, label in ((method, "score"), (baseline, "baseline_score")):
-        grouped = runs[runs["method"] == name].groupby(keys)["score"].agg(["mean", "var", "count"])
-        stats[label] = grouped.rename(columns={"mean": label, "var": f"{label}_var", "count": f"{label}_n"})
-    joined = pd.concat([stats["score"], stats["baseline_score"]], axis=1, join="inner").reset_index()
-    delta = joined["score"] - joined["baseline_score"]
-    se = np.sqrt(joined["score_var"] / joined["score_n"] + joined["baseline_score_var"] / joined["baseline_score_n"])
-    df = np.minimum(joined["score_n"], joined["baseline_score_n"]) - 1  # conservative Welch degrees of freedom
-    from scipy import stats as scipy_stats
-
-    half = pd.Series(np.where(df >= 1, scipy_stats.t.ppf(0.975, np.maximum(df, 1)) * se, np.nan), index=joined.index)
-    return joined.assign(delta=delta, low=delta - half, high=delta + half, n=joined["score_n"],
-                         baseline_n=joined["baseline_score_n"], method=method, baseline=baseline)[
-        ["model", "task", "language", "method", "baseline", "score", "baseline_score", "delta", "low", "high", "n",
-         "baseline_n"]]
-
-
-@dataclass
-class PairedTest:
-    model: str
-    languages: int
-    mean_delta: float
-    low: float  # 95% t interval of the mean delta over languages
-    high: float
-    t: float
-    p: float  # two-sided
-
-    def __str__(self) -> str:
-        verdict = "a difference at p <= 0.05" if self.p <= 0.05 else "no clear difference (p > 0.05)"
-        return (f"{self.model}: mean delta {self.mean_delta:+.2f} points over {self.languages} languages (95% CI "
-                f"{self.low:+.2f} to {self.high:+.2f}); paired t-test t = {self.t:.2f}, p = {self.p:.3g}: {verdict}.")
-
-
-def paired_tests(deltas: pd.DataFrame) -> list[PairedTest]:
-    """Per model: the paired t-test over languages of method against baseline (SALT's own claim is a t-test at
-    p <= 0.05). Seeds are first averaged within a language, so languages are the pairs."""
-    from scipy import stats as scipy_stats
-
-    results = []
-    for model, group in deltas.groupby("model"):
-        if len(group) < 3:
+    sides = {name: runs[runs["method"] == name].groupby(keys)["score"] for name in (method, baseline)}
+    rows = []
+    for key, treated in sides[method]:
+        if key not in sides[baseline].groups:
             continue
-        test = scipy_stats.ttest_rel(group["score"], group["baseline_score"])
-        mean, se = group["delta"].mean(), group["delta"].std(ddof=1) / math.sqrt(len(group))
-        half = scipy_stats.t.ppf(0.975, len(group) - 1) * se
-        results.append(PairedTest(str(model), len(group), float(mean), float(mean - half), float(mean + half),
-                                  float(test.statistic), float(test.pvalue)))
-    return results
+        base = sides[baseline].get_group(key)
+        low = high = float("nan")
+        if len(treated) >= 2 and len(base) >= 2 and (treated.var() > 0 or base.var() > 0):
+            interval = scipy_stats.ttest_ind(treated, base, equal_var=False).confidence_interval(0.95)
+            low, high = float(interval.low), float(interval.high)
+        rows.append(dict(zip(keys, key)) | {
+            "method": method, "baseline": baseline, "score": treated.mean(), "baseline_score": base.mean(),
+            "delta": treated.mean() - base.mean(), "low": low, "high": high, "n": len(treated),
+            "baseline_n": len(base)})
+    return pd.DataFrame(rows, columns=[*keys, "method", "baseline", "score", "baseline_score", "delta", "low", "high",
+                                       "n", "baseline_n"])
 
 
 def select(runs: pd.DataFrame, *, task=None, method=None, metric=None, families=None, kind=None,

@@ -336,3 +336,23 @@ def read_trained_runs(folder: str | Path) -> pd.DataFrame:
         return pd.DataFrame(columns=[*COLUMNS, "origin"])
     checked = validate(canonicalise(pd.concat(frames, ignore_index=True))[0])
     return checked.runs.assign(origin=TRAINED_HERE)
+
+
+def read_learning_curves(folder: str | Path) -> pd.DataFrame:
+    """Every finished run's learning curve (its `.details.json`): one row per point, with the run, method, seed,
+    `curve` ("training loss" or "source-dev accuracy"), step and value, the chosen checkpoint's step and whether
+    the run may be undertrained. Empty when no run kept one."""
+    rows = []
+    for path in sorted(Path(folder).glob(f"*{DETAILS}")) if Path(folder).is_dir() else []:
+        try:
+            details = json.loads(path.read_text(encoding="utf-8"))
+            curve = details["learning_curve"]
+            base = {"run": details["run"], "method": details["method"], "seed": details["seed"],
+                    "chosen_step": curve.get("chosen_step"), "may_be_undertrained": curve.get("may_be_undertrained")}
+            rows += [base | {"curve": "training loss", "step": p["step"], "value": p["loss"]} for p in curve["loss"]]
+            rows += [base | {"curve": "source-dev accuracy", "step": p["step"], "value": p["accuracy"]}
+                     for p in curve["dev"]]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # not a details file of this project's
+    return pd.DataFrame(rows, columns=["run", "method", "seed", "chosen_step", "may_be_undertrained", "curve", "step",
+                                       "value"])

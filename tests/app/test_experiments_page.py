@@ -63,6 +63,15 @@ def test_a_job_runs_in_the_background_and_its_runs_are_listed(folders):
     summary = next(d.value for d in again.dataframe if "mean_accuracy" in d.value.columns)
     assert set(summary["method"]) == {"zero-shot transfer (fine-tuned on English)", "SALT"}
     assert (summary["languages"] == 2).all()
+    # every run's learning curve is kept and drawn: training loss and source-dev accuracy, the same step budget
+    figure = next(c for c in again.get("plotly_chart") if "source-dev accuracy" in c.proto.spec)
+    assert "training loss" in figure.proto.spec and "chosen checkpoint" in figure.proto.spec
+    from salt_core.training.experiment import read_learning_curves
+
+    curves = read_learning_curves(jobs.default_runs_folder())
+    assert set(curves["method"]) == {"baseline", "salt"} and set(curves["curve"]) == {"training loss",
+                                                                                          "source-dev accuracy"}
+    assert curves.groupby("method")["step"].max().nunique() == 1  # compute matched: the same last step
 
 
 def test_a_failed_job_shows_its_one_line_and_a_cancelled_one_says_so(folders):

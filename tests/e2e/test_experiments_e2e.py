@@ -1,5 +1,5 @@
 """From training to Scaling in a real browser: runs the CLI trained are the user's runs on Scaling, with the
-method-vs-baseline deltas and the paired test; the Experiments page renders without internals."""
+method-vs-baseline deltas and the comparison paired by seed; the Experiments page renders without internals."""
 
 import subprocess
 import sys
@@ -37,8 +37,9 @@ def test_runs_trained_by_the_cli_land_on_scaling_with_the_paired_test(app_url, p
     page.get_by_role("option", name="zero-shot transfer (fine-tuned on English)").click()
     wait_until_idle(page)
     expect(page.get_by_role("tab", name="Method vs baseline")).to_have_attribute("aria-selected", "true")
-    expect(page.get_by_text("paired t-test").first).to_be_visible()
-    expect(page.get_by_text("over 4 languages").first).to_be_visible()
+    expect(page.get_by_text("over 2 shared seeds").first).to_be_visible()  # paired by seed, never by language
+    expect(page.get_by_text("Target languages (3").first).to_be_visible()  # English reported apart
+    expect(page.get_by_text("augmented languages (3)").first).to_be_visible()
     assert_no_traceback(page)
 
 

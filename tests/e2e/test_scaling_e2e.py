@@ -137,8 +137,8 @@ def compare_salt_with_its_baseline(app_url, page, tmp_path):
     baseline.click()
     page.get_by_role("option", name="zero-shot transfer (fine-tuned on English)").click()
     wait_until_idle(page)
-    expect(page.get_by_text("paired t-test").first).to_be_visible()
-    expect(page.get_by_text("over 5 languages").first).to_be_visible()
+    expect(page.get_by_text("over 3 shared seeds").first).to_be_visible()  # paired by seed, never by language
+    expect(page.get_by_text("Target languages (5").first).to_be_visible()
     assert_no_traceback(page)
 
 
