@@ -212,6 +212,22 @@ def _numbers(kind):
     return parse
 
 
+def _grid(value: str) -> list[tuple[float, float]]:
+    """'1e-4:3,2e-4:6' -> [(0.0001, 3.0), (0.0002, 6.0)]: learning rate and source-set epochs per grid point."""
+    points = []
+    for part in [p for p in value.split(",") if p.strip()][:50]:
+        try:
+            rate, epochs = (float(x) for x in part.split(":"))
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(f"{part[:40]!r} is not learning-rate:epochs (e.g. 1e-4:3)") from exc
+        if not (0 < rate < 1 and 0 < epochs <= 100):
+            raise argparse.ArgumentTypeError(f"{part[:40]!r}: the rate must be in (0, 1), epochs in (0, 100]")
+        points.append((rate, epochs))
+    if not points:
+        raise argparse.ArgumentTypeError("give at least one learning-rate:epochs point")
+    return points
+
+
 def add_train_parser(commands) -> None:
     from salt_core.training.config import METHODS, TrainConfig
 
@@ -258,6 +274,27 @@ def add_train_parser(commands) -> None:
                        help="for dictionary-codeswitch: a CSV/TSV or CC-CEDICT file, or 'installed'")
     train.add_argument("--threshold", type=_unit, default=None, help="translation threshold (default: as codeswitch)")
     train.add_argument("--ratio", type=_unit, default=None, help="share of words replaced (default: as codeswitch)")
+    train.add_argument("--steps", type=_bounded(1, 10_000_000), default=None,
+                       help="the budget in optimisation steps, the same for every method (default: --epochs passes "
+                            "over the source training set)")
+    train.add_argument("--schedule", choices=["constant", "linear"], default=cfg.schedule,
+                       help=f"learning-rate schedule (default: {cfg.schedule})")
+    train.add_argument("--pooling", choices=["auto", "mean", "cls"], default=cfg.pooling,
+                       help="mean of the last hidden states, or the first token through the checkpoint's own "
+                            "pretrained pooler; auto: cls where the checkpoint has a pooler, else mean")
+    train.add_argument("--augmentation", choices=["replace", "additive"], default="replace",
+                       help="replace (default): compute matched, code-switched versions served with "
+                            "--switch-probability and re-drawn each epoch; additive: the earlier scheme, one fixed "
+                            "copy per example added (more steps; for ablations)")
+    train.add_argument("--switch-probability", type=_unit, default=0.5,
+                       help="replace: the chance an example is served code-switched (default: 0.5)")
+    train.add_argument("--tune", action="store_true",
+                       help="choose each method's learning rate and budget on the source dev split first, from "
+                            "--tune-grid (the grid's scores are kept with the runs)")
+    train.add_argument("--tune-grid", type=_grid, default=None,
+                       help="learning rate:epochs pairs, comma-separated (default: 1e-4:3,2e-4:3,1e-4:6,2e-4:6)")
+    train.add_argument("--report-to", choices=["none", "mlflow", "tensorboard", "wandb"], default="none",
+                       help="also log training to this tracker through the Trainer (its package must be installed)")
     train.add_argument("--max-train-examples", type=_bounded(1, 10_000_000), default=None,
                        help="train on the first N source examples (a quick run)")
     train.add_argument("--output", type=Path, default=None, help="runs folder (default: $SALT_HOME/runs)")
@@ -531,11 +568,23 @@ def run_train(args) -> int:
     set_threads(args.threads)
     cfg = TrainConfig(epochs=args.epochs, learning_rate=args.learning_rate, batch_size=args.batch_size,
                       max_length=args.max_length, warmup=args.warmup, weight_decay=args.weight_decay,
-                      freeze_embeddings=not args.train_embeddings, device=args.device, precision=args.precision)
+                      freeze_embeddings=not args.train_embeddings, device=args.device, precision=args.precision,
+                      steps=args.steps, schedule=args.schedule, pooling=args.pooling)
     experiment = Experiment(model=args.model or "", data=args.data, methods=tuple(args.methods),
                             languages=tuple(args.languages), seeds=tuple(args.seeds), source=args.source,
                             augment_languages=tuple(args.augment_languages), miner=args.miner,
-                            dictionary=args.dictionary, train=cfg, max_train_examples=args.max_train_examples)
+                            dictionary=args.dictionary, train=cfg, max_train_examples=args.max_train_examples,
+                            augmentation=args.augmentation, switch_probability=args.switch_probability)
+    if args.report_to != "none":
+        import importlib.util
+
+        package = {"tensorboard": "tensorboard"}.get(args.report_to, args.report_to)
+        if importlib.util.find_spec(package) is None:
+            raise SaltError(f"--report-to {args.report_to} needs the {package} package, which is not installed "
+                            f"(pip install {package}).")
+    from salt_core.training.experiment import DEFAULT_GRID
+
+    grid = (tuple(args.tune_grid) if args.tune_grid else DEFAULT_GRID) if args.tune or args.tune_grid else None
     changes = {k: v for k, v in (("translation_threshold", args.threshold), ("ratio", args.ratio)) if v is not None}
     if changes:
         experiment = replace(experiment, codeswitch=replace(experiment.codeswitch, **changes))
@@ -545,7 +594,7 @@ def run_train(args) -> int:
         experiment = replace(experiment, model=default_model_name())
     output = args.output or default_runs_folder()
     rows = run_experiment(experiment, output, quiet=args.quiet, progress=status_writer(args.status_file),
-                          keep_checkpoints=args.keep_checkpoints)
+                          keep_checkpoints=args.keep_checkpoints, report_to=args.report_to, tune=grid)
     runs = rows["source"].nunique() if len(rows) else 0
     print(f"wrote {runs} runs ({len(rows):,} rows) to {output}")
     return 0

@@ -49,6 +49,7 @@ class Plan:
     notes: list[str] = field(default_factory=list)
     pooling: str = "mean"  # the classifier's pooling, resolved from the checkpoint (salt_core.training.head)
     steps: int = 0  # the budget in optimisation steps, the same for every method (compute-matched scheme)
+    tuned_from: int = 0  # grid points the learning rate and budget were chosen from on source dev (0: not tuned)
 
 
 def plan(experiment: Experiment, mlm) -> Plan:
@@ -142,6 +143,8 @@ def protocol(p: Plan, method: str) -> str:
         parts.append(f"mixup r per {mx.granularity}, {mx.distribution}"
                      + (", partners random words of the substitute's language (control)"
                         if chosen.partner == "random" else ""))
+    if p.tuned_from:
+        parts.append(f"learning rate and budget chosen on source dev from a grid of {p.tuned_from}")
     if p.experiment.max_train_examples:
         parts.append(f"first {p.experiment.max_train_examples} training examples")
     return "; ".join(parts)
@@ -237,11 +240,69 @@ def _dictionaries(p: Plan) -> dict[str, pd.DataFrame]:
     return found
 
 
+def _fit(p: Plan, mlm, method: str, seed: int, train: pd.DataFrame, dev_examples, label_ids: dict, work: Path,
+         folder: Path, quiet: bool, step_progress, report_to: str, state):
+    """Train one (method, seed) under `p`'s experiment and budget; returns (trainer, served examples, report,
+    learning curve). Resumes from the folder's last whole checkpoint."""
+    experiment = p.experiment
+    with state.main_process_first():  # mining is cached: one process mines, the others read
+        examples, report = _training_set(p, mlm, method, seed, train, work, label_ids)
+    model = engine.classifier(mlm, p.task.labels, experiment.train.freeze_embeddings, seed, p.pooling)
+    additive = experiment.augmentation == "additive" and METHODS[method].copies
+    trainer = engine.make_trainer(
+        model, examples, dev_examples, mlm.tokenizer.pad_token_id or 0, len(p.task.labels), experiment.train, seed,
+        str(folder), experiment.mixup if METHODS[method].mixup else None, step_progress, quiet,
+        steps=None if additive else p.steps, report_to=report_to)
+    trainer.train(resume_from_checkpoint=engine.last_checkpoint(str(folder)))
+    return trainer, examples, report, engine.learning_curve(trainer)
+
+
+TUNING = "tuning.json"  # in the runs folder: every grid point's source-dev accuracy, by its fingerprint
+
+
+def _tune(p: Plan, mlm, method: str, grid: list[tuple[float, float]], train, dev_examples, label_ids, output: Path,
+          quiet: bool, report_to: str, state) -> tuple[Plan, list[dict]]:
+    """The method's learning rate and budget (source-set epochs) chosen on the source dev split alone: each grid
+    point trained with the experiment's first seed, scored by the best dev accuracy of its curve; the best wins
+    (ties: the smaller budget, then the smaller rate). Finished points are read back from TUNING."""
+    from dataclasses import replace
+
+    path = output / TUNING
+    record = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    seed, scored = p.experiment.seeds[0], []
+    for learning_rate, epochs in grid:
+        candidate = replace(p.experiment, train=replace(p.experiment.train, learning_rate=learning_rate,
+                                                        epochs=epochs, steps=None))
+        point = replace(p, experiment=candidate, steps=engine.budget_steps(candidate.train, len(train)),
+                        tuned_from=len(grid))
+        key = fingerprint(candidate, method, seed, ["dev"], miner_for(p, method))
+        if key not in record:
+            folder = output / ".work" / f"tune-{method}-{key}"
+            trainer, _, _, curve = _fit(point, mlm, method, seed, train, dev_examples, label_ids, output / ".work",
+                                        folder, quiet, None, report_to, state)
+            record[key] = {"method": method, "learning_rate": learning_rate, "epochs": epochs,
+                           "steps": point.steps, "seed": seed,
+                           "dev_accuracy": max((d["accuracy"] for d in curve["dev"]), default=float("nan"))}
+            if state.is_main_process:
+                atomic_write(path, lambda tmp, r=dict(record): Path(tmp).write_text(json.dumps(r, indent=1),
+                                                                                   encoding="utf-8"))
+                shutil.rmtree(folder, ignore_errors=True)
+        scored.append((record[key], point))
+    best = max(scored, key=lambda item: (item[0]["dev_accuracy"], -item[0]["steps"], -item[0]["learning_rate"]))
+    return best[1], [item[0] for item in scored]
+
+
+DEFAULT_GRID = ((1e-4, 3.0), (2e-4, 3.0), (1e-4, 6.0), (2e-4, 6.0))  # learning rate x source-set epochs
+
+
 def run_experiment(experiment: Experiment, output: str | Path, *, quiet: bool = False,
                    progress: Callable[[dict], None] | None = None, keep_checkpoints: bool = False,
-                   mlm=None, report_to: str = "none") -> pd.DataFrame:
+                   mlm=None, report_to: str = "none", tune: tuple[tuple[float, float], ...] | None = None
+                   ) -> pd.DataFrame:
     """Train and evaluate every (method, seed) of `experiment`; write each run to `output` and return all rows.
 
+    `tune`: a grid of (learning rate, source-set epochs) from which each method's setting is chosen on the source
+    dev split first (`_tune`; the grid's scores are kept in the runs folder and in each run's details).
     `progress(status)` hears about each stage and step: {"run", "runs_done", "runs_total", "stage", "step", "steps"}.
     """
     from accelerate import PartialState
@@ -250,44 +311,49 @@ def run_experiment(experiment: Experiment, output: str | Path, *, quiet: bool = 
 
     output = Path(output)
     mlm = mlm or load_masked_lm(experiment.model, device=experiment.train.device)
-    p = plan(experiment, mlm)
+    base = plan(experiment, mlm)
     state = PartialState(cpu=experiment.train.device == "cpu")
     if state.is_main_process:
-        for note in p.notes:
+        for note in base.notes:
             print(f"note: {note}", file=sys.stderr)
-    train = p.task.split(p.source, "train")
+    train = base.task.split(base.source, "train")
     if experiment.max_train_examples:
         train = train.head(experiment.max_train_examples)
-    dev = p.task.split(p.source, "dev")
-    check_zero_shot(p.task, p.source, train, dev)
-    label_ids = {label: i for i, label in enumerate(p.task.labels)}
+    dev = base.task.split(base.source, "dev")
+    check_zero_shot(base.task, base.source, train, dev)
+    label_ids = {label: i for i, label in enumerate(base.task.labels)}
+    dev_examples = engine.encode(mlm.tokenizer, list(dev["text"]), list(dev["text_pair"]) if base.task.is_pair else
+                                 None, [label_ids[x] for x in dev["label"]], experiment.train.max_length)[0]
     output.mkdir(parents=True, exist_ok=True)
     work = output / ".work"
+    plans, grids = {method: base for method in experiment.methods}, {}
+    for method in experiment.methods if tune else ():
+        if progress:
+            progress({"stage": f"tuning {method} on the source dev split", "runs_done": 0,
+                      "runs_total": len(experiment.methods) * len(experiment.seeds)})
+        plans[method], grids[method] = _tune(base, mlm, method, list(tune), train, dev_examples, label_ids, output,
+                                             quiet, report_to, state)
+        chosen = plans[method].experiment.train
+        if state.is_main_process:
+            print(f"note: {method}: learning rate {chosen.learning_rate:g}, {chosen.epochs:g} source-set epochs "
+                  f"({plans[method].steps} steps), chosen on source dev from {len(tune)} grid points", file=sys.stderr)
     done, frames = existing_runs(output), []
     jobs = [(method, seed) for method in experiment.methods for seed in experiment.seeds]
     for index, (method, seed) in enumerate(jobs):
-        digest = fingerprint(experiment, method, seed, p.languages, miner_for(p, method))
-        rid = run_id(experiment, p.task.name, method, seed, digest)
+        p = plans[method]
+        digest = fingerprint(p.experiment, method, seed, p.languages, miner_for(p, method))
+        rid = run_id(p.experiment, p.task.name, method, seed, digest)
         status = {"run": rid, "runs_done": index, "runs_total": len(jobs), "method": method, "seed": seed}
         if digest in done:
             frames.append(read_runs_csv(done[digest]))
             continue
         if progress:
             progress(status | {"stage": "preparing the training set"})
-        with state.main_process_first():  # mining is cached: one process mines, the others read
-            examples, report = _training_set(p, mlm, method, seed, train, work, label_ids)
-        dev_examples = engine.encode(mlm.tokenizer, list(dev["text"]), list(dev["text_pair"]) if p.task.is_pair else
-                                     None, [label_ids[x] for x in dev["label"]], experiment.train.max_length)[0]
-        model = engine.classifier(mlm, p.task.labels, experiment.train.freeze_embeddings, seed, p.pooling)
         folder = work / rid
-        additive = experiment.augmentation == "additive" and METHODS[method].copies
-        trainer = engine.make_trainer(
-            model, examples, dev_examples, mlm.tokenizer.pad_token_id or 0, len(p.task.labels), experiment.train, seed,
-            str(folder), experiment.mixup if METHODS[method].mixup else None,
+        trainer, examples, report, curve = _fit(
+            p, mlm, method, seed, train, dev_examples, label_ids, work, folder, quiet,
             (lambda step, steps, s=status: progress(s | {"stage": "training", "step": step, "steps": steps}))
-            if progress else None, quiet, steps=None if additive else p.steps, report_to=report_to)
-        trainer.train(resume_from_checkpoint=engine.last_checkpoint(str(folder)))
-        curve = engine.learning_curve(trainer)
+            if progress else None, report_to, state)
         if curve["may_be_undertrained"] and state.is_main_process:
             print(f"note: {rid} may be undertrained: its best source-dev accuracy was at its last evaluation and "
                   "still rising (see its learning curve)", file=sys.stderr)
@@ -305,7 +371,7 @@ def run_experiment(experiment: Experiment, output: str | Path, *, quiet: bool = 
         rows = run_rows(p, mlm, method, seed, rid, scores, flags)
         if state.is_main_process:
             details = {"run": rid, "method": method, "seed": seed, "pooling": p.pooling, "budget_steps": p.steps,
-                       "learning_curve": curve, "training_set": report,
+                       "learning_curve": curve, "training_set": report, "tuning": grids.get(method),
                        "served": getattr(examples, "served", None),
                        "predictions": {language: {"predicted": r["predicted"], "gold": r["gold"]}
                                        for language, r in scores.items()}}
