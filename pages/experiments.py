@@ -7,7 +7,7 @@ from pages import ui
 from salt_core.models.loading import model_label
 from salt_core.training import jobs
 from salt_core.training.config import METHODS, TrainConfig
-from salt_core.training.experiment import read_learning_curves, read_trained_runs
+from salt_core.training.experiment import DEFAULT_GRID, read_learning_curves, read_trained_runs
 from salt_core.training.figures import learning_curve_figure
 
 ui.enter_page("pages/experiments.py")
@@ -15,7 +15,9 @@ st.title("Experiments")
 st.caption("Fine-tune the sidebar's model on the source language only (checkpoint chosen on its dev split), with "
            "SALT's code-switching and mixup or a baseline, and evaluate every chosen language's test split. The job "
            "runs in the background (`python -m salt_core train`): reload the page, or close it, and it goes on. "
-           "Finished runs appear on the Scaling page, ringed as yours.")
+           "Finished runs appear on the Scaling page, ringed as yours. Compute is matched: every method trains the "
+           "same number of optimisation steps (the epochs below are passes over the source training set), and "
+           "code-switching replaces examples rather than adding them.")
 
 model = ui.chosen_model_name()
 st.markdown(f"**Model:** {ui.plain(model_label(model) if model else '(choose one in the sidebar)')}")
@@ -37,6 +39,10 @@ with st.form("experiment"):
     miner = st.radio("SALT's substitutes from", ["auto", "mlm", "similarity"], horizontal=True, key="ex_miner",
                      help="mlm: the masked LM restricted to each language (SALT's method); similarity: embedding "
                           "similarity (a baseline, not SALT's); auto: mlm when the model has a masked-LM head.")
+    tune = st.checkbox("Choose each method's learning rate and budget on the source dev split first", key="ex_tune",
+                       help=f"From the grid {', '.join(f'{lr:g} x {ep:g} epochs' for lr, ep in DEFAULT_GRID)}, each "
+                            "point trained once with the first seed; only source-language dev data is read. Costs "
+                            f"{len(DEFAULT_GRID)} extra trainings per method.")
     submitted = st.form_submit_button("Start the experiment", type="primary")
 
 if submitted:
@@ -58,6 +64,8 @@ if submitted:
             args += ["--languages", languages.strip()]
         if subset:
             args += ["--max-train-examples", str(int(subset))]
+        if tune:
+            args += ["--tune"]
         job = jobs.start(args)
         st.toast(f"Started job {job.id}.", icon=":material/play_arrow:")
 

@@ -39,7 +39,8 @@ def test_runs_trained_by_the_cli_land_on_scaling_with_the_paired_test(app_url, p
     expect(page.get_by_role("tab", name="Method vs baseline")).to_have_attribute("aria-selected", "true")
     expect(page.get_by_text("over 2 shared seeds").first).to_be_visible()  # paired by seed, never by language
     expect(page.get_by_text("Target languages (3").first).to_be_visible()  # English reported apart
-    expect(page.get_by_text("augmented languages (3)").first).to_be_visible()
+    expect(page.get_by_text("augmented languages (2)").first).to_be_visible()  # de, fr (the registry has sw, not swh)
+    expect(page.get_by_text("languages not augmented (1)").first).to_be_visible()
     assert_no_traceback(page)
 
 
@@ -52,3 +53,28 @@ def test_the_experiments_page_renders_its_form_and_says_what_it_needs(app_url, p
     wait_until_idle(page)
     expect(page.get_by_text("name the task data").first).to_be_visible()
     assert_no_traceback(page)
+
+
+@pytest.mark.skipif(not SIB200.is_dir(), reason="../shared/data/sib200 is not beside this checkout")
+def test_the_experiments_page_draws_each_runs_learning_curve(browser, tmp_path):
+    """A run's curve is kept beside it and drawn where its runs are listed (a server whose runs folder is this one)."""
+    from tests.e2e.conftest import streamlit_server
+
+    runs = tmp_path / "runs"
+    result = subprocess.run([sys.executable, "-m", "salt_core", "train", "--model", "demo", "--data", str(SIB200),
+                             "--methods", "baseline,salt", "--languages", "eng_Latn,deu_Latn", "--seeds", "1",
+                             "--epochs", "1", "--max-train-examples", "32", "--batch-size", "8", "--quiet",
+                             "--output", str(runs)], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    with streamlit_server(tmp_path / "server.log", SALT_RUNS=str(runs), SALT_JOBS=str(tmp_path / "jobs")) as url:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        page.goto(f"{url}/experiments")
+        wait_until_idle(page)
+        expect(page.get_by_text("Learning curves", exact=True)).to_be_visible()
+        chart = page.locator('[data-testid="stPlotlyChart"]').first
+        expect(chart).to_contain_text("source-dev accuracy")
+        expect(chart).to_contain_text("training loss")
+        expect(page.get_by_text("same number of optimisation steps").first).to_be_visible()
+        assert_no_traceback(page)
+        context.close()
