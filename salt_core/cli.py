@@ -554,6 +554,15 @@ def run_compare(args) -> int:
     table = per_language(runs, args.method, baseline)
     print("\nper language (seed-paired delta, 95% t interval over seeds, Holm-adjusted p across languages):")
     print(table.round(3).to_string(index=False))
+    if args.path.is_dir():
+        from salt_core.runs.comparison import per_language_bootstrap
+        from salt_core.training.experiment import read_predictions
+
+        correct = read_predictions(args.path)
+        if len(correct):
+            print("\nper language, paired bootstrap over test sentences (seeds averaged; 2,000 resamples; Holm and "
+                  "Benjamini-Hochberg adjusted p across languages):")
+            print(per_language_bootstrap(correct, args.method, baseline).round(3).to_string(index=False))
     return 0
 
 

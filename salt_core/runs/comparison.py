@@ -216,3 +216,44 @@ def comparison_groups(runs: pd.DataFrame, method: str, source: str | None = "en"
         return None
     others = set(runs.loc[runs["method"] == method, "language"]) - augmented - {source}
     return {"augmented languages": augmented, "languages not augmented": others}
+
+
+def sentence_bootstrap(per_sentence, n_boot: int = 2000, seed: int = 0) -> tuple[float, float, float, float]:
+    """(mean, low, high, p) of per-sentence paired differences: a 95% percentile bootstrap over test sentences
+    (scipy's `bootstrap`) and a two-sided bootstrap p (twice the smaller share of resampled means on either side
+    of zero)."""
+    from scipy import stats
+
+    d = np.asarray(per_sentence, dtype=float)
+    mean = float(d.mean())
+    if len(d) < 2 or np.allclose(d, d[0]):
+        return mean, mean, mean, 1.0 if mean == 0 else 0.0
+    result = stats.bootstrap((d,), np.mean, n_resamples=n_boot, method="percentile", random_state=seed)
+    means = result.bootstrap_distribution
+    p = min(1.0, 2 * min(float((means <= 0).mean()), float((means >= 0).mean())))
+    return mean, float(result.confidence_interval.low), float(result.confidence_interval.high), p
+
+
+def per_language_bootstrap(correct: pd.DataFrame, method: str, baseline: str, n_boot: int = 2000) -> pd.DataFrame:
+    """Per language, from each test sentence's outcome (`correct`: method, seed, language, sentence, correct 0/1):
+    the delta in points over the seeds both methods ran, a paired bootstrap over the test sentences (the same
+    sentences resampled for both sides, seeds averaged), and across languages Holm's and Benjamini-Hochberg's
+    adjusted p (scipy's `false_discovery_control`). The sentences are the resampled unit: this interval is the
+    test set's sampling error; the seed-paired one (`per_language`) is the training runs'."""
+    from scipy import stats
+
+    rows = []
+    for language, frame in correct[correct["method"].isin([method, baseline])].groupby("language"):
+        table = frame.pivot_table(index=["seed", "sentence"], columns="method", values="correct")
+        if method not in table or baseline not in table:
+            continue
+        table = table.dropna()
+        per_sentence = (table[method] - table[baseline]).groupby(level="sentence").mean() * 100
+        mean, low, high, p = sentence_bootstrap(per_sentence.to_numpy(), n_boot)
+        rows.append({"language": language, "delta": mean, "low": low, "high": high, "p": p,
+                     "sentences": len(per_sentence), "seeds": table.index.get_level_values("seed").nunique()})
+    out = pd.DataFrame(rows, columns=["language", "delta", "low", "high", "p", "sentences", "seeds"])
+    if len(out):
+        out["p_holm"] = holm(out["p"])
+        out["p_bh"] = stats.false_discovery_control(out["p"].clip(lower=1e-300), method="bh")
+    return out

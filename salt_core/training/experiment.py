@@ -422,3 +422,24 @@ def read_learning_curves(folder: str | Path) -> pd.DataFrame:
             continue  # not a details file of this project's
     return pd.DataFrame(rows, columns=["run", "method", "seed", "chosen_step", "may_be_undertrained", "curve", "step",
                                        "value"])
+
+
+def read_predictions(folder: str | Path) -> pd.DataFrame:
+    """Each test sentence's outcome of every finished run that kept its predictions: method (as the runs name it),
+    seed, language, sentence (its position in the language's test split) and correct (0/1)."""
+    from salt_core.runs.identity import language_code
+
+    frames = []
+    for path in sorted(Path(folder).glob(f"*{DETAILS}")) if Path(folder).is_dir() else []:
+        try:
+            details = json.loads(path.read_text(encoding="utf-8"))
+            method = METHODS[details["method"]].run_method
+            for language, outcome in details["predictions"].items():
+                correct = [int(a == b) for a, b in zip(outcome["predicted"], outcome["gold"])]
+                frames.append(pd.DataFrame({"method": method, "seed": details["seed"],
+                                            "language": language_code(language) or language,
+                                            "sentence": range(len(correct)), "correct": correct}))
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=["method", "seed", "language", "sentence", "correct"])

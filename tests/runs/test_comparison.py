@@ -93,3 +93,29 @@ def test_holm_equals_statsmodels_and_per_language_uses_it():
     assert holm(p) == pytest.approx(multipletests(p, method="holm")[1])
     table = per_language(simulated(np.random.default_rng(5)), "SALT", "baseline")
     assert len(table) == 25 and (table["p_holm"] >= table["p"]).all() and (table["seeds"] == 5).all()
+
+
+def test_the_sentence_bootstrap_matches_a_slow_resampling_and_finds_a_planted_difference():
+    from salt_core.runs.comparison import per_language_bootstrap, sentence_bootstrap
+
+    rng = np.random.default_rng(6)
+    d = rng.choice([-100.0, 0.0, 0.0, 100.0, 100.0], size=200)
+    mean, low, high, p = sentence_bootstrap(d, n_boot=4000)
+    slow = np.array([rng.choice(d, size=len(d)).mean() for _ in range(4000)])  # one resample at a time
+    assert mean == pytest.approx(d.mean())
+    assert low == pytest.approx(np.percentile(slow, 2.5), abs=3.0)
+    assert high == pytest.approx(np.percentile(slow, 97.5), abs=3.0)
+    rows = []
+    for seed in range(3):
+        for sentence in range(204):
+            base = rng.random() < 0.6
+            rows += [{"method": "baseline", "seed": seed, "language": "de", "sentence": sentence, "correct": int(base)},
+                     {"method": "SALT", "seed": seed, "language": "de", "sentence": sentence,
+                      "correct": int(base or rng.random() < 0.5)},  # about +20 points
+                     {"method": "baseline", "seed": seed, "language": "fr", "sentence": sentence, "correct": int(base)},
+                     {"method": "SALT", "seed": seed, "language": "fr", "sentence": sentence, "correct": int(base)}]
+    table = per_language_bootstrap(pd.DataFrame(rows), "SALT", "baseline").set_index("language")
+    assert table.loc["de", "low"] > 10 and table.loc["de", "p_holm"] <= 0.01
+    assert table.loc["fr", "delta"] == 0 and table.loc["fr", "p"] == 1.0
+    assert (table["p_holm"] >= table["p"]).all() and (table["p_bh"] >= table["p"]).all()
+    assert (table["sentences"] == 204).all() and (table["seeds"] == 3).all()

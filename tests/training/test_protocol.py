@@ -129,3 +129,25 @@ def test_mean_pooling_is_the_masked_mean_and_a_pretrained_pooler_is_loaded_not_d
     model, pooling = build_classifier(with_pooler, 3, "auto", seed=0, freeze_embeddings=True)
     assert pooling == "cls"
     assert torch.equal(model.pooler.weight, pretraining.bert.pooler.dense.weight)
+
+
+@needs_sib200
+def test_runs_compare_pairs_by_seed_and_bootstraps_the_kept_sentences(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.paths import ROOT
+
+    out = tmp_path / "runs"
+    result = cli("--data", SIB200, "--methods", "baseline,salt", "--languages", "eng_Latn,deu_Latn,fra_Latn",
+                 "--seeds", "1,2", "--output", out, *QUICK)
+    assert result.returncode == 0, result.stderr[-3000:]
+    compared = subprocess.run([sys.executable, "-m", "salt_core", "runs", "compare", str(out), "--method", "SALT"],
+                              cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert compared.returncode == 0, compared.stderr[-2000:]
+    text = compared.stdout
+    assert "over 2 shared seeds" in text and "Target languages (2" in text and "Source language:" in text
+    assert "paired bootstrap over test sentences" in text and "p_bh" in text
+    wrong = subprocess.run([sys.executable, "-m", "salt_core", "runs", "compare", str(out), "--method", "magic"],
+                           cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert wrong.returncode != 0 and "No accuracy run of method 'magic'" in wrong.stderr
