@@ -33,8 +33,10 @@ from salt_core.runs.scaling import bootstrap_correlation, method_deltas  # noqa:
 from salt_core.runs.schema import canonicalise, validate  # noqa: E402
 from salt_core.runs.selection import join_model_volumes  # noqa: E402
 from salt_core.training import engine  # noqa: E402
+from salt_core.training.augment import training_set  # noqa: E402
 from salt_core.training.config import Experiment, TrainConfig  # noqa: E402
-from salt_core.training.experiment import _training_set, plan, run_experiment  # noqa: E402
+from salt_core.training.experiment import run_experiment  # noqa: E402
+from salt_core.training.plan import plan  # noqa: E402
 
 LANGUAGES = ("eng_Latn,deu_Latn,fra_Latn,spa_Latn,rus_Cyrl,zho_Hans,jpn_Jpan,arb_Arab,hin_Deva,tur_Latn,vie_Latn,"
              "ind_Latn,swh_Latn,tha_Thai,ell_Grek,bul_Cyrl,urd_Arab,amh_Ethi,hau_Latn,som_Latn,yor_Latn,kin_Latn,"
@@ -113,7 +115,7 @@ def cost_part(mlm, data) -> None:
     dev_examples = engine.encode(mlm.tokenizer, list(dev["text"]), None, [label_ids[x] for x in dev["label"]], 128)[0]
     per_example = {}
     for method in experiment.methods:
-        examples, _ = _training_set(p, mlm, method, 1, train, Path("/tmp/salt-bench-work"), label_ids)
+        examples, _ = training_set(p, mlm, method, 1, train, Path("/tmp/salt-bench-work"), label_ids)
         model = engine.classifier(mlm, p.task.labels, True, 1)
         trainer = engine.make_trainer(model, examples, dev_examples, mlm.tokenizer.pad_token_id, len(p.task.labels),
                                       experiment.train, 1, f"/tmp/salt-bench-cost-{method}",
@@ -136,7 +138,7 @@ def main() -> None:
     parser.add_argument("--report-only", action="store_true", help="print (a) from the runs already in --output")
     args = parser.parse_args()
     if args.report_only:
-        from salt_core.training.experiment import read_trained_runs
+        from salt_core.training.record import read_trained_runs
 
         report(read_trained_runs(args.output).drop(columns=["origin"]), args, None)
         return

@@ -7,8 +7,9 @@ from pages import ui
 from salt_core.models.loading import model_label
 from salt_core.training import jobs
 from salt_core.training.config import METHODS, TrainConfig
-from salt_core.training.experiment import DEFAULT_GRID, read_learning_curves, read_trained_runs
+from salt_core.training.experiment import DEFAULT_GRID
 from salt_core.training.figures import learning_curve_figure
+from salt_core.training.record import read_learning_curves, read_trained_runs
 
 ui.enter_page("pages/experiments.py")
 st.title("Experiments")

@@ -61,8 +61,8 @@ from salt_core.runs.selection import (
     units_by_use,
     with_parameter_count,
 )
-from salt_core.training.experiment import read_trained_runs
 from salt_core.training.jobs import default_runs_folder
+from salt_core.training.record import read_trained_runs
 
 BUNDLES = {"natural-language reference runs": "natural", "code-generation reference runs": "programming"}
 CORPORA = sorted(corpus_volumes()["corpus"].unique())

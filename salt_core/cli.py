@@ -534,7 +534,7 @@ def run_compare(args) -> int:
     from salt_core.runs.comparison import compare_by_seed, per_language
     from salt_core.runs.identity import ZERO_SHOT
     from salt_core.runs.importers import load_runs
-    from salt_core.training.experiment import read_trained_runs
+    from salt_core.training.record import read_trained_runs
 
     runs = read_trained_runs(args.path) if args.path.is_dir() else load_runs(args.path).runs
     runs = runs[runs["metric"] == args.metric] if "metric" in runs.columns else runs
@@ -556,7 +556,7 @@ def run_compare(args) -> int:
     print(table.round(3).to_string(index=False))
     if args.path.is_dir():
         from salt_core.runs.comparison import per_language_bootstrap
-        from salt_core.training.experiment import read_predictions
+        from salt_core.training.record import read_predictions
 
         correct = read_predictions(args.path)
         if len(correct):

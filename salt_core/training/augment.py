@@ -19,20 +19,9 @@ from salt_core.languages import LANGUAGES, common_words
 from salt_core.substitutions.codeswitching import CodeSwitched, CodeSwitchSettings, codeswitch
 from salt_core.substitutions.mining import COLUMNS
 from salt_core.text import Eligibility, ineligible_reason, segment_words
-from salt_core.training.config import MAX_AUGMENT
-
-
-def augmentation_languages(requested: tuple[str, ...], evaluated: list[str], source: str) -> list[str]:
-    """Languages substitutes are mined in: those asked for, else the evaluated languages a miner can target
-    (the registry's), at most MAX_AUGMENT, in the order given."""
-    if requested:
-        unknown = [code for code in requested if code not in LANGUAGES]
-        if unknown:
-            raise InputError(f"Substitutes can be mined in {', '.join(sorted(LANGUAGES))}; not in "
-                             f"{', '.join(unknown)}.")
-        return [code for code in requested if code != source]
-    usable = [code for code in evaluated if code in LANGUAGES and code != source]
-    return usable[:MAX_AUGMENT]
+from salt_core.training import engine
+from salt_core.training.config import METHODS
+from salt_core.training.plan import Plan, miner_for
 
 
 def cached_mining(mlm, sentences: list[str], source: str, targets: list[str], miner: str, folder: Path,
@@ -112,8 +101,6 @@ class AugmentedExamples:
     def __init__(self, tokenizer, texts: list[str], pairs: list[str | None] | None, labels: list[int],
                  max_length: int, kept: dict, settings: CodeSwitchSettings, seed: int, switch: float = 0.0,
                  mixup: bool = False, partner: str = "substitute"):
-        from salt_core.training import engine
-
         self.tokenizer, self.texts, self.pairs, self.labels = tokenizer, texts, pairs, labels
         self.max_length, self.kept, self.settings, self.seed = max_length, kept, settings, seed
         self.switch, self.mixup, self.partner, self.epoch = switch, mixup, partner, 0
@@ -176,3 +163,64 @@ class AugmentedExamples:
                                 [(switched.codeswitched, spans(switched))])[0][0]
         self.served["original"] += 1
         return self._encode(self.tokenizer, [self.texts[index]], pair, label, self.max_length)[0][0]
+
+
+def training_set(p: Plan, mlm, method: str, seed: int, train: pd.DataFrame, work: Path, label_ids: dict):
+    """The examples a run trains on: under the compute-matched scheme an `AugmentedExamples` of one item per
+    source example (drawn as served); under the additive scheme a list of the originals and fixed copies."""
+    chosen, cfg = METHODS[method], p.experiment.train
+    texts, pairs = list(train["text"]), list(train["text_pair"]) if p.task.is_pair else None
+    labels = [label_ids[label] for label in train["label"]]
+    if not chosen.codeswitch:
+        return engine.encode(mlm.tokenizer, texts, pairs, labels, cfg.max_length)[0], {}
+    if chosen.codeswitch == "dictionary":
+        mined = dictionary_mined(texts, dictionaries_for(p), p.source)
+    else:
+        mined = cached_mining(mlm, texts, p.source, p.augment_languages, miner_for(p, method), work)
+    if p.experiment.augmentation == "replace":
+        from salt_core.substitutions.codeswitching import kept_by_sentence
+
+        kept = kept_by_sentence(mined, p.experiment.codeswitch) if len(mined) else {}
+        examples = AugmentedExamples(
+            mlm.tokenizer, texts, pairs, labels, cfg.max_length, kept, p.experiment.codeswitch, seed,
+            switch=p.experiment.switch_probability if chosen.copies else 0.0, mixup=chosen.mixup,
+            partner=chosen.partner)
+        return examples, {"examples": len(texts), "with a kept substitute": len(kept)}
+    switched = codeswitched_examples(mined, texts, p.experiment.codeswitch, seed)
+    changed = sum(1 for s in switched if s.replacements)
+    report = {"code-switched": changed, "examples": len(texts)}
+    examples = []
+    if chosen.mixup:
+        partners = [(s.codeswitched, spans(s)) for s in switched]
+        mixed, too_long = engine.encode(mlm.tokenizer, texts, pairs, labels, cfg.max_length, partners)
+        examples += mixed
+        report["mixup pairs too long to mix"] = too_long
+    else:
+        examples += engine.encode(mlm.tokenizer, texts, pairs, labels, cfg.max_length)[0]
+    if chosen.copies:
+        copies = [s.codeswitched for s in switched]
+        encoded = engine.encode(mlm.tokenizer, copies, pairs, labels, cfg.max_length,
+                                [None] * len(copies) if chosen.mixup else None)[0]
+        examples += [e for e, s in zip(encoded, switched) if s.replacements]  # an unchanged copy adds nothing
+    return examples, report
+
+
+def dictionaries_for(p: Plan) -> dict[str, pd.DataFrame]:
+    from salt_core.substitutions.dictionaries import installed_dictionaries, read_dictionary
+
+    if p.experiment.dictionary == "installed":
+        found = {target: loader() for _label, (source, target, loader) in installed_dictionaries().items()
+                 if source == p.source and target in p.augment_languages}
+    else:
+        path = Path(p.experiment.dictionary)
+        if not path.is_file():
+            raise InputError(f"{path} does not exist.")
+        pairs = read_dictionary(path.read_bytes(), path.name)
+        target = pairs.attrs.get("languages", (None, None))[1]
+        if target is None:
+            raise InputError(f"{path.name}: the dictionary names no target language (header such as en,de, or a "
+                             "file name such as en-de.csv).")
+        found = {target: pairs}
+    if not found:
+        raise InputError(f"No dictionary from {p.source} into {', '.join(p.augment_languages)} was found.")
+    return found

@@ -66,7 +66,7 @@ def test_a_job_runs_in_the_background_and_its_runs_are_listed(folders):
     # every run's learning curve is kept and drawn: training loss and source-dev accuracy, the same step budget
     figure = next(c for c in again.get("plotly_chart") if "source-dev accuracy" in c.proto.spec)
     assert "training loss" in figure.proto.spec and "chosen checkpoint" in figure.proto.spec
-    from salt_core.training.experiment import read_learning_curves
+    from salt_core.training.record import read_learning_curves
 
     curves = read_learning_curves(jobs.default_runs_folder())
     assert set(curves["method"]) == {"baseline", "salt"} and set(curves["curve"]) == {"training loss",

@@ -9,7 +9,7 @@ import torch
 
 from salt_core.mixup.mixing import MixupConfig
 from salt_core.mixup.training import EmbeddingMixup
-from salt_core.training import augment, engine
+from salt_core.training import augment, engine, plan
 from salt_core.training.config import TrainConfig
 
 
@@ -122,9 +122,9 @@ def test_dictionary_code_switching_offers_only_dictionary_translations():
 
 
 def test_augmentation_languages_are_the_miners_and_never_the_source():
-    assert augment.augmentation_languages((), ["en", "de", "swh", "zh-Hant", "fr"], "en") == ["de", "fr"]
+    assert plan.augmentation_languages((), ["en", "de", "swh", "zh-Hant", "fr"], "en") == ["de", "fr"]
     with pytest.raises(augment.InputError, match="not in xx"):
-        augment.augmentation_languages(("de", "xx"), ["en"], "en")
+        plan.augmentation_languages(("de", "xx"), ["en"], "en")
 
 
 def test_last_checkpoint_skips_and_removes_a_checkpoint_cut_short(tmp_path):
@@ -152,7 +152,7 @@ def test_a_run_on_similarity_substitutes_depends_on_that_miners_scoring_and_no_o
 
     import salt_core.substitutions.similarity as similarity
     from salt_core.training.config import Experiment
-    from salt_core.training.experiment import fingerprint, miner_for
+    from salt_core.training.plan import fingerprint, miner_for
 
     experiment = Experiment(model="m", data="d")
     plan = SimpleNamespace(miner="mlm")

@@ -9,7 +9,8 @@ import pytest
 
 from salt_core.substitutions.codeswitching import CodeSwitchSettings
 from salt_core.training.augment import AugmentedExamples
-from salt_core.training.experiment import DETAILS, TUNING, read_learning_curves, read_trained_runs
+from salt_core.training.experiment import TUNING
+from salt_core.training.record import DETAILS, read_learning_curves, read_trained_runs
 from tests.training.test_train_cli import QUICK, SIB200, cli, needs_sib200
 
 METHODS = "baseline,salt-codeswitch,salt-mixup,salt,similarity-codeswitch,random-mixup"

@@ -15,7 +15,7 @@ import pytest
 from salt_core.cli import main
 from salt_core.runs.identity import ZERO_SHOT
 from salt_core.training import engine
-from salt_core.training.experiment import TRAINED_HERE, read_trained_runs
+from salt_core.training.record import TRAINED_HERE, read_trained_runs
 from tests.paths import ROOT, SHARED
 
 SIB200 = SHARED / "data" / "sib200"
@@ -98,12 +98,12 @@ def test_bad_task_data_is_one_line(capsys, tmp_path):
 
 @needs_sib200
 def test_a_full_disk_leaves_no_half_written_run(capsys, tmp_path, monkeypatch):
-    import salt_core.training.experiment as experiment
+    import salt_core.training.record as record
 
     def full(path, write):
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
-    monkeypatch.setattr(experiment, "atomic_write", full)
+    monkeypatch.setattr(record, "atomic_write", full)
     out = tmp_path / "runs"
     code = main(["train", "--data", str(SIB200), "--methods", "baseline", "--languages", "eng_Latn", "--seeds", "1",
                  "--output", str(out), *QUICK])
