@@ -35,6 +35,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import threading
 import unicodedata
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -245,11 +246,19 @@ _CACHE: dict[tuple[str, str, str], LanguageVocabulary] = {}
 _ENTRY_CACHE: dict[str, list[VocabEntry]] = {}
 
 
+# Deciding a language's vocabulary the first time reads the tokenizer and wordfreq's lists of every rival
+# language, none of which is promised to be thread-safe; two Streamlit sessions on a new SALT_HOME once got "no
+# word-initial tokens of German" from one of them. First computations take this lock; cached look-ups do not.
+_FIRST_USE = threading.RLock()
+
+
 def vocabulary_entries(tokenizer) -> list[VocabEntry]:
     """Every vocabulary entry with its surface form, word-initial flag and scripts, in id order (cached)."""
     key = tokenizer_fingerprint(tokenizer)
     if key not in _ENTRY_CACHE:
-        _ENTRY_CACHE[key] = _scan_vocabulary(tokenizer)
+        with _FIRST_USE:
+            if key not in _ENTRY_CACHE:
+                _ENTRY_CACHE[key] = _scan_vocabulary(tokenizer)
     return _ENTRY_CACHE[key]
 
 
@@ -302,8 +311,17 @@ def language_vocabulary(tokenizer, code: str, strictness: str = DEFAULT_STRICTNE
     """
     language = get_language(code)
     check_strictness(strictness)
-    key, entries = tokenizer_fingerprint(tokenizer), vocabulary_entries(tokenizer)
+    key = tokenizer_fingerprint(tokenizer)
     if (key, language.code, strictness) in _CACHE:
+        return _CACHE[(key, language.code, strictness)]
+    with _FIRST_USE:
+        return _compute_vocabulary(tokenizer, key, language, code, strictness)
+
+
+def _compute_vocabulary(tokenizer, key: str, language: Language, code: str, strictness: str) -> LanguageVocabulary:
+    """language_vocabulary's first computation for a (tokenizer, language, strictness), under _FIRST_USE."""
+    entries = vocabulary_entries(tokenizer)
+    if (key, language.code, strictness) in _CACHE:  # computed by another thread while this one waited
         return _CACHE[(key, language.code, strictness)]
     stored = _stored_vocabulary(key, language, strictness)
     if stored is not None:

@@ -292,6 +292,18 @@ def target_table(mlm: MaskedLM, code: str, layer: int, batch_size: int = 512,
     strictness). `progress(done, total)` hears about each batch of entries on the first use."""
     tables = _TABLES.setdefault(mlm.model, {})
     key = _table_key(mlm, code, layer, strictness)
+    if key in tables:
+        return tables[key]
+    with _TABLE_LOCK:  # two sessions on a new machine compute a language's vectors once, not side by side
+        return _compute_table(mlm, tables, key, code, layer, batch_size, strictness, progress)
+
+
+_TABLE_LOCK = threading.RLock()
+
+
+def _compute_table(mlm: MaskedLM, tables: dict, key, code: str, layer: int, batch_size: int, strictness: str,
+                   progress: Callable[[int, int], None] | None) -> TargetTable:
+    """target_table's first computation, under _TABLE_LOCK."""
     if key not in tables:
         shared = target_table(mlm, code, layer, batch_size, progress=progress) \
             if strictness != DEFAULT_STRICTNESS else None
