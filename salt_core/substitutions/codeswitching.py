@@ -137,7 +137,7 @@ def kept_substitutions(mined: pd.DataFrame, settings: CodeSwitchSettings) -> pd.
     return mined[keep]
 
 
-def _apply(sentence: str, chosen: list[Replacement]) -> str:
+def apply_replacements(sentence: str, chosen: list[Replacement]) -> str:
     pieces, cursor = [], 0
     for rep in sorted(chosen, key=lambda r: r.start):
         pieces.append(sentence[cursor:rep.start])
@@ -173,7 +173,7 @@ def switch_sentence(sentence_id, sentence: str, by_word: dict[int, list[dict]], 
         row = rows[rng.randrange(len(rows))]
         chosen.append(Replacement(int(word_index), int(row["start"]), int(row["end"]), row["word"],
                                   row["candidate"], row["language"], row["kind"], float(row[settings.score])))
-    return CodeSwitched(sentence_id, sentence, _apply(sentence, chosen), chosen)
+    return CodeSwitched(sentence_id, sentence, apply_replacements(sentence, chosen), chosen)
 
 
 def codeswitch(mined: pd.DataFrame, settings: CodeSwitchSettings | None = None) -> list[CodeSwitched]:

@@ -129,21 +129,15 @@ class AugmentedExamples:
         import random as _random
         from dataclasses import replace as _replace
 
-        from salt_core.substitutions.codeswitching import switch_sentence
+        from salt_core.substitutions.codeswitching import apply_replacements, switch_sentence
 
         drawn = switch_sentence(index, self.texts[index], self.kept.get(index, {}), self.settings, rng)
         if self.partner != "random" or not drawn.replacements:
             return drawn
-        sentence, pieces, cursor, reps = self.texts[index], [], 0, []
-        for rep in drawn.replacements:  # the same words, each given a random word of the substitute's language
-            substitute = _random.Random(rng.random()).choice(self._words_of(rep.language))
-            pieces.append(sentence[cursor:rep.start])
-            start = sum(len(p) for p in pieces)
-            pieces.append(substitute)
-            reps.append(_replace(rep, substitute=substitute, new_start=start, new_end=start + len(substitute)))
-            cursor = rep.end
-        pieces.append(sentence[cursor:])
-        return CodeSwitched(drawn.sentence_id, sentence, "".join(pieces), reps)
+        # the same words, each given a random word of the substitute's language
+        reps = [_replace(rep, substitute=_random.Random(rng.random()).choice(self._words_of(rep.language)))
+                for rep in drawn.replacements]
+        return CodeSwitched(drawn.sentence_id, drawn.source, apply_replacements(drawn.source, reps), reps)
 
     def __getitem__(self, index: int):
         import random as _random

@@ -124,7 +124,7 @@ def _slow_codeswitch(mined, settings):
     import random
 
     from salt_core.substitutions.codeswitching import Replacement as R
-    from salt_core.substitutions.codeswitching import _apply
+    from salt_core.substitutions.codeswitching import apply_replacements
 
     kept = kept_substitutions(mined, settings)
     out = []
@@ -137,7 +137,7 @@ def _slow_codeswitch(mined, settings):
             row = by_word[word_index].iloc[rng.randrange(len(by_word[word_index]))]
             chosen.append(R(int(word_index), int(row["start"]), int(row["end"]), row["word"], row["candidate"],
                             row["language"], row["kind"], float(row[settings.score])))
-        out.append(_apply(rows["sentence"].iloc[0], chosen))
+        out.append(apply_replacements(rows["sentence"].iloc[0], chosen))
     return out
 
 
