@@ -11,6 +11,7 @@ import shutil
 import socket
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -19,6 +20,11 @@ from pathlib import Path
 import pandas as pd
 
 from salt_core.errors import InputError
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: the thread lock alone (one process)
+    fcntl = None
 
 
 def salt_home() -> Path:
@@ -29,20 +35,50 @@ def salt_home() -> Path:
 def build_folder(folder: str | os.PathLike, write: Callable[[Path], None]) -> Path:
     """Let `write` fill a sibling temporary folder, then rename it into place (replacing an older `folder`).
 
-    An interrupted build leaves the old folder (or none), never a half-written one.
+    An interrupted build leaves the old folder (or none), never a half-written one. An older folder is renamed
+    aside before the new one takes its place, so a reader sees the old folder, the new one, or none for a moment,
+    never the old one emptying file by file. Builders that several threads or processes may start at once take
+    `build_lock(folder)` and look again inside it (see ensure_offline_model).
     """
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=folder.name + ".", dir=folder.parent))
+    retired = None
     try:
         write(staging)
         if folder.exists():
-            shutil.rmtree(folder)
+            retired = Path(tempfile.mkdtemp(prefix=folder.name + ".old.", dir=folder.parent))
+            os.replace(folder, retired / folder.name)
         os.replace(staging, folder)
     finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
+        for leftover in (staging, retired):
+            if leftover is not None and leftover.exists():
+                shutil.rmtree(leftover, ignore_errors=True)
     return folder
+
+
+_BUILD_LOCKS: dict[str, threading.Lock] = {}
+_BUILD_LOCKS_GUARD = threading.Lock()
+
+
+@contextmanager
+def build_lock(folder: str | os.PathLike):
+    """Hold an exclusive lock on building `folder`: one thread of this process and one process on this machine
+    at a time (a thread lock, then flock on `<folder>.lock`, which the kernel releases when its holder dies, so a
+    crashed builder never leaves it taken). Two Streamlit sessions on a new SALT_HOME once built the offline model
+    side by side, and one loaded its tokenizer while the other replaced the folder: a 5-entry tokenizer."""
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with _BUILD_LOCKS_GUARD:
+        local = _BUILD_LOCKS.setdefault(str(folder.resolve()), threading.Lock())
+    with local, open(folder.with_name(folder.name + ".lock"), "a+b") as handle:
+        if fcntl is not None:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            if fcntl is not None:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 def decode_text(data: bytes, name: str) -> str:

@@ -129,6 +129,13 @@ def _load_from(location: str, name: str, local_only: bool):
         tokenizer = AutoTokenizer.from_pretrained(location, use_fast=True, **kwargs)
         if getattr(tokenizer, "mask_token", None) is None or tokenizer.mask_token_id is None:
             raise ModelLoadError(f"The tokenizer of {name!r} has no mask token, so it cannot fill masked words.")
+        vocab_size = getattr(config, "vocab_size", None)
+        if isinstance(vocab_size, int) and len(tokenizer) < vocab_size / 2:
+            # config.json without the tokenizer's files (a folder copied in part, or replaced while it was read)
+            # loads as an empty tokenizer of the config's family that tokenizes every word as unknown
+            raise ModelLoadError(f"The tokenizer of {name!r} has {len(tokenizer):,} entries but the model has "
+                                 f"{vocab_size:,} token embeddings: the tokenizer's files are missing or belong to "
+                                 "another model.")
         if not getattr(tokenizer, "is_fast", False):
             raise ModelLoadError(f"{name!r} has only a slow tokenizer; SALT Explorer needs a fast one "
                                  "(tokenizer.json).")

