@@ -31,7 +31,7 @@ import torch  # noqa: E402
 from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors  # noqa: E402
 from transformers import BertConfig, BertForMaskedLM, BertTokenizerFast, pipeline  # noqa: E402
 
-from salt_core.languages import LANGUAGES, common_words, language_vocabulary  # noqa: E402
+from salt_core.languages import CORE, LANGUAGES, common_words, language_vocabulary  # noqa: E402
 from salt_core.models import MaskedLM  # noqa: E402
 from salt_core.substitutions.mining import MiningReport, mine_substitutions, prepare_items  # noqa: E402
 from salt_core.text import Eligibility  # noqa: E402
@@ -42,7 +42,7 @@ MBERT_VOCAB = 119_547
 def mbert_shaped_tokenizer() -> BertTokenizerFast:
     specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
     vocab: dict[str, int] = {t: i for i, t in enumerate(specials)}
-    words = [common_words(code, 12_000) for code in LANGUAGES]
+    words = [common_words(code, 12_000) for code in CORE]
     for ch in sorted({c for lang_words in words for w in lang_words for c in w}):  # every character, alone
         vocab.setdefault(ch, len(vocab))
         vocab.setdefault("##" + ch, len(vocab))

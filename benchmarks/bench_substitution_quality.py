@@ -69,7 +69,11 @@ MARGIN_ONLY = SimilaritySettings(frequencies=False, without_frequencies=Calibrat
 
 
 def load_dictionary(code: str) -> pd.DataFrame | None:
-    name, reverse = SOURCES[code]
+    """The dictionary of a language: SOURCES', else Debian's FreeDict English -> it (freedict-eng-<ISO 639-3>), e.g.
+    afr, cym, gle, lit, hrv, dan, fin, ind, swe, hun, ces, srp (`apt-get install dict-freedict-eng-afr ...`)."""
+    import langcodes
+
+    name, reverse = SOURCES.get(code) or (f"freedict-eng-{langcodes.Language.get(code).to_alpha3()}.index", False)
     if name is None:
         path = dictionaries.cedict_file()
         return dictionaries.read_cedict(path) if path else None

@@ -81,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
                            "masked-LM head). Default: $SALT_MODEL "
                            "or bert-base-multilingual-cased")
     mine.add_argument("--source", default="en", help="source language code (default: en)")
-    mine.add_argument("--targets", type=_languages, required=True, help="target language codes, e.g. de,fr")
+    mine.add_argument("--targets", type=_languages, required=True, help="target languages: FLORES-200 or ISO codes or names, e.g. de,fr or yor_Latn,quy_Latn")
     mine.add_argument("--input", required=True,
                       help="corpus: .txt (one sentence per line), .csv/.tsv, .jsonl or .parquet with a text column; "
                            "or a folder or glob ('shards/*.jsonl') of such files, read in sorted order")
@@ -269,7 +269,13 @@ def add_train_parser(commands) -> None:
                        help="where SALT's substitutes come from: mlm (SALT's), similarity (a baseline); auto: mlm "
                             "when the model has a masked-LM head")
     train.add_argument("--augment-languages", type=_languages, default=[],
-                       help="languages to code-switch into (default: the evaluated ones the miner knows, at most 8)")
+                       help="languages to code-switch into: any FLORES-200 language (yor_Latn, yo, Yoruba) whose "
+                            "vocabulary the rules can decide (default: up to --max-augment-languages of the "
+                            "evaluated ones, in turn from each CC-100 resource level)")
+    train.add_argument("--max-augment-languages", type=_bounded(1, 205), default=8,
+                       help="how many evaluated languages to code-switch into by default (8; each costs a pass of "
+                            "the miner over the training set, about a second per language with the similarity "
+                            "miner on SIB-200's 701 English sentences: benchmarks/bench_augment_languages.py)")
     train.add_argument("--dictionary", default=None,
                        help="for dictionary-codeswitch: a CSV/TSV or CC-CEDICT file, or 'installed'")
     train.add_argument("--threshold", type=_unit, default=None, help="translation threshold (default: as codeswitch)")
@@ -582,6 +588,7 @@ def run_train(args) -> int:
     experiment = Experiment(model=args.model or "", data=args.data, methods=tuple(args.methods),
                             languages=tuple(args.languages), seeds=tuple(args.seeds), source=args.source,
                             augment_languages=tuple(args.augment_languages), miner=args.miner,
+                            max_augment=args.max_augment_languages,
                             dictionary=args.dictionary, train=cfg, max_train_examples=args.max_train_examples,
                             augmentation=args.augmentation, switch_probability=args.switch_probability)
     if args.report_to != "none":

@@ -21,5 +21,9 @@ class EmptyLanguageError(SaltError):
     """A language that has no tokens in the current tokenizer's vocabulary."""
 
 
+class UncoveredLanguageError(EmptyLanguageError):
+    """A language whose tokens the rules cannot tell from those of the languages sharing its script."""
+
+
 class InputError(SaltError):
     """Unusable input: empty, malformed, wrong type, too large, undecodable."""

@@ -45,7 +45,7 @@ from pathlib import Path
 import langcodes
 import pandas as pd
 
-from salt_core.errors import EmptyLanguageError, UnknownLanguageError
+from salt_core.errors import EmptyLanguageError, UncoveredLanguageError, UnknownLanguageError
 
 MIN_ZIPF = 2.5  # assumption: below ~3 per billion words a form is noise for our purpose
 ZIPF_MARGIN = 1.0  # assumption: within 10x of the most frequent competitor counts as "also this language"
@@ -53,12 +53,13 @@ ZIPF_MARGIN = 1.0  # assumption: within 10x of the most frequent competitor coun
 
 @dataclass(frozen=True)
 class Language:
-    code: str  # ISO 639-1
+    code: str  # the registry key: ISO 639-1 for the 23 described by hand, language_code(FLORES code) for the rest
     name: str
     scripts: tuple[str, ...]  # scripts the language is written in, primary first
     family: str
     spaced: bool = True  # are words separated by spaces?
     benchmarks: tuple[str, ...] = ()  # which cross-lingual benchmarks include it
+    flores: str = ""  # FLORES-200 code (SIB-200's), where the language is one of them
 
     @property
     def script(self) -> str:
@@ -95,44 +96,71 @@ LANGUAGES: dict[str, Language] = {
     ]
 }
 
-# Unicode character-name prefixes -> script. Letters outside these scripts make an entry ineligible.
-_SCRIPT_BY_NAME_PREFIX = {
-    "LATIN": "Latin", "CYRILLIC": "Cyrillic", "GREEK": "Greek", "ARABIC": "Arabic",
-    "DEVANAGARI": "Devanagari", "CJK": "Han", "HIRAGANA": "Hiragana", "KATAKANA": "Katakana",
-    "HANGUL": "Hangul", "THAI": "Thai", "HEBREW": "Hebrew",
-}
+CORE = tuple(LANGUAGES)  # the 23 described by hand (XNLI, PAWS-X and five more): the demo model's languages
 
 
-def get_language(code: str) -> Language:
-    """The registry entry for `code`, or UnknownLanguageError listing the known codes."""
-    if not isinstance(code, str) or code.strip().lower() not in LANGUAGES:
-        known = ", ".join(sorted(LANGUAGES))
-        raise UnknownLanguageError(f"Unknown language code {code!r}. Known codes: {known}.")
-    return LANGUAGES[code.strip().lower()]
+# ----------------------------------------------------------------------------- scripts (Unicode's own property)
+
+# A FLORES script subtag -> the Unicode scripts its text is written in (Japanese mixes three; Han for both Chinese).
+_SCRIPT_PARTS = {"Jpan": ("Hira", "Kana", "Hani"), "Hans": ("Hani",), "Hant": ("Hani",), "Kore": ("Hang", "Hani")}
+_UNSPACED = {"Hani", "Hira", "Kana", "Thai", "Laoo", "Khmr", "Mymr", "Tibt"}  # written without spaces between words
+
+
+@cache
+def script_name(code: str) -> str:
+    """CLDR's English name of an ISO 15924 script code ("Ethi" -> "Ethiopic"), the name the registry uses."""
+    return langcodes.Language.make(script=code).script_name()
+
+
+@cache
+def _script_patterns() -> tuple[tuple[str, object, object], ...]:
+    """(name, Script pattern, Script_Extensions pattern) for every script a catalogue language is written in."""
+    import regex
+
+    codes = dict.fromkeys(["Latn", "Cyrl", "Hani", "Arab", "Deva", "Hira", "Kana", "Hang", "Grek", "Thai", "Hebr"])
+    for flores in _flores_codes():
+        codes.update(dict.fromkeys(_SCRIPT_PARTS.get(flores.split("_")[1], (flores.split("_")[1],))))
+    return tuple((script_name(code), regex.compile(rf"\p{{sc={code}}}"), regex.compile(rf"\p{{scx={code}}}"))
+                 for code in codes)
 
 
 @lru_cache(maxsize=100_000)
-def char_script(ch: str) -> str | None:
-    """Script of one character; "Mark" for combining marks; None for anything that is not a letter."""
+def char_scripts(ch: str) -> tuple[str, ...] | None:
+    """The scripts a letter may be written in, from Unicode's Script property, or its Script_Extensions when it
+    has none of its own (the long-vowel mark ー is Hiragana or Katakana); ("Mark",) for combining marks,
+    ("Other",) for a letter of a script no catalogue language uses, None for anything that is not a letter."""
     category = unicodedata.category(ch)
     if category.startswith("M"):
-        return "Mark"
+        return ("Mark",)
     if not category.startswith("L"):
         return None
-    name = unicodedata.name(ch, "")
-    return _SCRIPT_BY_NAME_PREFIX.get(name.split(" ", 1)[0], "Other")
+    patterns = _script_patterns()
+    for name, own, _ in patterns:
+        if own.match(ch):
+            return (name,)
+    extended = tuple(name for name, _, extensions in patterns if extensions.match(ch))
+    return extended or ("Other",)
+
+
+def char_script(ch: str) -> str | None:
+    """One script for a letter (the first of char_scripts); "Mark" for combining marks; None for non-letters."""
+    scripts = char_scripts(ch)
+    return scripts[0] if scripts else None
 
 
 def text_scripts(text: str) -> frozenset[str] | None:
-    """The scripts of a string made only of letters and marks; None if it holds anything else."""
-    scripts = set()
+    """The scripts of a string made only of letters and marks; None if it holds anything else. A letter of several
+    scripts counts as the one the rest of the string is written in (コーヒー is Katakana, ひらがーな Hiragana)."""
+    options = []
     for ch in text:
-        script = char_script(ch)
-        if script is None:
+        scripts = char_scripts(ch)
+        if scripts is None:
             return None
-        if script != "Mark":
-            scripts.add(script)
-    return frozenset(scripts) if scripts else None
+        if scripts != ("Mark",):
+            options.append(scripts)
+    fixed = {scripts[0] for scripts in options if len(scripts) == 1}
+    chosen = {next((s for s in scripts if s in fixed), scripts[0]) for scripts in options}
+    return frozenset(chosen) if chosen else None
 
 
 # ----------------------------------------------------------------------------- word-frequency evidence
@@ -153,22 +181,99 @@ def _curated_words(code: str) -> frozenset[str]:
 
 
 @cache
-def zipf_table(code: str) -> dict[str, float] | None:
-    """word -> Zipf frequency from wordfreq's 'best' list, or None when wordfreq lacks the language."""
-    import math
-
+def wordfreq_code(code: str) -> str | None:
+    """The wordfreq list of a registry language: its own, else its macrolanguage's (Croatian, Serbian and Bosnian
+    read the Serbo-Croatian list `sh`, Standard Malay `ms`), else None."""
     import wordfreq
 
-    if code not in wordfreq.available_languages():
+    available = wordfreq.available_languages()
+    base = langcodes.Language.get(code).language
+    for candidate in (base, macrolanguage(base)):
+        if candidate in available:
+            return candidate
+    return None
+
+
+def macrolanguage(language: str) -> str | None:
+    """The macrolanguage of a language subtag by the IANA subtag registry (quy -> qu, hr -> sh), or None."""
+    from langcodes.data_dicts import MACROLANGUAGES
+
+    return MACROLANGUAGES.get(language)
+
+
+@cache
+def zipf_table(code: str) -> dict[str, float] | None:
+    """word -> Zipf frequency from wordfreq's 'best' list, or None when wordfreq lacks the language."""
+    listed = wordfreq_code(code)
+    return None if listed is None else _zipf_of_list(listed)
+
+
+@cache
+def _zipf_of_list(listed: str) -> dict[str, float]:
+    """One wordfreq list as word -> Zipf, read from its buckets (bucket i holds the words at -i centibels, Zipf
+    9 - i/100), down to the lowest Zipf that can matter: below MIN_ZIPF - ZIPF_MARGIN a word is neither the
+    language's nor able to outrank another's. About 4x faster than going through get_frequency_dict."""
+    import wordfreq
+
+    floor = MIN_ZIPF - ZIPF_MARGIN
+    table: dict[str, float] = {}
+    for index, bucket in enumerate(wordfreq.get_frequency_list(listed, "best")):
+        zipf = 9 - index / 100
+        if zipf < floor:
+            break
+        for word in bucket:
+            table.setdefault(word, zipf)
+    return table
+
+
+IDENTIFIER = "language identifier (CLD2)"
+
+
+@cache
+def _identifier_languages() -> dict[str, str]:
+    """Language subtag -> the code CLD2 answers, for every language its model (shipped in pycld2's wheel) detects."""
+    import pycld2
+
+    detected = set(pycld2.DETECTED_LANGUAGES)
+    out: dict[str, str] = {}
+    for name, code in pycld2.LANGUAGES:
+        if name in detected and not code.startswith("xx"):
+            try:
+                out.setdefault(langcodes.Language.get(code).language, code)
+            except (ValueError, LookupError):
+                continue
+    return out
+
+
+@cache
+def identifier_code(code: str) -> str | None:
+    """The CLD2 code of a registry language (its own language or its macrolanguage: Ayacucho Quechua is `qu`)."""
+    language = langcodes.Language.get(code).language
+    known = _identifier_languages()
+    return known.get(language) or known.get(macrolanguage(language) or "")
+
+
+@lru_cache(maxsize=1_000_000)
+def identified(surface: str) -> str | None:
+    """The language CLD2 finds most likely for a short string (best effort), as CLD2 names it; None if none."""
+    import pycld2
+
+    try:
+        _, _, details = pycld2.detect(surface, bestEffort=True)
+    except pycld2.error:
         return None
-    return {w: math.log10(f) + 9 for w, f in wordfreq.get_frequency_dict(code, "best").items()}
+    code = details[0][1]
+    return None if code in ("un", "xxx") else code
 
 
 def word_source(code: str) -> str:
-    """Which evidence the frequency rule has for a language: 'wordfreq', 'curated list' or 'none'."""
+    """Which evidence tells a language's words from those of languages sharing its script: 'wordfreq', 'curated
+    list', the language identifier, or 'none'."""
     if zipf_table(code) is not None:
         return "wordfreq"
-    return "curated list" if _curated_words(code) else "none"
+    if _curated_words(code):
+        return "curated list"
+    return IDENTIFIER if identifier_code(code) else "none"
 
 
 def common_words(code: str, n: int = 2000) -> list[str]:
@@ -262,6 +367,7 @@ def vocabulary_entries(tokenizer) -> list[VocabEntry]:
     return _ENTRY_CACHE[key]
 
 
+@lru_cache(maxsize=4096)
 def _candidates(scripts: frozenset[str]) -> list[Language]:
     return [lang for lang in LANGUAGES.values() if scripts <= set(lang.scripts)]
 
@@ -274,8 +380,38 @@ def _belongs_by_frequency(surface: str, language: Language, rivals: list[Languag
     zipf = own.get(word, 0.0)
     if zipf < MIN_ZIPF:
         return False
-    rival_best = max(((zipf_table(r.code) or {}).get(word, 0.0) for r in rivals), default=0.0)
+    rival_best = max((table.get(word, 0.0) for table in _tables(tuple(r.code for r in rivals)) if table is not own),
+                     default=0.0)
     return zipf >= rival_best - ZIPF_MARGIN
+
+
+@lru_cache(maxsize=4096)
+def _tables(codes: tuple[str, ...]) -> tuple[dict[str, float], ...]:
+    """The distinct wordfreq tables of some languages (languages without one, or sharing one, add nothing)."""
+    tables = {id(table): table for table in map(zipf_table, codes) if table is not None}
+    return tuple(tables.values())
+
+
+def _belongs_by_identifier(surface: str, language: Language) -> bool:
+    return identified(surface) == identifier_code(language.code)
+
+
+def _shares_script(language: Language) -> list[Language]:
+    return [other for other in LANGUAGES.values()
+            if other.code != language.code and set(other.scripts) & set(language.scripts)]
+
+
+def _uncovered_reason(language: Language) -> str | None:
+    """Why the rules cannot tell a language's tokens from its script-mates', or None when they can."""
+    if word_source(language.code) != "none":
+        return None
+    mates = _shares_script(language)
+    if not mates:
+        return None
+    names = ", ".join(other.name for other in mates[:3]) + (f" and {len(mates) - 3} more" if len(mates) > 3 else "")
+    return (f"{language.name} ({language.code}) is written in {' and '.join(language.scripts)}, like {names}, and "
+            "no word list here (wordfreq, a bundled list) nor the language identifier (CLD2) covers it, so its "
+            "tokens cannot be told from theirs; it can be evaluated, not code-switched into.")
 
 
 def _exclusive(entry: VocabEntry, language: Language) -> bool:
@@ -339,6 +475,10 @@ def _compute_vocabulary(tokenizer, key: str, language: Language, code: str, stri
         _CACHE[(key, language.code, strictness)] = result
         _store_vocabulary(key, result, strictness)
         return result
+    uncovered = _uncovered_reason(language)
+    if uncovered:
+        raise UncoveredLanguageError(uncovered)
+    source = word_source(language.code)
     initial, continuation, rules = [], [], set()
     for entry in entries:
         if entry.scripts is None or not entry.scripts <= set(language.scripts):
@@ -348,9 +488,15 @@ def _compute_vocabulary(tokenizer, key: str, language: Language, code: str, stri
             if not rivals:
                 initial.append(entry.token_id)
                 rules.add("script")
+            elif source == IDENTIFIER:
+                if _belongs_by_identifier(entry.surface, language):
+                    initial.append(entry.token_id)
+                    rules.add(IDENTIFIER)
             elif _belongs_by_frequency(entry.surface, language, rivals):
                 initial.append(entry.token_id)
-                rules.add(f"word frequency ({word_source(language.code)})")
+                listed = wordfreq_code(language.code)
+                rules.add(f"word frequency ({source}" + (f", the '{listed}' list)" if listed and listed !=
+                                                          language.code else ")"))
         else:
             continuation.append(entry.token_id)
     if not initial:
@@ -412,15 +558,16 @@ def _store_vocabulary(key: str, vocabulary: LanguageVocabulary, strictness: str)
 
 
 
-_OWNERS: dict[str, dict[int, str]] = {}
+_OWNERS: dict[tuple, dict[int, str]] = {}
 
 
-def token_languages(tokenizer) -> dict[int, str]:
-    """token id -> comma-separated registry languages it belongs to (word-initial entries only; cached)."""
-    key = tokenizer_fingerprint(tokenizer)
+def token_languages(tokenizer, codes: tuple[str, ...] = CORE) -> dict[int, str]:
+    """token id -> comma-separated languages (of `codes`, by default the 23 described by hand) it belongs to
+    (word-initial entries only; cached)."""
+    key = (tokenizer_fingerprint(tokenizer), tuple(codes))
     if key not in _OWNERS:
         owners: dict[int, list[str]] = {}
-        for code in LANGUAGES:
+        for code in codes:
             try:
                 ids = language_vocabulary(tokenizer, code).initial_ids
             except EmptyLanguageError:  # a language absent from this tokenizer simply owns nothing
@@ -436,9 +583,10 @@ def coverage(tokenizer, codes: list[str] | None = None) -> pd.DataFrame:
     word-initial entries also belong to another registry language (`shared_with_others`; the "exclusive"
     strictness drops them). `attrs["attributed_share"]` is the share of the whole vocabulary that belongs to
     some registry language (word-initial or continuation), `attrs["vocabulary_size"]` the vocabulary size."""
-    owners = token_languages(tokenizer)
+    codes = tuple(get_language(code).code for code in (codes or CORE))
+    owners = token_languages(tokenizer, codes)
     rows, attributed = [], set()
-    for code in codes or list(LANGUAGES):
+    for code in codes:
         language = get_language(code)
         try:
             vocab = language_vocabulary(tokenizer, code)
@@ -554,3 +702,71 @@ def registry_language(token: str) -> str | None:
     """A registry language code (LANGUAGES) for an ISO 639-1/2/3 code, BCP-47 tag or English name, else None."""
     code = language_code(token)
     return code if code in LANGUAGES else None
+
+
+# ----------------------------------------------------------------------------- every FLORES-200 language
+
+# The standard varieties the hand table named by their macrolanguage: FLORES arb_Arab is "ar", not one of nine
+# Arabic varieties; likewise Iranian Persian and (individual-language) Swahili.
+_HAND_NAMED = {"arb_Arab": "ar", "pes_Arab": "fa", "swh_Latn": "sw"}
+ALIASES: dict[str, str] = {}  # lower-cased code, tag or FLORES code -> registry key
+
+
+@cache
+def _flores_codes() -> tuple[str, ...]:
+    text = (resources.files("salt_core") / "data" / "flores200.txt").read_text(encoding="utf-8")
+    return tuple(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+
+
+def _add_catalogue() -> None:
+    """Every FLORES-200 language joins the registry: its key is language_code() of its FLORES code (the code the
+    run importers give it), its name CLDR's, its scripts the FLORES script subtag's Unicode scripts."""
+    from dataclasses import replace
+
+    for flores in _flores_codes():
+        key = _HAND_NAMED.get(flores) or language_code(flores) or flores
+        if key in LANGUAGES and LANGUAGES[key].flores:  # Dari and Iranian Persian are both "fa" to CLDR
+            key = flores.split("_")[0]
+        subtag = flores.split("_")[1]
+        parts = _SCRIPT_PARTS.get(subtag, (subtag,))
+        if key in LANGUAGES:
+            LANGUAGES[key] = replace(LANGUAGES[key], flores=flores)
+        else:
+            LANGUAGES[key] = Language(key, language_name(key), tuple(script_name(part) for part in parts), "",
+                                      spaced=parts[0] not in _UNSPACED, flores=flores)
+    for key, language in LANGUAGES.items():
+        names = [key, language.flores]
+        try:
+            tag = langcodes.Language.get(key)
+            names += [tag.language, tag.to_alpha3(), macrolanguage(tag.language)]
+        except (ValueError, LookupError):
+            pass
+        if language.flores:
+            names.append(language.flores.split("_")[0])
+        for name in names:
+            if name:
+                ALIASES.setdefault(name.lower(), key)
+    for key in LANGUAGES:  # a registry key always names its own language
+        ALIASES[key.lower()] = key
+
+
+def get_language(code: str) -> Language:
+    """The registry entry for a FLORES-200 code (yor_Latn), ISO 639 code (yo, yor), BCP-47 tag or English name,
+    or UnknownLanguageError saying why not."""
+    text = code.strip() if isinstance(code, str) else ""
+    key = ALIASES.get(text.lower())
+    if key is None and text:
+        resolved = language_code(text)
+        key = ALIASES.get(resolved.lower()) if resolved else None
+        if key is None and resolved:
+            raise UnknownLanguageError(
+                f"{language_name(resolved)} ({code}) is not one of the {len(_flores_codes())} FLORES-200 languages "
+                "of SIB-200 that this tool has vocabulary rules for.")
+    if key is None:
+        raise UnknownLanguageError(
+            f"Unknown language code {code!r}: give a FLORES-200 code (yor_Latn), an ISO 639 code (yo or yor) or "
+            "an English name (Yoruba).")
+    return LANGUAGES[key]
+
+
+_add_catalogue()

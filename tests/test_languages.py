@@ -143,3 +143,63 @@ def test_a_vocabulary_is_kept_on_disk_and_a_damaged_copy_is_recomputed(tmp_path,
     monkeypatch.setattr(languages, "_CACHE", {})
     stored[0].write_text("{not json")
     assert language_vocabulary(demo_bert.tokenizer, "de", "exclusive") == computed
+
+
+def test_scripts_come_from_unicode_script_extensions_not_character_names():
+    # ー (KATAKANA-HIRAGANA PROLONGED SOUND MARK) is Common with Script_Extensions {Hira, Kana}; 々 is Han
+    assert text_scripts("コーヒー") == {"Katakana"} and text_scripts("時々") == {"Han"}
+    assert text_scripts("すごーい") == {"Hiragana"} and text_scripts("ー") <= {"Hiragana", "Katakana"}
+    assert text_scripts("ኢትዮጵያ") == {"Ethiopic"} and text_scripts("ភាសាខ្មែរ") == {"Khmer"}
+    assert text_scripts("ქართული") == {"Georgian"} and text_scripts("Yorùbá") == {"Latin"}
+    assert text_scripts("ab1") is None and text_scripts("…") is None
+
+
+def test_japanese_words_with_the_long_vowel_and_iteration_marks_are_japanese(demo_bert):
+    from salt_core.languages import LANGUAGES
+
+    japanese = set(LANGUAGES["ja"].scripts)
+    assert text_scripts("コーヒー") <= japanese and text_scripts("時々") <= japanese
+
+
+@pytest.mark.parametrize("given, key", [
+    ("yor_Latn", "yo"), ("yo", "yo"), ("yor", "yo"), ("Yoruba", "yo"), ("quy_Latn", "quy"), ("amh_Ethi", "am"),
+    ("khm_Khmr", "km"), ("swh_Latn", "sw"), ("swh", "sw"), ("arb_Arab", "ar"), ("pes_Arab", "fa"),
+    ("prs_Arab", "prs"), ("zho_Hant", "zh-Hant"), ("zho_Hans", "zh"), ("deu_Latn", "de"), ("ace_Arab", "ace-Arab"),
+])
+def test_every_flores_language_is_in_the_registry_by_any_of_its_codes(given, key):
+    from salt_core.languages import LANGUAGES, get_language
+
+    assert get_language(given).code == key
+    assert len({language.flores for language in LANGUAGES.values() if language.flores}) == 205
+
+
+def test_a_language_outside_flores_or_no_language_at_all_is_refused_with_why():
+    from salt_core.errors import UnknownLanguageError
+    from salt_core.languages import get_language
+
+    with pytest.raises(UnknownLanguageError, match="Klingon .* not one of the 205 FLORES-200 languages"):
+        get_language("tlh")
+    with pytest.raises(UnknownLanguageError, match="FLORES-200 code .* ISO 639 code"):
+        get_language("xx")
+
+
+def test_each_language_has_the_evidence_its_rule_needs_or_is_refused_saying_why(demo_bert):
+    from salt_core.errors import UncoveredLanguageError
+    from salt_core.languages import IDENTIFIER, get_language, language_vocabulary, word_source
+
+    assert word_source("de") == "wordfreq" and word_source("hr") == "wordfreq"  # hr reads the 'sh' list
+    assert word_source("sw") == "curated list" and word_source("yo") == IDENTIFIER
+    assert word_source("quy") == IDENTIFIER  # through its macrolanguage, Quechua (qu)
+    with pytest.raises(UncoveredLanguageError, match=r"Ewe \(ee\) is written in Latin.*cannot be told"):
+        language_vocabulary(demo_bert.tokenizer, "ewe_Latn")
+    assert get_language("ee").flores == "ewe_Latn"  # evaluated, never code-switched into
+
+
+def test_the_identifier_rule_keeps_what_cld2_calls_the_language(demo_bert):
+    from salt_core.languages import identified, language_vocabulary, vocabulary_entries
+
+    tok = demo_bert.tokenizer
+    yoruba = language_vocabulary(tok, "yo")
+    assert yoruba.rule == "language identifier (CLD2)" and len(yoruba) > 0
+    entries = {entry.token_id: entry for entry in vocabulary_entries(tok)}
+    assert all(identified(entries[i].surface) == "yo" for i in yoruba.initial_ids)

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import torch
 
-from salt_core.files import build_folder, salt_home
-from salt_core.languages import LANGUAGES, common_words, zipf_table
+from salt_core.files import build_folder, build_lock, salt_home
+from salt_core.languages import CORE, common_words, zipf_table
 from salt_core.models.hf import one_at_a_time, transformers_names
 
 DEMO_MARKER = "salt_demo.json"
@@ -41,7 +41,7 @@ class TinyConfig:
 
 def _training_corpus(cfg: TinyConfig):
     """Lines of words, each word repeated roughly by its frequency (capped), language by language."""
-    for code in LANGUAGES:
+    for code in CORE:  # the 23 described by hand; the demo model must not change when the catalogue grows
         words = common_words(code, cfg.words_per_language)
         table = zipf_table(code) or {}
         for word in words:
@@ -142,7 +142,9 @@ def ensure_demo_model(kind: str = "bert") -> Path:
     """The folder of the demo model of this kind, built on first use (a few seconds, offline)."""
     folder = demo_cache_dir() / f"demo-{kind}"
     if _marker_version(folder) != BUILD_VERSION:
-        build_tiny_model(folder, TinyConfig(kind=kind))
+        with build_lock(folder):
+            if _marker_version(folder) != BUILD_VERSION:  # built by another session while this one waited
+                build_tiny_model(folder, TinyConfig(kind=kind))
     return folder
 
 

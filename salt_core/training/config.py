@@ -123,8 +123,9 @@ class Experiment:
     languages: tuple[str, ...] = ()  # evaluation languages, FLORES or ISO codes; () = every language of the data
     seeds: tuple[int, ...] = (1, 2, 3)
     source: str = "en"  # trained and selected on this language only
-    augment_languages: tuple[str, ...] = ()  # languages substitutes are mined in; () = the evaluation languages
-    # that the language registry knows (a miner needs a target vocabulary), at most MAX_AUGMENT of them
+    augment_languages: tuple[str, ...] = ()  # languages substitutes are mined in; () = up to max_augment of the
+    # evaluated languages, in turn from each CC-100 resource level (salt_core.training.plan.augmentation_languages)
+    max_augment: int = 8  # MAX_AUGMENT; each language costs a pass of the miner over the training set
     miner: str = "auto"  # "mlm" (SALT), "similarity" (a baseline), "auto": mlm when the model has a head
     dictionary: str | None = None  # for dictionary-codeswitch: a CSV/TSV/CC-CEDICT file, or "installed"
     train: TrainConfig = field(default_factory=TrainConfig)

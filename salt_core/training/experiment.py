@@ -23,6 +23,11 @@ from salt_core.training.data import check_zero_shot
 from salt_core.training.plan import Plan, fingerprint, miner_for, plan, run_id
 
 
+def augmented_into(p, method: str) -> list[str]:
+    """The languages a method's training examples are code-switched into (none for the baseline and mixup-only)."""
+    return list(p.augment_languages) if METHODS[method].codeswitch else []
+
+
 def _fit(p: Plan, mlm, method: str, seed: int, train: pd.DataFrame, dev_examples, label_ids: dict, work: Path,
          folder: Path, quiet: bool, step_progress, report_to: str, state):
     """Train one (method, seed) under `p`'s experiment and budget; returns (trainer, served examples, report,
@@ -58,7 +63,7 @@ def _tune(p: Plan, mlm, method: str, grid: list[tuple[float, float]], train, dev
                                                         epochs=epochs, steps=None))
         point = replace(p, experiment=candidate, steps=engine.budget_steps(candidate.train, len(train)),
                         tuned_from=len(grid))
-        key = fingerprint(candidate, method, seed, ["dev"], miner_for(p, method))
+        key = fingerprint(candidate, method, seed, ["dev"], miner_for(p, method), augmented_into(p, method))
         if key not in record:
             folder = output / ".work" / f"tune-{method}-{key}"
             trainer, _, _, curve = _fit(point, mlm, method, seed, train, dev_examples, label_ids, output / ".work",
@@ -124,7 +129,7 @@ def run_experiment(experiment: Experiment, output: str | Path, *, quiet: bool = 
     jobs = [(method, seed) for method in experiment.methods for seed in experiment.seeds]
     for index, (method, seed) in enumerate(jobs):
         p = plans[method]
-        digest = fingerprint(p.experiment, method, seed, p.languages, miner_for(p, method))
+        digest = fingerprint(p.experiment, method, seed, p.languages, miner_for(p, method), augmented_into(p, method))
         rid = run_id(p.experiment, p.task.name, method, seed, digest)
         status = {"run": rid, "runs_done": index, "runs_total": len(jobs), "method": method, "seed": seed}
         if digest in done:

@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from salt_core.errors import InputError
-from salt_core.languages import LANGUAGES
+from salt_core.errors import EmptyLanguageError, InputError, UnknownLanguageError
+from salt_core.languages import get_language
 from salt_core.training import engine
 from salt_core.training.config import MAX_AUGMENT, METHODS, Experiment
 from salt_core.training.data import TaskData, load_task
@@ -23,17 +23,92 @@ NO_HEAD = ("{method} mines substitutes with the masked LM (SALT's miner), and {m
            "Use --miner similarity (a baseline, not SALT's method) or the method similarity-codeswitch.")
 
 
-def augmentation_languages(requested: tuple[str, ...], evaluated: list[str], source: str) -> list[str]:
-    """Languages substitutes are mined in: those asked for, else the evaluated languages a miner can target
-    (the registry's), at most MAX_AUGMENT, in the order given."""
+def augmentation_languages(requested: tuple[str, ...], evaluated: list[str], source: str,
+                           cap: int = MAX_AUGMENT, tokenizer=None) -> tuple[list[str], list[str]]:
+    """(languages substitutes are mined in, notes). Those asked for (any FLORES-200 language, by FLORES or ISO
+    code or name), else up to `cap` of the evaluated languages, taken in turn from each resource level (CC-100
+    volume: high, mid, low, absent) so that scarce languages are augmented too, not only the first ones listed.
+    A language whose vocabulary the rules cannot decide is refused when asked for and passed over otherwise."""
+    from salt_core.languages import language_vocabulary
+
+    def usable(code: str) -> str | None:  # None when the rules cannot give it a vocabulary; else why not
+        if tokenizer is None:
+            return None
+        try:
+            language_vocabulary(tokenizer, code)
+        except EmptyLanguageError as exc:
+            return str(exc)
+        return None
+
     if requested:
-        unknown = [code for code in requested if code not in LANGUAGES]
-        if unknown:
-            raise InputError(f"Substitutes can be mined in {', '.join(sorted(LANGUAGES))}; not in "
-                             f"{', '.join(unknown)}.")
-        return [code for code in requested if code != source]
-    usable = [code for code in evaluated if code in LANGUAGES and code != source]
-    return usable[:MAX_AUGMENT]
+        chosen = []
+        for token in requested:
+            try:
+                code = get_language(token).code
+            except UnknownLanguageError as exc:
+                raise InputError(f"--augment-languages: {exc}") from None
+            why = usable(code)
+            if why:
+                raise InputError(f"--augment-languages: {why}")
+            if code != get_language(source).code:
+                chosen.append(code)
+        return list(dict.fromkeys(chosen)), []
+    candidates, notes = [], []
+    for token in evaluated:
+        try:
+            code = get_language(token).code
+        except UnknownLanguageError:
+            continue
+        if code == get_language(source).code or code in candidates:
+            continue
+        why = usable(code)
+        if why:
+            notes.append(f"not augmented: {why}")
+            continue
+        candidates.append(code)
+    levels = resource_levels(candidates)
+    by_level = {level: [code for code in candidates if levels[code] == level] for level in RESOURCE_LEVELS}
+    chosen = []
+    while len(chosen) < min(cap, len(candidates)):
+        for level in RESOURCE_LEVELS:
+            if by_level[level] and len(chosen) < cap:
+                chosen.append(by_level[level].pop(0))
+    if len(candidates) > cap:
+        notes.append(f"augmenting {cap} of {len(candidates)} evaluated languages (--max-augment-languages), taken in "
+                     "turn from each CC-100 resource level: " + ", ".join(f"{code} ({levels[code]})" for code in chosen))
+    return chosen, notes
+
+
+RESOURCE_LEVELS = ("high", "mid", "low", "absent")
+
+
+def resource_levels(codes: list[str]) -> dict[str, str]:
+    """A language's resource level by its CC-100 volume (XLM-R's pretraining corpus, bundled): thirds of the bundled
+    CC-100 languages by volume, "absent" when CC-100 lacks it. Looked up by language, then macrolanguage."""
+    from salt_core.runs.schema import corpus_volumes
+
+    volumes = corpus_volumes()
+    cc100 = volumes[volumes["corpus"] == "CC-100"].groupby("language")["pretraining_data"].max()
+    low, high = cc100.quantile([1 / 3, 2 / 3])
+    out = {}
+    for code in codes:
+        volume = cc100.get(volume_code(code, cc100.index))
+        out[code] = ("absent" if volume is None or volume != volume else
+                     "high" if volume >= high else "mid" if volume >= low else "low")
+    return out
+
+
+def volume_code(code: str, known) -> str | None:
+    """The code a volume table lists a registry language under: itself, its language subtag or macrolanguage."""
+    import langcodes
+
+    from salt_core.languages import macrolanguage
+
+    language = langcodes.Language.get(code).language
+    for candidate in (code, language, macrolanguage(language)):
+        if candidate in known:
+            return candidate
+    return None
 
 
 @dataclass
@@ -75,7 +150,9 @@ def plan(experiment: Experiment, mlm) -> Plan:
                                                       "for with --miner similarity), not SALT's masked-LM miner.")
     augment_languages = []
     if any(METHODS[m].codeswitch for m in experiment.methods):
-        augment_languages = augmentation_languages(experiment.augment_languages, languages, source)
+        augment_languages, chosen_notes = augmentation_languages(experiment.augment_languages, languages, source,
+                                                                 experiment.max_augment, mlm.tokenizer)
+        notes += chosen_notes
         if not augment_languages:
             raise InputError("No language to code-switch into: none of the evaluated languages is one a miner or "
                              "dictionary can target here; name some with --augment-languages.")
@@ -102,12 +179,16 @@ def miner_for(p: Plan, method: str) -> str | None:
     return "similarity" if method == "similarity-codeswitch" else p.miner
 
 
-def fingerprint(experiment: Experiment, method: str, seed: int, languages: list[str], miner: str | None = None) -> str:
+def fingerprint(experiment: Experiment, method: str, seed: int, languages: list[str], miner: str | None = None,
+                augmented: list[str] | tuple[str, ...] = ()) -> str:
     """A run's identity. A method whose substitutes the similarity miner (`miner`) gives also depends on that
-    miner's rank and calibration, so a run made under other ones is trained again rather than taken as done."""
+    miner's rank and calibration, so a run made under other ones is trained again rather than taken as done; a
+    code-switching method depends on the languages it was `augmented` into (chosen by a rule that may change)."""
     from salt_core.substitutions.similarity import scoring
 
     settings = experiment.settings() | {"method": method, "seed": seed, "languages": languages}
+    if augmented:
+        settings["augmented_into"] = list(augmented)
     if miner and (scored_by := scoring(miner)):
         settings["similarity_scoring"] = scored_by
     return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode("utf-8")).hexdigest()[:12]

@@ -278,7 +278,10 @@ def test_the_default_threshold_keeps_plain_translations_and_drops_a_copy_and_a_r
                               ("book", "es"): "libro", ("book", "fr"): "livre"}.items():
         assert kept.get(pair) == translation, (pair, best.loc[pair, ["candidate", "p_restricted"]].tolist())
     assert best.loc[("city", "de"), "candidate"].lower() == "city" and ("city", "de") not in kept
-    assert best.loc[("hard", "de"), "candidate"].lower() == "hardt" and ("hard", "de") not in kept
+    # the rare look-alike "Hardt" was the best German candidate for "hard" and must not be kept; since more word
+    # lists decide the German vocabulary (issue 30) it may be gone, and "schwer" wins
+    hard = best.loc[("hard", "de"), "candidate"].lower()
+    assert hard in ("hardt", "schwer") and (hard == "schwer" or ("hard", "de") not in kept)
 
 
 def test_the_readme_states_the_calibrations_the_miner_uses():

@@ -122,9 +122,12 @@ def test_dictionary_code_switching_offers_only_dictionary_translations():
 
 
 def test_augmentation_languages_are_the_miners_and_never_the_source():
-    assert plan.augmentation_languages((), ["en", "de", "swh", "zh-Hant", "fr"], "en") == ["de", "fr"]
-    with pytest.raises(augment.InputError, match="not in xx"):
+    # every evaluated language the registry knows (SIB-200's swh is Swahili, sw), in turn by resource level
+    assert plan.augmentation_languages((), ["en", "de", "swh", "zh-Hant", "fr"], "en")[0] == ["de", "sw", "zh-Hant",
+                                                                                              "fr"]
+    with pytest.raises(augment.InputError, match="Unknown language code 'xx'"):
         plan.augmentation_languages(("de", "xx"), ["en"], "en")
+    assert plan.augmentation_languages(("en", "yor_Latn"), ["en"], "en")[0] == ["yo"]
 
 
 def test_last_checkpoint_skips_and_removes_a_checkpoint_cut_short(tmp_path):

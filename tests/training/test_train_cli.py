@@ -44,7 +44,8 @@ def test_the_demo_model_trains_on_sib200_and_its_runs_read_back(tmp_path):
     assert runs["notes"].str.contains("204 test examples").all()
     assert runs["protocol"].str.contains("zero-shot from eng_Latn").all()
     salt = runs[runs["method"] == "SALT"]
-    assert salt["protocol"].str.contains("code-switched into de from the mlm miner").all()
+    # by default every evaluated language the rules give a vocabulary, SIB-200's swh_Latn too (registry "sw")
+    assert salt["protocol"].str.contains("code-switched into de,sw from the mlm miner").all()
     # the same command again: every run is found finished and nothing is trained twice
     stamps = {p.name: p.stat().st_mtime_ns for p in out.glob("*.csv")}
     again = cli("--data", SIB200, "--methods", "baseline,salt", "--languages", "eng_Latn,deu_Latn,swh_Latn",
@@ -58,7 +59,35 @@ def test_the_demo_model_trains_on_sib200_and_its_runs_read_back(tmp_path):
 
 
 @needs_sib200
+def test_low_resource_languages_are_code_switched_into_end_to_end(tmp_path):
+    out = tmp_path / "runs"
+    result = cli("--data", SIB200, "--methods", "salt", "--languages", "eng_Latn,yor_Latn,wol_Latn,deu_Latn",
+                 "--augment-languages", "yor_Latn,wol_Latn", "--seeds", "1", "--output", out, *QUICK)
+    assert result.returncode == 0, result.stderr
+    runs = read_trained_runs(out)
+    assert set(runs["language"]) == {"en", "yo", "wo", "de"}
+    assert runs["protocol"].str.contains("code-switched into yo,wo from the mlm miner").all()
+
+
+def test_default_augmentation_languages_span_the_resource_levels():
+    from salt_core.training.plan import augmentation_languages, resource_levels
+
+    evaluated = ["en", "de", "fr", "es", "ru", "zh", "ja", "it", "pt", "nl", "is", "hy", "sw", "am", "yo", "wo", "quy"]
+    chosen, notes = augmentation_languages((), evaluated, "en", cap=8)
+    levels = resource_levels(chosen)
+    assert len(chosen) == 8 and "en" not in chosen
+    assert {"high", "mid", "low", "absent"} <= set(levels.values()), levels  # not the first eight listed
+    assert chosen[:4] == ["de", "is", "sw", "yo"]  # in turn: high, mid, low, absent, each in the order given
+    assert any("augmenting 8 of 16" in note for note in notes)
+    assert resource_levels(["de", "sw", "quy"]) == {"de": "high", "sw": "low", "quy": "absent"}
+
+
+@needs_sib200
 @pytest.mark.parametrize("args, message", [
+    (["--languages", "eng_Latn,ewe_Latn", "--methods", "salt", "--augment-languages", "ewe_Latn"],
+     "Ewe (ee) is written in Latin"),
+    (["--languages", "eng_Latn,yor_Latn", "--methods", "salt", "--augment-languages", "tlh"],
+     "Klingon (tlh) is not one of the 205 FLORES-200 languages"),
     (["--languages", "eng_Latn,xxx_Latn"], "SIB-200 has no xxx_Latn"),
     (["--languages", "eng_Latn,fra_Latn", "--methods", "baseline,magic"], "Unknown method magic"),
     (["--languages", "eng_Latn", "--methods", "dictionary-codeswitch"], "needs --dictionary"),
