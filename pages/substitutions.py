@@ -10,7 +10,7 @@ import streamlit as st
 
 from pages import ui
 from salt_core.errors import SaltError
-from salt_core.languages import DEFAULT_STRICTNESS, STRICTNESS
+from salt_core.languages import DEFAULT_STRICTNESS, STRICTNESS, language_vocabulary
 from salt_core.substitutions.codeswitching import (
     SIMILARITY_SYNONYMS_OFF,
     CodeSwitchSettings,
@@ -203,6 +203,17 @@ else:
     if not any(s.strip() for s in sentences):
         st.info("Type a sentence (or upload a corpus) to mine substitutions.")
         st.stop()
+usable = []
+for code in targets:  # a language the rules cannot give a vocabulary is named with why, and the others are mined
+    try:
+        with st.spinner(f"Deciding which entries of the vocabulary are {ui.language_label(code)} (first use only) …"):
+            language_vocabulary(mlm.tokenizer, code, strictness)
+        usable.append(code)
+    except SaltError as exc:
+        st.error(ui.plain(exc))
+if len(usable) < len(targets) and not usable and not synonyms:
+    st.stop()
+targets = tuple(usable)
 if not targets and not synonyms:
     st.info("Pick at least one target language in the sidebar (or ask for synonyms).")
     st.stop()

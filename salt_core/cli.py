@@ -200,6 +200,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     langs = commands.add_parser("languages", help="how many tokens each language holds in a model's tokenizer")
     langs.add_argument("--model", default=None, type=_model_name, help="as for mine")
+    langs.add_argument("--languages", default="",
+                       help="FLORES-200 or ISO codes or names, or 'all' for SIB-200's 205 (default: the 23 described "
+                            "by hand); the first use of a language decides its vocabulary (seconds to a minute)")
     return parser
 
 
@@ -274,8 +277,9 @@ def add_train_parser(commands) -> None:
                             "evaluated ones, in turn from each CC-100 resource level)")
     train.add_argument("--max-augment-languages", type=_bounded(1, 205), default=8,
                        help="how many evaluated languages to code-switch into by default (8; each costs a pass of "
-                            "the miner over the training set, about a second per language with the similarity "
-                            "miner on SIB-200's 701 English sentences: benchmarks/bench_augment_languages.py)")
+                            "the miner over the training set, once per experiment: 22-61 s per language with the "
+                            "similarity miner on SIB-200's 701 English sentences on 2 CPU cores, "
+                            "benchmarks/bench_language_vocabularies.py)")
     train.add_argument("--dictionary", default=None,
                        help="for dictionary-codeswitch: a CSV/TSV or CC-CEDICT file, or 'installed'")
     train.add_argument("--threshold", type=_unit, default=None, help="translation threshold (default: as codeswitch)")
@@ -617,11 +621,12 @@ def run_train(args) -> int:
 
 
 def run_languages(args) -> int:
-    from salt_core.languages import coverage
+    from salt_core.languages import LANGUAGES, coverage
     from salt_core.models.loading import load_masked_lm
 
+    codes = list(LANGUAGES) if args.languages.strip().lower() == "all" else _languages(args.languages) or None
     mlm = load_masked_lm(args.model)
-    print(coverage(mlm.tokenizer).to_string(index=False))
+    print(coverage(mlm.tokenizer, codes).to_string(index=False))
     return 0
 
 

@@ -182,16 +182,26 @@ def _curated_words(code: str) -> frozenset[str]:
 
 @cache
 def wordfreq_code(code: str) -> str | None:
-    """The wordfreq list of a registry language: its own, else its macrolanguage's (Croatian, Serbian and Bosnian
-    read the Serbo-Croatian list `sh`, Standard Malay `ms`), else None."""
+    """The wordfreq list of a registry language, written in its script: its own, else its macrolanguage's (Croatian
+    and Bosnian read the Serbo-Croatian list `sh`, Standard Malay `ms`), else None."""
     import wordfreq
 
     available = wordfreq.available_languages()
     base = langcodes.Language.get(code).language
+    scripts = set(LANGUAGES[code].scripts) if code in LANGUAGES else None
     for candidate in (base, macrolanguage(base)):
-        if candidate in available:
+        if candidate in available and (scripts is None or _written_in(candidate, scripts)):
             return candidate
     return None
+
+
+def _written_in(listed: str, scripts: set[str]) -> bool:
+    """Whether most of a wordfreq list's 200 most frequent words are in these scripts (the Serbo-Croatian list is
+    Latin: no evidence for Serbian in Cyrillic, which the language identifier decides instead)."""
+    import wordfreq
+
+    words = wordfreq.top_n_list(listed, 200)
+    return sum(bool(text_scripts(word)) and text_scripts(word) <= scripts for word in words) > len(words) / 2
 
 
 def macrolanguage(language: str) -> str | None:
@@ -417,7 +427,10 @@ def _uncovered_reason(language: Language) -> str | None:
 def _exclusive(entry: VocabEntry, language: Language) -> bool:
     """Whether an entry of `language` belongs to no other language of its script by the same rule."""
     candidates = _candidates(entry.scripts)
+    own_list = wordfreq_code(language.code)
     for rival in candidates:
+        if own_list and wordfreq_code(rival.code) == own_list:  # the same list (hr, sr, bs: 'sh') tells nothing apart
+            continue
         if rival.code != language.code and _belongs_by_frequency(
                 entry.surface, rival, [c for c in candidates if c.code != rival.code]):
             return False
@@ -593,10 +606,12 @@ def coverage(tokenizer, codes: list[str] | None = None) -> pd.DataFrame:
             n_initial, n_cont, rule = len(vocab.initial_ids), len(vocab.continuation_ids), vocab.rule
             shared = sum("," in owners.get(i, "") for i in vocab.initial_ids)
             attributed.update(vocab.initial_ids, vocab.continuation_ids)
+        except UncoveredLanguageError:
+            n_initial, n_cont, rule, shared = 0, 0, "none: no word list or identifier covers it", 0
         except EmptyLanguageError:
             n_initial, n_cont, rule, shared = 0, 0, "no tokens", 0
         rows.append({
-            "code": language.code, "language": language.name, "script": language.script,
+            "code": language.code, "flores": language.flores, "language": language.name, "script": language.script,
             "family": language.family, "word_initial_tokens": n_initial, "shared_with_others": shared,
             "shared_share": shared / n_initial if n_initial else 0.0,
             "continuation_tokens": n_cont, "rule": rule, "word_source": word_source(language.code),

@@ -18,6 +18,7 @@ from salt_core.models.loading import (
     model_label,
 )
 from salt_core.models.offline import OFFLINE_LABEL, OFFLINE_MODEL
+from salt_core.runs.facets import resource_levels
 
 DEMO_CHOICE = "demo"
 OTHER_CHOICE = "other (hub id or local folder)"
@@ -41,6 +42,17 @@ def choice_label(choice: str) -> str:
 
 def language_label(code: str) -> str:
     return f"{code} — {LANGUAGES[code].name}"
+
+
+@st.cache_data(show_spinner=False)
+def _resource_levels() -> dict[str, str]:
+    return resource_levels(list(LANGUAGES))
+
+
+def level_label(code: str) -> str:
+    """A picker's label: code, name and resource level ("yo — Yoruba · not in CC-100"), searchable by each."""
+    level = _resource_levels().get(code, "absent")
+    return f"{language_label(code)} · " + ("not in CC-100" if level == "absent" else f"{level} resource")
 
 
 MODEL_KEYS = ("model", "model_path", "source", "targets")  # the sidebar's choices, kept while they are hidden
@@ -86,9 +98,13 @@ def sidebar(page=None) -> None:
         keep_offered("source", codes)
         keep_offered("targets", codes)
         st.selectbox("Source language", codes, index=codes.index("en"), key="source",
-                     format_func=language_label, bind="query-params")
-        st.multiselect("Target languages", codes, key="targets", format_func=language_label,
-                       bind="query-params", **default_unless_set("targets", ["de"]))
+                     format_func=level_label, bind="query-params")
+        st.multiselect("Target languages", codes, key="targets", format_func=level_label,
+                       bind="query-params", **default_unless_set("targets", ["de"]),
+                       help=f"Any of the {len(codes)} languages of SIB-200 (FLORES-200), by code or name. The "
+                            "resource level is the language's share of CC-100, XLM-R's pretraining corpus (thirds "
+                            "of its languages by volume). A language whose words the rules cannot tell from those "
+                            "of others sharing its script says so when chosen.")
 
 
 def chosen_model_name() -> str:

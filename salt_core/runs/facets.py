@@ -16,7 +16,7 @@ from functools import cache
 import numpy as np
 import pandas as pd
 
-from salt_core.languages import language_name
+from salt_core.languages import language_name, macrolanguage
 
 UNKNOWN = "unknown"
 GROUPS = ("high", "mid", "low", "none", UNKNOWN)
@@ -115,3 +115,40 @@ def language_table(selection: pd.DataFrame) -> pd.DataFrame:
         pretraining_data=("pretraining_data", "first"), pretraining_data_unit=("pretraining_data_unit", "first"),
         score=("score", "mean"), n=("score", "size")).reset_index()
     return table.sort_values(["score"], ascending=False, ignore_index=True)
+
+
+# ----------------------------------------------------------------------------- a language's level, outside a selection
+
+RESOURCE_LEVELS = ("high", "mid", "low", "absent")
+
+
+@cache
+def _cc100() -> pd.Series:
+    from salt_core.runs.schema import corpus_volumes
+
+    volumes = corpus_volumes()
+    return volumes[volumes["corpus"] == "CC-100"].groupby("language")["pretraining_data"].max()
+
+
+def resource_levels(codes: list[str]) -> dict[str, str]:
+    """A language's resource level by its CC-100 volume (XLM-R's pretraining corpus, bundled): thirds of the bundled
+    CC-100 languages by volume, "absent" when CC-100 lacks it. Looked up by language, then macrolanguage."""
+    cc100 = _cc100()
+    low, high = cc100.quantile([1 / 3, 2 / 3])
+    out = {}
+    for code in codes:
+        volume = cc100.get(volume_code(code, cc100.index))
+        out[code] = ("absent" if volume is None or volume != volume else
+                     "high" if volume >= high else "mid" if volume >= low else "low")
+    return out
+
+
+def volume_code(code: str, known) -> str | None:
+    """The code a volume table lists a registry language under: itself, its language subtag or macrolanguage."""
+    import langcodes
+
+    language = langcodes.Language.get(code).language
+    for candidate in (code, language, macrolanguage(language)):
+        if candidate in known:
+            return candidate
+    return None

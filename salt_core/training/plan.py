@@ -30,6 +30,7 @@ def augmentation_languages(requested: tuple[str, ...], evaluated: list[str], sou
     volume: high, mid, low, absent) so that scarce languages are augmented too, not only the first ones listed.
     A language whose vocabulary the rules cannot decide is refused when asked for and passed over otherwise."""
     from salt_core.languages import language_vocabulary
+    from salt_core.runs.facets import RESOURCE_LEVELS, resource_levels
 
     def usable(code: str) -> str | None:  # None when the rules cannot give it a vocabulary; else why not
         if tokenizer is None:
@@ -77,38 +78,6 @@ def augmentation_languages(requested: tuple[str, ...], evaluated: list[str], sou
         notes.append(f"augmenting {cap} of {len(candidates)} evaluated languages (--max-augment-languages), taken in "
                      "turn from each CC-100 resource level: " + ", ".join(f"{code} ({levels[code]})" for code in chosen))
     return chosen, notes
-
-
-RESOURCE_LEVELS = ("high", "mid", "low", "absent")
-
-
-def resource_levels(codes: list[str]) -> dict[str, str]:
-    """A language's resource level by its CC-100 volume (XLM-R's pretraining corpus, bundled): thirds of the bundled
-    CC-100 languages by volume, "absent" when CC-100 lacks it. Looked up by language, then macrolanguage."""
-    from salt_core.runs.schema import corpus_volumes
-
-    volumes = corpus_volumes()
-    cc100 = volumes[volumes["corpus"] == "CC-100"].groupby("language")["pretraining_data"].max()
-    low, high = cc100.quantile([1 / 3, 2 / 3])
-    out = {}
-    for code in codes:
-        volume = cc100.get(volume_code(code, cc100.index))
-        out[code] = ("absent" if volume is None or volume != volume else
-                     "high" if volume >= high else "mid" if volume >= low else "low")
-    return out
-
-
-def volume_code(code: str, known) -> str | None:
-    """The code a volume table lists a registry language under: itself, its language subtag or macrolanguage."""
-    import langcodes
-
-    from salt_core.languages import macrolanguage
-
-    language = langcodes.Language.get(code).language
-    for candidate in (code, language, macrolanguage(language)):
-        if candidate in known:
-            return candidate
-    return None
 
 
 @dataclass

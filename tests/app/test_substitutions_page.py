@@ -158,3 +158,12 @@ def test_the_similarity_miner_mines_no_synonyms_unless_asked_and_says_why():
     assert at.checkbox(key="syn_sim").value is False
     assert any("measured against WordNet" in c.value for c in at.caption)
     assert next(m for m in at.metric if m.label == "Synonyms kept").value == "0"
+
+
+def test_a_low_resource_target_is_mined_and_an_uncovered_one_says_why():
+    at = open_page("pages/substitutions.py", targets=["yo"])  # Yoruba: decided by the language identifier
+    assert not at.exception and not at.error
+    assert int(_metric(at, "Words mined")) == 12
+    at = open_page("pages/substitutions.py", targets=["ee"])  # Ewe: no word list, no identifier covers it
+    assert not at.exception
+    assert any("Ewe" in e.value and "written in Latin" in e.value and "cannot be told" in e.value for e in at.error)

@@ -36,7 +36,7 @@ def test_a_link_with_values_no_widget_offers_says_what_it_dropped(app_url, page)
     toasts = page.locator('[data-testid="stToast"]')
     expect(toasts.filter(has_text="zz").first).to_be_visible()  # unknown language: named, the rest kept
     expect(toasts.filter(has_text="2,147,483,647").first).to_be_visible()  # bounds in plain numbers
-    expect(page.get_by_role("button", name="Remove de — German")).to_have_count(1)  # the offered value stays
+    expect(page.get_by_role("button", name="Remove de — German · high resource")).to_have_count(1)  # offered: stays
     page.goto(f"{app_url}/scaling?families=foo")
     wait_until_idle(page)
     expect(page.locator('[data-testid="stToast"]').filter(has_text="foo").first).to_be_visible()

@@ -24,7 +24,7 @@ def test_type_pick_two_languages_move_threshold(app_url, page):
     targets = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]')
     targets.locator("input").click()
     page.keyboard.type("French")
-    page.get_by_role("option", name="fr — French").click()
+    page.get_by_role("option", name="fr — French · high resource").click()
     page.keyboard.press("Escape")  # close the dropdown
     wait_until_idle(page)
     expect(targets).to_contain_text("French")

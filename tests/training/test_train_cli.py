@@ -70,7 +70,8 @@ def test_low_resource_languages_are_code_switched_into_end_to_end(tmp_path):
 
 
 def test_default_augmentation_languages_span_the_resource_levels():
-    from salt_core.training.plan import augmentation_languages, resource_levels
+    from salt_core.runs.facets import resource_levels
+    from salt_core.training.plan import augmentation_languages
 
     evaluated = ["en", "de", "fr", "es", "ru", "zh", "ja", "it", "pt", "nl", "is", "hy", "sw", "am", "yo", "wo", "quy"]
     chosen, notes = augmentation_languages((), evaluated, "en", cap=8)
