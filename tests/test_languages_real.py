@@ -107,3 +107,11 @@ def test_low_resource_flores_targets_get_candidates_for_most_words_each_in_its_v
         assert set(rows["token_id"]) <= allowed, code
     amharic = mined[mined["language"] == "am"]["candidate"]
     assert amharic.map(lambda text: text_scripts(text) == {"Ethiopic"}).all()
+
+
+def test_japanese_holds_words_with_the_long_vowel_and_iteration_marks(tokenizer):
+    # ー and 々 have no Unicode character-name prefix of a script; read by Script_Extensions they are Japanese
+    japanese = surfaces(tokenizer, language_vocabulary(tokenizer, "ja").initial_ids)
+    assert len([s for s in japanese if "ー" in s]) > 100 and len([s for s in japanese if "々" in s]) > 5
+    chinese = surfaces(tokenizer, language_vocabulary(tokenizer, "zh").initial_ids)
+    assert not [s for s in chinese if "ー" in s]  # kana never counts as Han

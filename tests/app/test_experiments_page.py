@@ -51,10 +51,12 @@ def test_a_job_runs_in_the_background_and_its_runs_are_listed(folders):
     at.text_input(key="ex_languages").set_value("en,de")
     at.text_input(key="ex_seeds").set_value("1")
     at.number_input(key="ex_epochs").set_value(1.0)
+    at.text_input(key="ex_augment").set_value("deu_Latn")
     at.button[0].click().run()
     assert not at.exception and not at.error
     [job] = jobs.jobs()
     assert "--model demo" in " ".join(job.args) and "--methods baseline,salt" in " ".join(job.args)
+    assert "--augment-languages deu_Latn --max-augment-languages 8" in " ".join(job.args)
     assert wait_for(lambda: jobs.read(job.folder).state != "running"), "the job did not end"
     assert jobs.read(job.folder).state == "finished", (job.folder / "log.txt").read_text()[-2000:]
     again = open_page("pages/experiments.py")  # a new session: what a reload gets
