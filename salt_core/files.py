@@ -111,25 +111,12 @@ def jsonl_records(text: str):
             yield number, None, f"not valid JSON ({exc.msg})"
 
 
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # it exists, under another user
-        return True
-    except (OverflowError, ValueError):
-        return False
-    return True
-
-
 @contextmanager
 def output_lock(path: Path, inputs: tuple[Path, ...] = ()):
-    """Hold `<path>.lock` (created exclusively, holding the writer's pid) while writing `path`.
-
-    A second writer of the same output is refused with a message naming the first; a lock left by a writer
-    that no longer runs (killed, crashed) is taken over, and the takeover is reported. An output that is one
-    of the inputs, or a folder, is refused before anything is written.
+    """Hold `<path>.lock` while writing `path`: the operating system's lock (flock), so it is free the moment its
+    holder dies, and two writers can never both hold it. The file names its holder (pid, host, start) for the
+    message a second writer gets; a file left by a writer that died is taken over, and the takeover is reported. An
+    output that is one of the inputs, or a folder, is refused before anything is written.
     """
     path = Path(path)
     resolved = path.resolve()
@@ -140,31 +127,45 @@ def output_lock(path: Path, inputs: tuple[Path, ...] = ()):
         raise InputError(f"{path} is a folder; give a file name for the output.")
     path.parent.mkdir(parents=True, exist_ok=True)
     lock = path.with_name(path.name + ".lock")
-    for _ in range(3):
+    for _ in range(20):
+        handle = os.open(lock, os.O_CREAT | os.O_RDWR, 0o644)
         try:
-            handle = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            if fcntl is not None:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            owner = _lock_owner(handle)
+            os.close(handle)
+            pid = owner.get("pid", "?")
+            raise InputError(f"{path} is being written by another process (pid {pid}, since "
+                             f"{owner.get('started', '?')}). Wait for it to finish, or stop it, then run "
+                             "this again; nothing was written.") from None
+        try:
+            same = os.path.samestat(os.fstat(handle), os.stat(lock))
+        except FileNotFoundError:
+            same = False
+        if same:  # not a file its last holder unlinked while this writer waited to lock it
             break
-        except FileExistsError:
-            try:
-                owner = json.loads(lock.read_text(encoding="utf-8"))
-                pid = int(owner["pid"])
-            except (OSError, ValueError, KeyError, TypeError):
-                owner, pid = {}, -1
-            if pid > 0 and owner.get("host") == socket.gethostname() and pid_alive(pid):
-                raise InputError(f"{path} is being written by another process (pid {pid}, since "
-                                 f"{owner.get('started', '?')}). Wait for it to finish, or stop it, then run "
-                                 "this again; nothing was written.") from None
-            print(f"note: {lock} was left by a writer that no longer runs; taking it over", file=sys.stderr)
-            lock.unlink(missing_ok=True)
+        os.close(handle)
     else:
         raise InputError(f"Could not take the lock {lock}; remove it if no other process is writing {path}.")
-    with os.fdopen(handle, "w", encoding="utf-8") as out:
-        json.dump({"pid": os.getpid(), "host": socket.gethostname(), "started": time.strftime("%Y-%m-%d %H:%M:%S")},
-                  out)
+    if _lock_owner(handle):
+        print(f"note: {lock} was left by a writer that no longer runs; taking it over", file=sys.stderr)
+    os.ftruncate(handle, 0)
+    os.pwrite(handle, json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
+                                  "started": time.strftime("%Y-%m-%d %H:%M:%S")}).encode("utf-8"), 0)
     try:
         yield
     finally:
-        lock.unlink(missing_ok=True)
+        lock.unlink(missing_ok=True)  # while still held: a writer that opened it meanwhile sees another inode
+        os.close(handle)
+
+
+def _lock_owner(handle: int) -> dict:
+    try:
+        owner = json.loads(os.pread(handle, 4096, 0).decode("utf-8") or "{}")
+    except (OSError, ValueError):
+        return {}
+    return owner if isinstance(owner, dict) else {}
 
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:

@@ -80,3 +80,42 @@ def test_a_rebuilt_folder_is_never_emptied_in_place(tmp_path, monkeypatch):
     assert (folder / "config.json").read_text() == "2"
     assert folder not in deleted and all(folder not in path.parents for path in deleted), deleted
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]  # the old folder is gone all the same
+
+
+def _race_for_the_lock(output, barrier, spans):
+    import time
+
+    from salt_core.errors import InputError
+    from salt_core.files import output_lock
+
+    barrier.wait()
+    try:
+        with output_lock(output):
+            start = time.monotonic()
+            time.sleep(0.05)
+            spans.put((start, time.monotonic()))
+    except InputError as exc:
+        spans.put(("refused", "being written by another process" in str(exc)))
+
+
+def test_two_writers_racing_for_a_stale_lock_never_both_hold_it_50_times(tmp_path):
+    """A killed writer leaves its lock file; two writers that find it at the same moment used to both take it over
+    (each unlinked it and made its own). With the operating system's lock exactly one holds it at a time."""
+    import json
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    output = tmp_path / "out.parquet"
+    lock = output.with_name(output.name + ".lock")
+    for _ in range(50):
+        lock.write_text(json.dumps({"pid": 2**22 + 12345, "host": "here", "started": "long ago"}))
+        barrier, spans = context.Barrier(3), context.Queue()
+        writers = [context.Process(target=_race_for_the_lock, args=(output, barrier, spans)) for _ in range(3)]
+        [w.start() for w in writers]
+        [w.join(60) for w in writers]
+        results = [spans.get(timeout=5) for _ in writers]
+        held = sorted(r for r in results if r[0] != "refused")
+        assert held, results  # someone got it
+        assert all(ok for kind, ok in results if kind == "refused"), results  # refused with the message
+        assert all(a[1] <= b[0] for a, b in zip(held, held[1:])), held  # never two at once
+        assert not lock.exists()  # the last holder removed it

@@ -167,10 +167,15 @@ def test_a_second_writer_is_refused_and_a_stale_lock_is_taken_over(capsys, tmp_p
     lock = output.with_name(output.name + ".lock")
     import socket
 
+    import fcntl
+
     lock.write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "started": "now"}))
-    code, errors = run(capsys, "mine", "--model", "demo", "--targets", "de", "--input", corpus, "--output", output)
+    with open(lock, "rb") as held:  # a writer holds the lock: the operating system's, not the file's existence
+        fcntl.flock(held, fcntl.LOCK_EX)
+        code, errors = run(capsys, "mine", "--model", "demo", "--targets", "de", "--input", corpus, "--output", output)
     assert code == 2 and f"pid {os.getpid()}" in one_error(errors) and not output.exists()
-    lock.write_text(json.dumps({"pid": 2**22 + 12345, "host": socket.gethostname(), "started": "long ago"}))
+    # the file a killed writer left (its flock died with it); even a live pid in it holds nothing
+    lock.write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "started": "long ago"}))
     code, errors = run(capsys, "mine", "--model", "demo", "--targets", "de", "--input", corpus, "--output", output,
                        "--quiet")
     assert code == 0 and any("no longer runs" in e for e in errors) and output.exists() and not lock.exists()

@@ -2,13 +2,15 @@
 page reload or a server restart, because everything about a job lives in its folder, not in the page.
 
 A job folder (`$SALT_HOME/jobs/<id>/`, or under $SALT_JOBS) holds `command.json` (the `python -m salt_core train` arguments),
-`status.json` (written by the job as it goes: stage, run, step), `log.txt` (its output), `pid` and, when it has
+`status.json` (written by the job as it goes: stage, run, step), `log.txt` (its output), `pid`, `alive.lock`
+(flock-ed by the job's process while it lives: "running" means exactly that) and, when it has
 ended, `result.json` (exit code and the one-line message of a failure). A job that ended without a result was
 cancelled (a `cancelled` marker) or stopped from outside (killed, machine restarted).
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import signal
@@ -20,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from salt_core.files import atomic_write, pid_alive, salt_home
+from salt_core.files import atomic_write, salt_home
 
 
 def default_runs_folder() -> Path:
@@ -89,28 +91,48 @@ def start(args: list[str], folder: Path | None = None) -> Job:
     folder = Path(folder or jobs_folder()) / job_id
     folder.mkdir(parents=True)
     _write_json(folder / "command.json", {"args": args, "started": time.time()})
-    with open(folder / "log.txt", "w", encoding="utf-8") as log:
-        command = [sys.executable, "-m", "salt_core", "train", *args, "--job-folder", str(folder),
-                   "--status-file", str(folder / "status.json"), "--quiet"]
-        process = subprocess.Popen(command, stdout=log,
-                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
-                                   cwd=os.getcwd(), env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    alive = os.open(folder / ALIVE, os.O_CREAT | os.O_RDWR, 0o644)
+    fcntl.flock(alive, fcntl.LOCK_EX)  # taken here and inherited: the job holds it from its first instant
+    try:
+        with open(folder / "log.txt", "w", encoding="utf-8") as log:
+            command = [sys.executable, "-m", "salt_core", "train", *args, "--job-folder", str(folder),
+                       "--status-file", str(folder / "status.json"), "--quiet"]
+            process = subprocess.Popen(command, stdout=log, pass_fds=(alive,),
+                                       stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+                                       cwd=os.getcwd(), env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    finally:
+        os.close(alive)  # the child's copy keeps the lock until it (and every process it forked) has ended
     (folder / "pid").write_text(str(process.pid), encoding="utf-8")
     return read(folder)
+
+
+ALIVE = "alive.lock"  # flock-ed by the job's process for its whole life; free the moment it dies
+
+
+def _running(folder: Path) -> bool:
+    """Whether a job's process still holds its lock (a pid can be reused after a reboot; a lock cannot outlive its
+    holder)."""
+    try:
+        handle = os.open(Path(folder) / ALIVE, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(handle)  # closing releases the shared lock taken just to look
+    return False
 
 
 def read(folder: Path) -> Job:
     folder = Path(folder)
     command = _read_json(folder / "command.json") or {}
     result = _read_json(folder / "result.json")
-    try:
-        pid = int((folder / "pid").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        pid = -1
     if result is not None:
         state = "finished" if result.get("code") == 0 else "failed"
         message = result.get("message", "")
-    elif pid > 0 and pid_alive(pid) and not _is_zombie(pid):
+    elif _running(folder):
         state, message = "running", ""
     elif (folder / "cancelled").exists():
         state, message = "cancelled", "cancelled; run the same job again to continue where it stopped"
@@ -121,13 +143,6 @@ def read(folder: Path) -> Job:
                command.get("started", 0.0))
 
 
-def _is_zombie(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1].startswith("Z")
-    except (OSError, IndexError):
-        return False
-
-
 def jobs(folder: Path | None = None) -> list[Job]:
     """Every job, newest first."""
     root = Path(folder or jobs_folder())
@@ -136,7 +151,11 @@ def jobs(folder: Path | None = None) -> list[Job]:
 
 
 def cancel(job: Job) -> None:
-    """Stop a running job (its process group); its finished runs stay, and the same job can be started again."""
+    """Stop a running job (its process group); its finished runs stay, and the same job can be started again.
+    Only a job whose process still holds its lock is signalled: a pid of a job that ended may belong to another
+    process by now."""
+    if not _running(job.folder):
+        return
     (job.folder / "cancelled").write_text("", encoding="utf-8")
     try:
         pid = int((job.folder / "pid").read_text(encoding="utf-8"))
