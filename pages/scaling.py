@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from pages import ui
+from pages.ui import exports
 from salt_core.errors import SaltError
 from salt_core.files import first_of_each_content
 from salt_core.runs.comparison import compare_by_seed, comparison_groups
@@ -364,6 +365,14 @@ with st.container(border=True):
         st.warning(verdict.headline)
     for line in verdict.details:
         st.markdown(f"- {line}")
+    if verdict.ok and verdict.table is not None:
+        card_caption = (f"More data for a language, or a bigger model? {task}, {method}, {metric}; protocol: "
+                        f"{protocol or 'not stated'}; {len(with_volume)} runs, {with_volume['language'].nunique()} "
+                        f"languages, data in {unit}. OLS of score on log10(data) and log10(params); 95% percentile "
+                        f"bootstrap intervals over languages ({N_BOOT:,} resamples, seed 0). "
+                        + " ".join(verdict.headline.split()))
+        exports.tables(verdict.table, card_caption, "tab:salt-answer", "answer",
+                       {"estimate": "+.2f", "low": "+.2f", "high": "+.2f"})
 
 facet = st.radio("Facet the data plot by", ["none", "model_family", "task"], horizontal=True, key="facet",
                  bind="query-params")
@@ -413,6 +422,11 @@ with tabs[3]:
         deltas = method_deltas(select(runs, task=task, metric=metric), treated, baseline)
         if len(deltas):
             st.plotly_chart(delta_figure(deltas), width="stretch")
+            exports.tables(deltas, f"{treated} minus {baseline} per language: {task}, {metric}; protocol: "
+                                   f"{protocol or 'not stated'}; delta = difference of the seed means; 95% Welch "
+                                   "interval over each side's seeds (none with one seed on a side); the paired-by-seed "
+                                   "comparison is in the text.", "tab:salt-deltas", "method_vs_baseline",
+                           {c: "+.2f" for c in ("delta", "low", "high")})
             volumes = runs[runs["method"] == treated].drop_duplicates(["model", "language"])[
                 ["model", "language", "pretraining_data", "pretraining_data_unit"]]
             deltas = deltas.merge(volumes, on=["model", "language"], how="left")
@@ -462,8 +476,11 @@ with tabs[5]:
                  column_config={"score": st.column_config.NumberColumn(format="%.1f"),
                                 "pretraining_data": st.column_config.NumberColumn("volume", format="%.4g"),
                                 "n": st.column_config.NumberColumn(help="runs averaged (seeds, prompts)")})
-    st.download_button("Per-language table (CSV)", table.to_csv(index=False), "languages.csv", "text/csv",
-                       key="languages_csv")
+    exports.tables(table, f"Per-language scores: {task}, {method}, {metric}; protocol: {protocol or 'not stated'}; "
+                          f"{table['language'].nunique()} languages x {table['model'].nunique()} models; score: the "
+                          "mean over a language's runs (n: runs averaged); volume in the model's corpus unit. No "
+                          "interval: one number per language and model.", "tab:salt-languages", "languages",
+                   {"score": ".1f", "pretraining_data": ".4g"})
 with tabs[6]:
     problems = narrow[narrow["flags"].fillna("").ne("")][["run_id", "model", "language", "score", "flags"]]
     problems = problems.assign(severity=problems["flags"].map(severity),
@@ -488,8 +505,8 @@ if data_figure is not None:
                f"{unit}.\nDotted lines: OLS trend per model. Card: OLS of score on log10(data) and log10(params); "
                f"95% percentile bootstrap over languages ({N_BOOT:,} resamples, seed 0). Sources: salt_core reference "
                "runs" + (f" and {yours} of the user's runs (uploaded or trained here; ringed)." if yours else "."))
-    e1, e2 = st.columns(2)
-    for column, fmt, mime in ((e1, "png", "image/png"), (e2, "svg", "image/svg+xml")):
+    e1, e2, e3 = st.columns(3)
+    for column, fmt, mime in ((e1, "png", "image/png"), (e2, "svg", "image/svg+xml"), (e3, "pdf", "application/pdf")):
         column.download_button(f"Data plot with its caption ({fmt.upper()})",
                                lambda fmt=fmt: figure_image(with_caption(data_figure, caption), fmt),
                                f"scaling.{fmt}", mime, on_click="ignore", key=f"export_{fmt}",

@@ -207,9 +207,9 @@ def with_caption(fig: go.Figure, caption: str) -> go.Figure:
 
 
 def figure_image(fig: go.Figure, fmt: str) -> bytes:
-    """PNG or SVG of a figure, drawn by kaleido in a headless Chromium (the system's, never a downloaded one)."""
-    if fmt not in ("png", "svg"):
-        raise SaltError(f"Export as png or svg, not {fmt!r}.")
+    """PNG, SVG or PDF of a figure, drawn by kaleido in a headless Chromium (the system's, never a downloaded one)."""
+    if fmt not in ("png", "svg", "pdf"):
+        raise SaltError(f"Export as png, svg or pdf, not {fmt!r}.")
     if "BROWSER_PATH" not in os.environ and os.path.exists(SYSTEM_CHROMIUM):
         os.environ["BROWSER_PATH"] = SYSTEM_CHROMIUM
     try:

@@ -203,6 +203,7 @@ class Answer:
     ok: bool
     headline: str  # one or two sentences with the numbers
     details: list[str]  # caveats, per-group findings
+    table: pd.DataFrame | None = None  # the headline's numbers: quantity, estimate, low, high (95% CI over languages)
 
 
 def _signed(estimate: float, low: float, high: float, unit: str = "points") -> str:
@@ -284,6 +285,10 @@ def answer(runs: pd.DataFrame, n_boot: int = N_BOOT, seed: int = 0) -> Answer:
     size_effect, size_step = (difference, f"{large / small:,.1f}x more parameters (the two sizes)") \
         if fit.sizes == 2 else (c, "10x more parameters")
     headline = opening + data_part + size_part + "\n\n" + trade_off(b, size_effect, size_step)
+    rows = [("10x more pretraining data (points)", *b), (f"{size_step} (points)", *size_effect)]
+    if fit.sizes != 2:
+        rows.append(("data worth doubling the model (x)", *m))
+    table = pd.DataFrame(rows, columns=["quantity", "estimate", "low", "high"])
     details = list(caveats)
     gains = model_gains(usable).dropna(subset=["pretraining_data"])
     gains = gains[gains["pretraining_data"].astype(float) > 0]
@@ -319,7 +324,7 @@ def answer(runs: pd.DataFrame, n_boot: int = N_BOOT, seed: int = 0) -> Answer:
     details.append(f"Intervals: 95% percentile bootstrap over languages ({n_boot:,} resamples, seed {seed}).")
     if fit.n < 30:
         details.append(f"Small sample (n = {fit.n}): treat the intervals, not the point estimates, as the result.")
-    return Answer(True, headline, details)
+    return Answer(True, headline, details, table)
 
 
 def method_deltas(runs: pd.DataFrame, method: str, baseline: str) -> pd.DataFrame:

@@ -62,7 +62,11 @@ def test_flags_are_visible_and_downloads_exist():
     at = open_scaling()
     captions = " ".join(c.value for c in at.caption)
     assert "known-problem flag" in captions
-    assert len(at.get("download_button")) == 6  # languages, runs, fit, HTML, PNG and SVG with the caption
+    # the answer card and the languages table as LaTeX and CSV; runs, fit, HTML; PNG, SVG and PDF with the caption
+    buttons = at.get("download_button")
+    assert len(buttons) == 10, [b.proto.label for b in buttons]
+    labels = [b.proto.label for b in buttons]
+    assert labels.count("LaTeX table (booktabs)") == 2 and "Data plot with its caption (PDF)" in labels
 
 
 def test_changing_task_resets_languages_instead_of_keeping_stale_ones():

@@ -14,6 +14,11 @@ def test_figures_export_as_png_and_svg_with_their_caption():
     png, svg = figure_image(figure, "png"), figure_image(figure, "svg")
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
     assert svg.lstrip().startswith(b"<svg") and b"bootstrap over languages" in svg
+    pdf = figure_image(figure, "pdf")  # for a paper: it opens (a PDF header and trailer) and has a page
+    import re
+
+    assert pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF")
+    assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 1
 
 
 def test_a_long_caption_is_wrapped_to_the_export_and_the_figure_grows_with_it():
