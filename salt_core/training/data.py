@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from salt_core.errors import InputError
+from salt_core.errors import InputError, SaltError
 from salt_core.files import decode_text, jsonl_records
 from salt_core.languages import language_code
 
@@ -156,22 +157,41 @@ def read_table_data(data: bytes, name: str) -> TaskData:
     return _checked(TaskData(Path(name).stem, examples, [], names, bool(examples["text_pair"].notna().any())), name)
 
 
-def read_hub_dataset(name: str, languages: list[str]) -> TaskData:  # pragma: no cover - needs the hub
-    """`Davlan/sib200`, `xnli` or `paws-x` from the Hugging Face hub, one config per language."""
+def read_hub_dataset(name: str, languages: list[str]) -> TaskData:
+    """`Davlan/sib200`, `xnli` or `paws-x` through Hugging Face `datasets`, one config per language: from its
+    local cache first (which is all a node without internet has, with HF_HUB_OFFLINE=1), from the hub otherwise.
+    Refused in one line when a language is neither cached nor reachable."""
     try:
         import datasets
     except ImportError as exc:
-        raise InputError("Reading a hub dataset needs the `datasets` package (pip install datasets), or pass a "
-                         "folder in SIB-200's layout or a table.") from exc
-    from salt_core.models.loading import hub_reachable
+        raise InputError("Reading a hub dataset needs the `datasets` package (pip install -r requirements-hub.txt), "
+                         "or pass a folder in SIB-200's layout or a table.") from exc
+    if not languages:
+        raise InputError(f"Name the languages of {name} to read (--languages, its configs such as eng_Latn).")
+    configs: dict[str, str] = {}  # project code -> the dataset's config; "en" and "eng_Latn" are one language
+    for token in languages:
+        config = token
+        if HUB_TASKS.get(name) == "SIB-200" and "_" not in token:  # SIB-200's configs are FLORES codes
+            from salt_core.languages import get_language
 
-    if not hub_reachable():
-        raise InputError(f"The Hugging Face hub is not reachable from this machine, so {name!r} cannot be loaded. "
-                         "Pass a local folder in SIB-200's layout (e.g. a copy of dadelani/sib-200's data/annotated) "
-                         "or a table with text, label, language, split.")
+            try:
+                config = get_language(token).flores or token
+            except SaltError:
+                pass
+        configs.setdefault(_code(config, name), config)
     frames, names = [], {}
-    for source in languages:
-        loaded = datasets.load_dataset(name, source)
+    for source in configs.values():
+        try:
+            loaded = datasets.load_dataset(name, source)
+        except Exception as exc:  # noqa: BLE001 - datasets raises ConnectionError, ValueError, FileNotFoundError ...
+            offline = os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
+            where = datasets.config.HF_DATASETS_CACHE
+            raise InputError(
+                f"{name} ({source}) is not in the local datasets cache ({where}) and "
+                + ("HF_HUB_OFFLINE is set, so it was not downloaded" if offline else
+                   f"could not be downloaded ({type(exc).__name__}: {str(exc).splitlines()[0][:160]})")
+                + ". Load it once where the hub is reachable (same HF_DATASETS_CACHE), or pass a local folder in "
+                  "SIB-200's layout or a table.") from exc
         code = _code(source, name)
         names[code] = source
         for split, part in loaded.items():

@@ -92,3 +92,32 @@ def test_a_hub_dataset_without_the_hub_or_datasets_gets_a_plain_message():
         load_task("xnli", ["de"])
     with pytest.raises(InputError, match="datasets|not reachable"):
         load_task("Davlan/sib200", ["deu_Latn"])
+
+
+def test_a_cached_hub_dataset_trains_offline_and_an_uncached_one_says_which(tmp_path):
+    """HF_HUB_OFFLINE=1, as on a cluster node: the dataset in the local cache is read, never probed for online."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.paths import ROOT
+
+    pytest.importorskip("datasets", reason="the optional hub extra (requirements-hub.txt)")
+    cache = tmp_path / "hf" / "datasets"
+    env = {**os.environ, "HF_DATASETS_CACHE": str(cache), "HF_HUB_OFFLINE": "1", "SALT_HOME": str(tmp_path / "home")}
+    built = subprocess.run([sys.executable, str(ROOT / "tests" / "training" / "hub_cache.py"), str(cache)], cwd=ROOT,
+                           env=env, capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, built.stderr[-2000:]
+    trained = subprocess.run([sys.executable, "-m", "salt_core", "train", "--data", "Davlan/sib200", "--languages",
+                              "eng_Latn,deu_Latn", "--methods", "baseline", "--seeds", "1", "--model", "demo",
+                              "--epochs", "1", "--batch-size", "16", "--output", str(tmp_path / "runs"), "--quiet"],
+                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert trained.returncode == 0, trained.stderr[-2000:]
+    runs = pd.read_csv(next((tmp_path / "runs").glob("*.csv")))
+    assert set(runs["language"]) == {"en", "de"} and set(runs["task"]) == {"SIB-200"}
+    missing = subprocess.run([sys.executable, "-m", "salt_core", "train", "--data", "Davlan/sib200", "--languages",
+                              "eng_Latn,yor_Latn", "--methods", "baseline", "--model", "demo", "--output",
+                              str(tmp_path / "other")], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    message = missing.stderr.strip().splitlines()[-1]
+    assert missing.returncode == 2 and "Traceback" not in missing.stderr
+    assert "Davlan/sib200 (yor_Latn) is not in the local datasets cache" in message and "HF_HUB_OFFLINE" in message
