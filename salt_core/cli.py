@@ -20,6 +20,13 @@ def _languages(value: str) -> list[str]:
     return [code.strip() for code in value.split(",") if code.strip()]
 
 
+def _import_source(value: str):
+    """A path, or an MLflow tracking URI kept as text (Path would fold sqlite:/// into sqlite:/)."""
+    from salt_core.runs.mlflow_store import URI
+
+    return value if URI.match(value) else Path(value)
+
+
 def _probability(value: str) -> float | None:
     return None if value.lower() == "none" else _unit(value)
 
@@ -165,8 +172,11 @@ def build_parser() -> argparse.ArgumentParser:
         "import", help="convert a file or folder of results into the project's runs format",
         description="Detects the format: the project's .csv/.jsonl/.parquet, lm-evaluation-harness result JSON "
                     "(old and new layouts), a Hugging Face Trainer output folder or results JSON, or an MLflow "
-                    "file store (mlruns). Bad rows are reported with their reason; good rows are written.")
-    imp.add_argument("path", type=Path, help="file or folder to import")
+                    "store: a SQLite file (mlflow.db), a file store (mlruns), a zip of either, or a tracking URI, "
+                    "read by mlflow itself when installed. Deleted runs are never imported. Bad rows are reported "
+                    "with their reason; good rows are written.")
+    imp.add_argument("path", type=_import_source, help="file or folder to import, or an MLflow tracking URI "
+                                                       "(sqlite:///mlflow.db, http://host:5000)")
     imp.add_argument("--output", type=Path, required=True, help="runs file to write (.csv or .parquet)")
     imp.add_argument("--format", choices=["table", "lm-eval", "trainer", "mlflow"], default=None,
                      help="override the detected format")

@@ -229,39 +229,37 @@ def _read_small(path: Path, limit: int = 1_000_000) -> str | None:
         return None
 
 
-def parse_mlflow(root: Path, overrides: Overrides | None = None) -> LoadResult:
-    """Every MLflow run found under `root`: <experiment>/<run>/metrics/<name>, last logged value."""
+def parse_mlflow(location: str | Path, overrides: Overrides | None = None) -> LoadResult:
+    """Every active MLflow run in a store (a tracking URI, a SQLite file, an mlruns folder): its accuracy metric's
+    latest value, through MLflow's own client where installed (salt_core.runs.mlflow_store)."""
+    from salt_core.runs import mlflow_store
+
     overrides = overrides or Overrides()
-    run_dirs = sorted(folder.parent for folder in _walk(Path(root)) if folder.name == "metrics" and
-                      not folder.is_symlink())
-    if not run_dirs:
-        raise InputError(f"{root} holds no MLflow runs (expected <experiment>/<run>/metrics/ somewhere inside).")
+    found, how = mlflow_store.read_runs(location)
+    label = Path(str(location)).name if not mlflow_store.URI.match(str(location)) else str(location)
+    if not found:
+        raise InputError(f"{label} holds no MLflow runs (deleted runs are never imported).")
     rows, problems = [], []
-    for number, run in enumerate(run_dirs, start=1):
-        params = {p.name: _read_small(p) for p in (run / "params").glob("*")} if (run / "params").is_dir() else {}
-        metric_name = next((m for m in ("eval_accuracy", "accuracy", "test_accuracy", "eval_acc")
-                            if (run / "metrics" / m).is_file()), None)
-        text = _read_small(run / "metrics" / metric_name) if metric_name else None
-        try:  # each line: timestamp value step
-            value = float(text.splitlines()[-1].split()[1]) if text else None
-        except (IndexError, ValueError):
-            value = None
+    for number, run in enumerate(found, start=1):
+        params = run.params
+        metric_name = next((m for m in mlflow_store.ACCURACY if m in run.metrics), None)
+        value = run.metrics.get(metric_name) if metric_name else None
         if value is None:
-            found = sorted(p.name for p in (run / "metrics").iterdir() if not p.is_symlink())[:8]
-            problems.append({"row": number, "reason": f"run {run.name}: no readable accuracy metric (eval_accuracy, "
-                                                      f"accuracy, test_accuracy); found: {', '.join(found) or 'none'}"})
+            problems.append({"row": number, "reason": f"run {run.run_id}: no readable accuracy metric (eval_accuracy, "
+                                                      f"accuracy, test_accuracy); found: "
+                                                      f"{', '.join(sorted(run.metrics)[:8]) or 'none'}"})
             continue
         task, language = _task_in(params.get("task_name") or params.get("task") or "")
-        rows.append({"run_id": run.name, "model": params.get("model") or params.get("model_name_or_path"),
+        rows.append({"run_id": run.run_id, "model": params.get("model") or params.get("model_name_or_path"),
                      "params": params.get("num_parameters"),
                      "language": params.get("language") or params.get("lang") or language,
                      "task": task or params.get("task") or params.get("task_name"),
                      "method": params.get("method") or "fine-tuned (setting not stated)",
-                     "protocol": f"MLflow {metric_name}", "metric": "accuracy",
+                     "protocol": f"MLflow {metric_name}, last step", "metric": "accuracy",
                      "score": 100 * value if value <= 1 else value, "seed": params.get("seed"),
-                     "source": f"mlflow {run.parent.name}/{run.name}",
-                     "notes": _read_small(run / "tags" / "mlflow.runName", 1000)})
-    messages = [f"{len(rows)} MLflow runs found under {Path(root).name}; accuracies of 0-1 were multiplied by 100."]
+                     "source": f"mlflow {run.experiment}/{run.run_id}", "notes": run.name})
+    messages = [f"{len(rows)} active MLflow runs found in {label}, read by {how}; each metric's value is its last "
+                "step's; accuracies of 0-1 were multiplied by 100."]
     return _finish(pd.DataFrame(rows, columns=COLUMNS), overrides, problems, messages)
 
 
@@ -438,14 +436,19 @@ def _load_zip(data: bytes, name: str, overrides: Overrides | None) -> LoadResult
 
 
 def detect_format(path: Path) -> str:
+    from salt_core.runs.mlflow_store import is_sqlite
+
+    if path.is_file() and is_sqlite(path):
+        return "mlflow"
     if path.is_dir():
-        if any(folder.name == "metrics" for folder in _walk(path)):
+        if any(folder.name == "metrics" for folder in _walk(path)) or any(is_sqlite(p) for p in path.glob("*.db")):
             return "mlflow"
         if any((path / f).exists() for f in ("all_results.json", "eval_results.json", "trainer_state.json")):
             return "trainer"
         if list(path.glob("*.json")):
             return "lm-eval-folder"
-        raise InputError(f"{path}: a folder should hold an MLflow store (mlruns), a Trainer output or result files.")
+        raise InputError(f"{path}: a folder should hold an MLflow store (mlruns or mlflow.db), a Trainer output or "
+                         "result files.")
     if path.suffix.lower() == ".json":
         return "lm-eval" if _is_lm_eval(_json_bytes(path.read_bytes(), path.name)) else "trainer"
     return "table"
@@ -453,7 +456,12 @@ def detect_format(path: Path) -> str:
 
 def load_runs(path: Path, fmt: str | None = None, overrides: Overrides | None = None, label: str | None = None
               ) -> LoadResult:
-    """Detect the format of a file or folder and load it (see the module docstring)."""
+    """Detect the format of a file or folder and load it (see the module docstring). An MLflow tracking URI
+    (`sqlite:///…`, `http(s)://…`, `file://…`) is read by MLflow."""
+    from salt_core.runs.mlflow_store import URI
+
+    if URI.match(str(path)):
+        return parse_mlflow(str(path), overrides)
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path} does not exist.")

@@ -178,7 +178,10 @@ def test_table_of_fractions_is_rescaled_and_says_so():
     assert points.runs["score"].tolist() == [41.0, 38.0] and not any("multiplied" in m for m in points.messages)
 
 
-def test_overrides_reach_every_format_and_fill_rather_than_replace(tmp_path):
+def test_overrides_reach_every_format_and_fill_rather_than_replace(tmp_path, monkeypatch):
+    from salt_core.runs import mlflow_store
+
+    monkeypatch.setattr(mlflow_store, "available", lambda: False)  # a hand-made layout: the reader used without mlflow
     store = tmp_path / "project" / "mlruns"
     (store.parent / "notes").mkdir(parents=True)
     for part in ("metrics", "params"):
@@ -213,7 +216,10 @@ def test_trainer_state_log_history_last_evaluation(tmp_path):
     assert (row["model"], row["task"], row["language"], row["score"]) == ("XLM-R Large", "PAWS-X", "de", 84.0)
 
 
-def test_a_zip_of_an_mlflow_store_and_paths_outside_it():
+def test_a_zip_of_an_mlflow_store_and_paths_outside_it(monkeypatch):
+    from salt_core.runs import mlflow_store
+
+    monkeypatch.setattr(mlflow_store, "available", lambda: False)  # a hand-made layout: the reader used without mlflow
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for path in (FIXTURES / "mlruns").rglob("*"):
@@ -230,7 +236,10 @@ def test_a_zip_of_an_mlflow_store_and_paths_outside_it():
         load_bytes(evil.getvalue(), "evil.zip")
 
 
-def test_symlinks_in_a_store_are_not_followed(tmp_path):
+def test_symlinks_in_a_store_are_not_followed(tmp_path, monkeypatch):
+    from salt_core.runs import mlflow_store
+
+    monkeypatch.setattr(mlflow_store, "available", lambda: False)  # the reader used without mlflow
     store = tmp_path / "mlruns" / "0" / "run1"
     (store / "metrics").mkdir(parents=True)
     (store / "tags").mkdir()
