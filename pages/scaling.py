@@ -189,8 +189,9 @@ st.caption("Accuracy against a language's pretraining-data volume and against mo
 
 sets = st.multiselect("Bundled runs", list(BUNDLES), default=list(BUNDLES)[:1], key="sets", bind="query-params")
 files = st.file_uploader("Your runs: lm-evaluation-harness JSON, Trainer all_results/eval_results/trainer_state JSON, "
-                         "a zip of an MLflow store or of result folders, a runs CSV/JSONL/Parquet, or any table (you "
-                         "map its columns)", type=["csv", "jsonl", "parquet", "json", "zip"],
+                         "an MLflow store (mlflow.db, or a zip of it or of mlruns), a zip of result folders, a runs "
+                         "CSV/JSONL/Parquet, or any table (you map its columns)",
+                         type=["csv", "jsonl", "parquet", "json", "zip", "db"],
                          accept_multiple_files=True)
 with st.expander("Your runs trained here (python -m salt_core train, or the Experiments page)"):
     runs_folder = st.text_input("Runs folder", value=str(default_runs_folder()), key="runs_folder", max_chars=1000,

@@ -400,10 +400,19 @@ def _is_lm_eval(document) -> bool:
 
 
 def load_bytes(data: bytes, name: str, overrides: Overrides | None = None) -> LoadResult:
-    """An uploaded file: a runs table, lm-evaluation-harness JSON, a Trainer JSON, or a zip of any of these."""
+    """An uploaded file: a runs table, lm-evaluation-harness JSON, a Trainer JSON, an MLflow SQLite store
+    (mlflow.db), or a zip of any of these."""
+    from salt_core.runs.mlflow_store import SQLITE_HEADER
+
     suffix = Path(name).suffix.lower()
     if suffix == ".zip":
         return _load_zip(data, name, overrides)
+    if data[:16] == SQLITE_HEADER:  # read from a private temporary copy, never in place
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as folder:
+            (Path(folder) / "mlflow.db").write_bytes(data)
+            return parse_mlflow(Path(folder) / "mlflow.db", overrides)
     if suffix == ".json":
         document = _json_bytes(data, name)
         if _is_lm_eval(document):

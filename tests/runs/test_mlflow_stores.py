@@ -31,7 +31,7 @@ def with_mlflow():
 
 def test_a_sqlite_store_by_file_by_uri_and_zipped(with_mlflow, tmp_path):
     db = database(tmp_path)
-    for result in (load_runs(db), load_runs(f"sqlite:///{db}"),
+    for result in (load_runs(db), load_runs(f"sqlite:///{db}"), load_bytes(db.read_bytes(), "mlflow.db"),
                    load_bytes((STORES / "mlflow-db.zip").read_bytes(), "mlflow-db.zip")):
         assert scores(result) == EXPECTED  # the deleted run is never imported
         assert set(result.runs["task"]) == {"SIB-200"} and set(result.runs["method"]) == {"SALT"}
