@@ -7,7 +7,7 @@ import streamlit as st
 from pages.ui.routing import enter_page, page_list
 from pages.ui.url import default_unless_set, keep_offered, plain
 from salt_core.errors import ModelLoadError, SaltError
-from salt_core.languages import LANGUAGES
+from salt_core.languages import LANGUAGES, get_language
 from salt_core.models import offline
 from salt_core.models.loading import (
     DEMO_LABEL,
@@ -95,8 +95,9 @@ def sidebar(page=None) -> None:
                           placeholder="e.g. /models/mbert or xlm-roberta-large")
         st.header("Languages")
         codes = list(LANGUAGES)
-        keep_offered("source", codes)
-        keep_offered("targets", codes)
+        # a link may name languages by FLORES code, ISO 639-3 code or name (targets=yor_Latn, targets=Yoruba)
+        keep_offered("source", codes, resolve=lambda value: get_language(value).code, single=True)
+        keep_offered("targets", codes, resolve=lambda value: get_language(value).code)
         st.selectbox("Source language", codes, index=codes.index("en"), key="source",
                      format_func=level_label, bind="query-params")
         st.multiselect("Target languages", codes, key="targets", format_func=level_label,

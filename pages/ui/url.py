@@ -83,28 +83,43 @@ def drop_from_url(key: str, why: str) -> None:
     st.toast(f"The link's {key}={plain(bad)} {why}; the default is used.", icon=":material/link_off:", duration="infinite")
 
 
-def keep_offered(key: str, options, label=str) -> None:
+def keep_offered(key: str, options, label=str, resolve=None, single: bool = False) -> None:
     """Before a URL-bound choice widget is drawn: values of `key` in the URL that are not among `options` are
-    dropped, with a toast naming them (Streamlit itself would drop them without a word). A multiselect that
-    keeps some values must take its default through `default_unless_set`."""
+    dropped, with a toast naming them (Streamlit itself would drop them without a word); a value `resolve` turns
+    into an option (a language named by its FLORES code or name) is kept as that option. A multiselect that
+    keeps some values must take its default through `default_unless_set`; `single` marks a selectbox."""
     if key not in st.query_params or key in st.session_state:  # the widget already drives the URL: not a link's
         return
     offered = {label(o): o for o in options} | {str(o): o for o in options}
     values = st.query_params.get_all(key)
-    unknown = [v for v in values if v not in offered]
-    if not unknown:
+    mapped = {v: offered[v] if v in offered else _resolved(v, resolve, offered) for v in values}
+    unknown = [v for v in values if mapped[v] is None]
+    if not unknown and all(v in offered for v in values):
         return
-    kept = [v for v in values if v in offered]
+    kept = [v for v in values if mapped[v] is not None]
     shown = ", ".join(plain(v[:20]) for v in unknown[:5])
     _forget_initial_url_value(key)
-    if kept:  # a multiselect: the widget starts from the values that remain (its default must not be passed too)
-        st.query_params[key] = kept
-        st.session_state[key] = [offered[v] for v in kept]
-        st.toast(f"The link's {key}: {shown} {'is' if len(unknown) == 1 else 'are'} not offered here and "
-                 f"{'was' if len(unknown) == 1 else 'were'} left out.", icon=":material/link_off:", duration="infinite")
+    if kept:  # the widget starts from the values that remain (a multiselect's default must not be passed too)
+        chosen = list(dict.fromkeys(mapped[v] for v in kept))
+        st.query_params[key] = [str(c) for c in chosen] if not single else str(chosen[0])
+        st.session_state[key] = chosen if not single else chosen[0]
+        if unknown:
+            st.toast(f"The link's {key}: {shown} {'is' if len(unknown) == 1 else 'are'} not offered here and "
+                     f"{'was' if len(unknown) == 1 else 'were'} left out.", icon=":material/link_off:",
+                     duration="infinite")
     else:
         del st.query_params[key]
         st.toast(f"The link's {key}={shown} is not offered here; the default is used.", icon=":material/link_off:", duration="infinite")
+
+
+def _resolved(value: str, resolve, offered: dict):
+    if resolve is None:
+        return None
+    try:
+        option = resolve(value)
+    except Exception:  # noqa: BLE001 - a resolver that cannot read the value simply does not offer it
+        return None
+    return option if str(option) in offered else None
 
 
 def reset_on_change(scope: str, context: tuple, defaults: dict) -> None:

@@ -167,3 +167,4 @@ def test_a_low_resource_target_is_mined_and_an_uncovered_one_says_why():
     at = open_page("pages/substitutions.py", targets=["ee"])  # Ewe: no word list, no identifier covers it
     assert not at.exception
     assert any("Ewe" in e.value and "written in Latin" in e.value and "cannot be told" in e.value for e in at.error)
+

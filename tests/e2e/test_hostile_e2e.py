@@ -46,3 +46,12 @@ def test_a_link_with_values_no_widget_offers_says_what_it_dropped(app_url, page)
     expect(toasts.filter(has_text="garbage").first).to_be_visible()
     expect(toasts.filter(has_text="not a layer of this model").first).to_be_visible()
     assert_no_traceback(page)
+
+
+def test_a_link_may_name_languages_by_flores_code_or_name(app_url, page):
+    page.goto(f"{app_url}/substitutions?model=demo&targets=yor_Latn&targets=German&source=eng_Latn")
+    wait_until_idle(page)
+    expect(page.get_by_role("button", name="Remove yo — Yoruba · not in CC-100")).to_have_count(1)
+    expect(page.get_by_role("button", name="Remove de — German · high resource")).to_have_count(1)
+    assert "targets=yo" in page.url and "yor_Latn" not in page.url  # the link now holds the pickers' codes
+    assert_no_traceback(page)
