@@ -3,31 +3,36 @@
 SALT restricts a multilingual masked LM's predictions to one target language's vocabulary. A
 tokenizer's vocabulary is not labelled by language, so this module labels it, with one rule:
 
-    script decides when it can; word-frequency evidence decides between languages that share a script.
+    script decides when it can; evidence about words decides between languages that share a script.
+
+The registry holds the 23 languages described by hand (CORE: XNLI's, PAWS-X's and five more) and every other
+FLORES-200 language of SIB-200 (205 in all, `data/flores200.txt`), each by a short key (`language_code()` of its
+FLORES code; `yo`, `quy`, `zh-Hant`), reachable by FLORES code, ISO 639 code or name (`get_language`).
 
 For every vocabulary entry we take its surface form (without the "##" or "▁" marker) and whether it
 begins a word. An entry is *eligible* only if it is made of letters (and combining marks): special
-tokens, punctuation, digits, symbols and mixed entries never belong to any language.
+tokens, punctuation, digits, symbols and mixed entries never belong to any language. A letter's script is
+Unicode's Script property, or its Script_Extensions when it has none of its own (the long-vowel mark ー).
 
-1. Script. Each registry language lists the scripts it is written in. The languages whose scripts cover
-   every letter of the entry are its candidates. With one candidate (Thai script -> th, Greek -> el,
-   Devanagari -> hi, Hangul -> ko, kana -> ja), the entry belongs to it: the *script rule*.
-2. Frequency. With several candidates (Latin: en, de, fr, ...; Cyrillic: ru, bg, uk; Arabic: ar, ur, fa;
-   Han: zh, ja) a word-initial entry belongs to candidate L when its lower-cased surface has Zipf
-   frequency >= `MIN_ZIPF` in L's `wordfreq` list and is within `ZIPF_MARGIN` of the highest Zipf
-   frequency among the other candidates. So German gets "Katze" (de 4.5, en ~1) and "und", "in" goes to
-   both German and English, and "the" (en 7.7, de 5.6) stays English. These two numbers are this
-   project's assumption, not SALT's.
-3. Languages without a wordfreq list (Swahili) use the word lists bundled in `salt_core/data/` (a curated list
-   of frequent words and the 65k-word lexicon of Debian's hunspell-sw); Thai has its own script and needs
-   none. `coverage()` reports which rule each language used and how much each language shares with others.
-4. Strictness: an entry can belong to several languages ("in" is German and English). "shared" (the default)
-   keeps such entries; "exclusive" keeps only entries that belong to no other language of their script.
+1. Script. The languages whose scripts cover every letter of the entry are its candidates. With one
+   candidate (Greek -> el, Thai -> th, Khmer -> km, Georgian -> ka) the entry belongs to it: the *script rule*.
+2. Otherwise a language uses the first evidence it has:
+   * wordfreq (its own list, or its macrolanguage's when written in its script): a word-initial entry belongs
+     to L when its lower-cased surface has Zipf frequency >= `MIN_ZIPF` in L's list and is within
+     `ZIPF_MARGIN` of the highest Zipf frequency among the other candidates' lists. So German gets "Katze" (de
+     4.5, en ~1) and "und", "in" goes to both German and English, and "the" (en 7.7, de 5.6) stays English.
+     These two numbers are this project's assumption, not SALT's;
+   * a list bundled in `salt_core/data/` (Swahili: curated frequent words and the hunspell-sw lexicon);
+   * the CLD2 language identifier (pycld2, its model in the wheel): CLD2's best guess for the entry is L;
+   * none: the language is refused with the reason (UncoveredLanguageError); it can be evaluated, not
+     code-switched into. `coverage()` reports which rule each language used and what it shares with others.
+3. Strictness: an entry can belong to several languages ("in" is German and English). "shared" (the default)
+   keeps such entries; "exclusive" keeps only entries that no other language's word list claims.
 
-Continuation pieces ("##en", "ung") cannot be attributed by word frequency; they are attributed by script
+Continuation pieces ("##en", "ung") cannot be attributed by word evidence; they are attributed by script
 alone and kept apart from word-initial pieces. For languages written without spaces between words
-(zh, ja, th) the tokenizer's word-initial marker says nothing about words, so every piece counts as
-word-initial there. Results are cached per (tokenizer vocabulary, language).
+(zh, ja, th, km, lo, my, bo) the tokenizer's word-initial marker says nothing about words, so every piece counts
+as word-initial there. Results are cached per (tokenizer vocabulary, language) and kept under SALT_HOME.
 """
 
 from __future__ import annotations
