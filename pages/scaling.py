@@ -373,7 +373,7 @@ with st.container(border=True):
                         f"bootstrap intervals over languages ({N_BOOT:,} resamples, seed 0). "
                         + " ".join(verdict.headline.split()))
         exports.tables(verdict.table, card_caption, "tab:salt-answer", "answer",
-                       {"estimate": "+.2f", "low": "+.2f", "high": "+.2f"})
+                       {"estimate": "+.2f", "low": "+.2f", "high": "+.2f"}, what="The answer's numbers")
 
 facet = st.radio("Facet the data plot by", ["none", "model_family", "task"], horizontal=True, key="facet",
                  bind="query-params")
@@ -427,7 +427,7 @@ with tabs[3]:
                                    f"{protocol or 'not stated'}; delta = difference of the seed means; 95% Welch "
                                    "interval over each side's seeds (none with one seed on a side); the paired-by-seed "
                                    "comparison is in the text.", "tab:salt-deltas", "method_vs_baseline",
-                           {c: "+.2f" for c in ("delta", "low", "high")})
+                           {c: "+.2f" for c in ("delta", "low", "high")}, what="Method vs baseline")
             volumes = runs[runs["method"] == treated].drop_duplicates(["model", "language"])[
                 ["model", "language", "pretraining_data", "pretraining_data_unit"]]
             deltas = deltas.merge(volumes, on=["model", "language"], how="left")
@@ -481,7 +481,7 @@ with tabs[5]:
                           f"{table['language'].nunique()} languages x {table['model'].nunique()} models; score: the "
                           "mean over a language's runs (n: runs averaged); volume in the model's corpus unit. No "
                           "interval: one number per language and model.", "tab:salt-languages", "languages",
-                   {"score": ".1f", "pretraining_data": ".4g"})
+                   {"score": ".1f", "pretraining_data": ".4g"}, what="Per-language table")
 with tabs[6]:
     problems = narrow[narrow["flags"].fillna("").ne("")][["run_id", "model", "language", "score", "flags"]]
     problems = problems.assign(severity=problems["flags"].map(severity),

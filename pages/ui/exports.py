@@ -8,13 +8,16 @@ import streamlit as st
 from salt_core.runs.export import captioned_csv, latex_table
 
 
-def tables(frame: pd.DataFrame, caption: str, label: str, name: str, formats: dict[str, str] | None = None) -> None:
-    """Two buttons under a table: `<name>.tex` (booktabs, \\usepackage{booktabs}) and `<name>.csv` (the caption as
-    `#` lines first). The files are made only when a button is pressed."""
+def tables(frame: pd.DataFrame, caption: str, label: str, name: str, formats: dict[str, str] | None = None,
+           what: str = "Table") -> None:
+    """Two buttons under a table, "<what> (LaTeX)" and "<what> (CSV)": `<name>.tex` (booktabs,
+    \\usepackage{booktabs}) and `<name>.csv` (the caption as `#` lines first). The files are made only when a
+    button is pressed."""
     left, right = st.columns(2)
-    left.download_button("LaTeX table (booktabs)", lambda: latex_table(frame, caption, label, formats), f"{name}.tex",
+    left.download_button(f"{what} (LaTeX)", lambda: latex_table(frame, caption, label, formats), f"{name}.tex",
                          "text/x-tex", on_click="ignore", key=f"tex_{name}",
-                         help="With its caption: the selection, the protocol and how the intervals were computed.")
-    right.download_button("CSV with its caption", lambda: captioned_csv(frame, caption), f"{name}.csv", "text/csv",
+                         help="Booktabs, with its caption: the selection, the protocol and how the intervals were "
+                              "computed.")
+    right.download_button(f"{what} (CSV)", lambda: captioned_csv(frame, caption), f"{name}.csv", "text/csv",
                           on_click="ignore", key=f"csv_{name}",
-                          help="The caption comes first, as lines starting with # (pandas: comment='#').")
+                          help="With its caption first, as lines starting with # (pandas: comment='#').")
