@@ -44,21 +44,23 @@ def third_party_imports():
                 top = module.split(".")[0]
                 if top in sys.stdlib_module_names or top in ("salt_core", "pages", "tests"):
                     continue
-                distribution = IMPORT_TO_DISTRIBUTION.get(top) or (distributions.get(top) or [top])[0]
-                yield top, distribution.lower().replace("_", "-"), f"{path.relative_to(ROOT)}:{node.lineno}", \
-                    id(node) in guarded
+                # every distribution that provides the module (mlflow: mlflow, mlflow-skinny, mlflow-tracing)
+                names = [IMPORT_TO_DISTRIBUTION[top]] if top in IMPORT_TO_DISTRIBUTION else \
+                    distributions.get(top) or [top]
+                yield top, sorted({name.lower().replace("_", "-") for name in names}), \
+                    f"{path.relative_to(ROOT)}:{node.lineno}", id(node) in guarded
 
 
 def test_every_third_party_import_is_declared():
     required = declared(ROOT / "requirements.txt")
     optional = {path.name: declared(path) for path in ROOT.glob("requirements-*.txt") if path.name != "requirements-dev.txt"}
     problems = []
-    for module, distribution, where, guarded in third_party_imports():
-        if distribution in required:
+    for module, distributions, where, guarded in third_party_imports():
+        if set(distributions) & required:
             continue
-        extra = next((name for name, names in optional.items() if distribution in names), None)
+        extra = next((name for name, names in optional.items() if set(distributions) & names), None)
         if extra is None:
-            problems.append(f"{where}: {module} ({distribution}) is in no requirements file")
+            problems.append(f"{where}: {module} ({', '.join(distributions)}) is in no requirements file")
         elif not guarded:
             problems.append(f"{where}: {module} is optional ({extra}) but not imported under `except ImportError`")
     assert problems == []

@@ -5,6 +5,7 @@
     routing.py   the page list, the detour for links that open a page directly, safe page running
     model.py     the sidebar's model and language pickers, the cached model, fallbacks when it is missing
     memo.py      results a fragment's rerun reuses while their inputs are the same objects (no hashing)
+    exports.py   download buttons that take a table to a paper (booktabs LaTeX, CSV), with its caption
 """
 
 from pages.ui.memo import memo

@@ -5,16 +5,18 @@ more pretraining data for a language, or a bigger model?
     identity.py   what a run measured: task families in harness task names, the controlled list of methods
     catalogue.py  canonical model names with family, parameters and pretraining corpus (sourced)
     importers.py  the project's tables, lm-evaluation-harness JSON, Trainer folders, MLflow stores
+    mlflow_store.py  MLflow stores through MLflow's client (SQLite, file store, server), deleted runs left out
     reference.py  builds the bundled published runs from ../shared/reference (python -m salt_core runs
                   build-reference)
     selection.py  the page's defaults and filters, volumes joined per model, what a filter hides
     facets.py     language facets for many-language views: name, script, region, resource group; the
-                  per-language table
+                  per-language table; a language's CC-100 resource level
     scaling.py    fits (score against log data and log size), bootstrap over languages, the answer card,
                   method-vs-baseline deltas per language (Welch over seeds)
     comparison.py a method against its baseline paired by seed: the primary effect over target languages, the
                   source language and transfer gap apart, per-language deltas with Holm's correction
-    figures.py    the page's figures, and PNG/SVG export with caption
+    figures.py    the page's figures, and PNG/SVG/PDF export with caption
+    export.py     tables for a paper: booktabs LaTeX and CSV, each with its caption
 """
 
 from salt_core import lazy_exports

@@ -109,9 +109,12 @@ def read_runs(location: str | Path) -> tuple[list[MlflowRun], str]:
 
 
 def _read_with_mlflow(uri: str) -> list[MlflowRun]:
-    from mlflow.entities import ViewType
-    from mlflow.exceptions import MlflowException
-    from mlflow.tracking import MlflowClient
+    try:
+        from mlflow.entities import ViewType
+        from mlflow.exceptions import MlflowException
+        from mlflow.tracking import MlflowClient
+    except ImportError as exc:  # an optional extra: a message, never a traceback
+        raise InputError(f"Reading {uri} needs mlflow: {INSTALL}.") from exc
 
     runs = []
     try:
