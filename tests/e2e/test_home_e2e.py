@@ -31,7 +31,7 @@ def test_demo_model_from_the_url_shows_language_coverage(app_url, page):
         if not toggle.is_checked():
             click_and_settle(page, page.get_by_text("Attribute the vocabulary to languages"))  # its label takes it
         try:
-            expect(toggle).to_be_checked(timeout=30_000)
+            expect(toggle).to_be_checked()  # the generous ceiling of every wait (WAIT_MS)
             break
         except AssertionError:
             if attempt == 2:
