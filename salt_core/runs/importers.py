@@ -220,15 +220,6 @@ def _walk(root: Path):
         yield Path(folder)
 
 
-def _read_small(path: Path, limit: int = 1_000_000) -> str | None:
-    if path.is_symlink() or not path.is_file() or path.stat().st_size > limit:
-        return None
-    try:
-        return path.read_bytes().decode("utf-8").strip()
-    except UnicodeDecodeError:
-        return None
-
-
 def parse_mlflow(location: str | Path, overrides: Overrides | None = None) -> LoadResult:
     """Every active MLflow run in a store (a tracking URI, a SQLite file, an mlruns folder): its accuracy metric's
     latest value, through MLflow's own client where installed (salt_core.runs.mlflow_store)."""
