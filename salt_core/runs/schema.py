@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from importlib import resources
+from pathlib import Path
 
 import pandas as pd
 
@@ -206,6 +207,19 @@ def _row_problem(row: dict) -> str | None:
 def reference_runs() -> pd.DataFrame:
     """The bundled reference runs (published figures, each row with its source and known problems)."""
     with (resources.files("salt_core") / "data" / "reference_runs.csv").open("rb") as handle:
+        return read_runs_csv(handle)
+
+
+OWN_RUNS = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "sib200-runs.csv"
+
+
+def own_runs(path: Path | None = None) -> pd.DataFrame:
+    """This tool's own SIB-200 experiment (benchmarks/bench_salt_sib200.py; every row trained here and committed
+    with its runs folder), or an empty frame where the file is absent (an installed package without the repo)."""
+    path = Path(path or OWN_RUNS)
+    if not path.is_file():
+        return pd.DataFrame(columns=COLUMNS)
+    with open(path, "rb") as handle:
         return read_runs_csv(handle)
 
 

@@ -17,6 +17,7 @@ from salt_core.runs.identity import ZERO_SHOT
 from salt_core.runs.schema import corpus_volumes, join_volumes
 
 PUBLISHED = "published"
+OWN = "this tool's own SIB-200 runs"  # bundled like the published ones, trained by benchmarks/bench_salt_sib200.py
 ALL_PROTOCOLS = "all protocols (mixes harnesses and decoding)"
 PREFERRED_TASK = {"natural": "XNLI", "programming": "MultiPL-E HumanEval"}
 # catalogue corpus (prefix) -> bundled per-language volumes of that corpus
@@ -25,7 +26,10 @@ CORPUS_VOLUMES = {"CC-100-XL": "CC-100-XL", "CC-100": "CC-100", "ROOTS": "ROOTS"
 
 
 def is_upload(runs: pd.DataFrame) -> pd.Series:
-    return runs["origin"].fillna(PUBLISHED) != PUBLISHED if "origin" in runs else pd.Series(False, index=runs.index)
+    """Runs the user brought (uploaded or trained here), ringed in figures; the bundled sets are not."""
+    if "origin" not in runs:
+        return pd.Series(False, index=runs.index)
+    return ~runs["origin"].fillna(PUBLISHED).isin([PUBLISHED, OWN])
 
 
 def _mode(values: pd.Series, preferred=None):

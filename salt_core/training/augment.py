@@ -199,6 +199,24 @@ def training_set(p: Plan, mlm, method: str, seed: int, train: pd.DataFrame, work
     return examples, report
 
 
+def switched_into(p: Plan, method: str) -> list[str]:
+    """The languages a method's examples are code-switched (or mixed) into: none for the baseline, the plan's
+    augmentation languages for the miner's methods, and those of them a dictionary covers for the dictionary
+    control (so its runs do not claim languages it never touched)."""
+    chosen = METHODS[method]
+    if not chosen.codeswitch:
+        return []
+    if chosen.codeswitch != "dictionary":
+        return list(p.augment_languages)
+    if p.experiment.dictionary == "installed":
+        from salt_core.substitutions.dictionaries import installed_dictionaries
+
+        covered = {target for source, target, _ in installed_dictionaries().values() if source == p.source}
+    else:
+        covered = set(dictionaries_for(p))
+    return [language for language in p.augment_languages if language in covered]
+
+
 def dictionaries_for(p: Plan) -> dict[str, pd.DataFrame]:
     from salt_core.substitutions.dictionaries import installed_dictionaries, read_dictionary
 

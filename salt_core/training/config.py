@@ -67,6 +67,7 @@ METHODS = {m.key: m for m in (
            False, "mixup whose partners are random vocabulary entries of the substitute's language (a control)",
            partner="random"),
 )}
+SHORT_NAMES = {m.run_method: m.key for m in METHODS.values()}  # runs' method -> the CLI's name of it
 AUGMENTATION = ("replace", "additive")
 SCHEDULES = ("constant", "linear")
 

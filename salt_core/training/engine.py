@@ -119,6 +119,13 @@ def precision_flags(cfg: TrainConfig) -> dict:
     return {"fp16": True}
 
 
+def device_name(device: str) -> str:
+    """What a run's wall time was measured on: the GPU's name, or the CPU threads torch used."""
+    if device == "cuda" and torch.cuda.is_available():
+        return f"{torch.cuda.get_device_name()} x{torch.cuda.device_count()}"
+    return f"cpu, {torch.get_num_threads()} threads"
+
+
 def world_size() -> int:
     return int(os.environ.get("WORLD_SIZE", "1"))
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,8 +25,8 @@ from salt_core.training.plan import Plan, fingerprint, miner_for, plan, run_id
 
 
 def augmented_into(p, method: str) -> list[str]:
-    """The languages a method's training examples are code-switched into (none for the baseline and mixup-only)."""
-    return list(p.augment_languages) if METHODS[method].codeswitch else []
+    """The languages a method's training examples are code-switched or mixed into (`augment.switched_into`)."""
+    return augment.switched_into(p, method)
 
 
 def _fit(p: Plan, mlm, method: str, seed: int, train: pd.DataFrame, dev_examples, label_ids: dict, work: Path,
@@ -62,15 +63,17 @@ def _tune(p: Plan, mlm, method: str, grid: list[tuple[float, float]], train, dev
         candidate = replace(p.experiment, train=replace(p.experiment.train, learning_rate=learning_rate,
                                                         epochs=epochs, steps=None))
         point = replace(p, experiment=candidate, steps=engine.budget_steps(candidate.train, len(train)),
-                        tuned_from=len(grid))
+                        tuned_grid=tuple(grid))
         key = fingerprint(candidate, method, seed, ["dev"], miner_for(p, method), augmented_into(p, method))
         if key not in record:
             folder = output / ".work" / f"tune-{method}-{key}"
+            started = time.perf_counter()
             trainer, _, _, curve = _fit(point, mlm, method, seed, train, dev_examples, label_ids, output / ".work",
                                         folder, quiet, None, report_to, state)
             record[key] = {"method": method, "learning_rate": learning_rate, "epochs": epochs,
                            "steps": point.steps, "seed": seed,
-                           "dev_accuracy": max((d["accuracy"] for d in curve["dev"]), default=float("nan"))}
+                           "dev_accuracy": max((d["accuracy"] for d in curve["dev"]), default=float("nan")),
+                           "wall_seconds": round(time.perf_counter() - started, 1)}
             if state.is_main_process:
                 atomic_write(path, lambda tmp, r=dict(record): Path(tmp).write_text(json.dumps(r, indent=1),
                                                                                    encoding="utf-8"))
@@ -80,7 +83,10 @@ def _tune(p: Plan, mlm, method: str, grid: list[tuple[float, float]], train, dev
     return best[1], [item[0] for item in scored]
 
 
-DEFAULT_GRID = ((1e-4, 3.0), (2e-4, 3.0), (1e-4, 6.0), (2e-4, 6.0))  # learning rate x source-set epochs
+# learning rate x source-set epochs. One budget, so every method trains the same steps (compute matched) and only
+# the learning rate is chosen per method; the checkpoint is still chosen on source dev within the budget, which is
+# why a longer budget at a constant rate already contains a shorter one.
+DEFAULT_GRID = ((1e-4, 6.0), (2e-4, 6.0))
 
 
 def run_experiment(experiment: Experiment, output: str | Path, *, quiet: bool = False,
@@ -126,7 +132,8 @@ def run_experiment(experiment: Experiment, output: str | Path, *, quiet: bool = 
             print(f"note: {method}: learning rate {chosen.learning_rate:g}, {chosen.epochs:g} source-set epochs "
                   f"({plans[method].steps} steps), chosen on source dev from {len(tune)} grid points", file=sys.stderr)
     done, frames = record.existing_runs(output), []
-    jobs = [(method, seed) for method in experiment.methods for seed in experiment.seeds]
+    # seed-major: an interrupted experiment holds every method of its first seeds, pairs a comparison can use
+    jobs = [(method, seed) for seed in experiment.seeds for method in experiment.methods]
     for index, (method, seed) in enumerate(jobs):
         p = plans[method]
         digest = fingerprint(p.experiment, method, seed, p.languages, miner_for(p, method), augmented_into(p, method))
@@ -138,6 +145,7 @@ def run_experiment(experiment: Experiment, output: str | Path, *, quiet: bool = 
         if progress:
             progress(status | {"stage": "preparing the training set"})
         folder = work / rid
+        started = time.perf_counter()  # this process's share: a run resumed from a checkpoint counts from there
         trainer, examples, report, curve = _fit(
             p, mlm, method, seed, train, dev_examples, label_ids, work, folder, quiet,
             (lambda step, steps, s=status: progress(s | {"stage": "training", "step": step, "steps": steps}))
@@ -156,6 +164,7 @@ def run_experiment(experiment: Experiment, output: str | Path, *, quiet: bool = 
             details = {"run": rid, "method": method, "seed": seed, "pooling": p.pooling, "budget_steps": p.steps,
                        "learning_curve": curve, "training_set": report, "tuning": grids.get(method),
                        "served": getattr(examples, "served", None),
+                       "wall_seconds": round(time.perf_counter() - started, 1), "device": engine.device_name(p.experiment.train.device),
                        "predictions": {language: {"predicted": r["predicted"], "gold": r["gold"]}
                                        for language, r in scores.items()}}
             record.write_run(output, rid, rows, details)

@@ -93,7 +93,7 @@ class Plan:
     notes: list[str] = field(default_factory=list)
     pooling: str = "mean"  # the classifier's pooling, resolved from the checkpoint (salt_core.training.head)
     steps: int = 0  # the budget in optimisation steps, the same for every method (compute-matched scheme)
-    tuned_from: int = 0  # grid points the learning rate and budget were chosen from on source dev (0: not tuned)
+    tuned_grid: tuple[tuple[float, float], ...] = ()  # (learning rate, epochs) points chosen from on source dev
 
 
 def plan(experiment: Experiment, mlm) -> Plan:

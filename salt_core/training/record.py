@@ -13,6 +13,7 @@ import pandas as pd
 
 from salt_core.files import atomic_write
 from salt_core.runs.schema import COLUMNS, read_runs_csv
+from salt_core.training.augment import switched_into
 from salt_core.training.config import METHODS
 from salt_core.training.plan import Plan
 
@@ -26,9 +27,11 @@ def protocol(p: Plan, method: str) -> str:
     cfg, cs = p.experiment.train, p.experiment.codeswitch
     chosen = METHODS[method]
     additive = p.experiment.augmentation == "additive" and chosen.copies
+    budgets = {epochs for _, epochs in p.tuned_grid}
+    matched = "chosen per method on source dev: not compute-matched" if len(budgets) > 1 else "the same for every method"
     budget = (f"{cfg.epochs:g} epochs over the originals and copies (additive: not compute-matched)" if additive else
               f"{p.steps} optimisation steps (" + (f"{cfg.steps} given" if cfg.steps else
-                                                   f"{cfg.epochs:g} source-set epochs") + "), the same for every method")
+                                                   f"{cfg.epochs:g} source-set epochs") + f"), {matched}")
     parts = [f"trained here: zero-shot from {p.task.languages.get(p.source, p.source)}, checkpoint selected on its dev "
              f"{cfg.select_on}", f"{p.pooling} pooling, {budget}, lr {cfg.learning_rate:g} {cfg.schedule}, batch "
              f"{cfg.batch_size}, max length {cfg.max_length}, warm-up {cfg.warmup:g}, weight decay {cfg.weight_decay:g}"
@@ -39,15 +42,17 @@ def protocol(p: Plan, method: str) -> str:
             source += " (not SALT's masked-LM miner)"
         served = ("one fixed copy each" if additive else
                   f"served code-switched with probability {p.experiment.switch_probability:g}, re-drawn each epoch")
-        parts.append(f"code-switched into {','.join(p.augment_languages)} from {source}, threshold "
+        parts.append(f"code-switched into {','.join(switched_into(p, method))} from {source}, threshold "
                      f"{cs.translation_threshold:g}, ratio {cs.ratio:g}" + (f", {served}" if chosen.copies else ""))
     if chosen.mixup:
         mx = p.experiment.mixup
         parts.append(f"mixup r per {mx.granularity}, {mx.distribution}"
                      + (", partners random words of the substitute's language (control)"
                         if chosen.partner == "random" else ""))
-    if p.tuned_from:
-        parts.append(f"learning rate and budget chosen on source dev from a grid of {p.tuned_from}")
+    if p.tuned_grid:
+        rates = ", ".join(f"{rate:g}" for rate in sorted({rate for rate, _ in p.tuned_grid}))
+        parts.append(f"learning rate chosen on source dev from {rates}" if len(budgets) == 1 else
+                     f"learning rate and budget chosen on source dev from a grid of {len(p.tuned_grid)}")
     if p.experiment.max_train_examples:
         parts.append(f"first {p.experiment.max_train_examples} training examples")
     return "; ".join(parts)

@@ -190,3 +190,30 @@ def test_runs_trained_here_on_sib200_land_beside_the_published_ones_with_their_d
     captions = " ".join(c.value for c in at.caption)
     assert "5 of 6 languages have a volume" in captions  # Yoruba is not among CC-100's languages
     assert at.selectbox(key="baseline").value == "zero-shot transfer (fine-tuned on English)"
+
+
+def test_the_tools_own_sib200_runs_are_a_bundled_set_with_their_answer(small_experiment, tmp_path, monkeypatch):
+    import streamlit as st
+
+    from salt_core.files import write_table
+    from salt_core.runs import schema
+    from salt_core.runs.selection import OWN
+
+    _, runs = small_experiment
+    write_table(runs, tmp_path / "sib200-runs.csv")
+    monkeypatch.setattr(schema, "OWN_RUNS", tmp_path / "sib200-runs.csv")
+    st.cache_data.clear()  # bundled() is cached per process
+    try:
+        at = open_scaling()
+        assert OWN in at.multiselect(key="sets").options
+        at.multiselect(key="sets").set_value([OWN]).run()
+        assert not at.exception and not at.error
+        assert at.selectbox(key="task").value == "SIB-200"
+        text = " ".join(m.value for m in at.markdown)
+        assert f"{OWN}: does SALT help" in text and "over 2 shared seeds" in text and "Caveats" in text
+        assert "| salt |" in text and "| random-mixup |" in text and "Gain against log10 CC-100 volume" in text
+        charts = " ".join(chart.proto.spec for chart in at.get("plotly_chart"))
+        assert "your runs (uploaded or trained here)" not in charts  # bundled, not ringed as the user's
+        assert at.selectbox(key="treated").value == "SALT"
+    finally:
+        st.cache_data.clear()
