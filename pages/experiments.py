@@ -50,9 +50,10 @@ with st.form("experiment"):
     miner = st.radio("SALT's substitutes from", ["auto", "mlm", "similarity"], horizontal=True, key="ex_miner",
                      help="mlm: the masked LM restricted to each language (SALT's method); similarity: embedding "
                           "similarity (a baseline, not SALT's); auto: mlm when the model has a masked-LM head.")
-    tune = st.checkbox("Choose each method's learning rate and budget on the source dev split first", key="ex_tune",
-                       help=f"From the grid {', '.join(f'{lr:g} x {ep:g} epochs' for lr, ep in DEFAULT_GRID)}, each "
-                            "point trained once with the first seed; only source-language dev data is read. Costs "
+    tune = st.checkbox("Choose each method's learning rate on the source dev split first", key="ex_tune",
+                       help=f"From the grid {', '.join(f'{lr:g} x {ep:g} epochs' for lr, ep in DEFAULT_GRID)} (one "
+                            "budget, so every method still trains the same steps), each point trained once with the "
+                            "first seed; only source-language dev data is read. Costs "
                             f"{len(DEFAULT_GRID)} extra trainings per method.")
     submitted = st.form_submit_button("Start the experiment", type="primary")
 

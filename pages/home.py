@@ -51,7 +51,7 @@ if mlm is not None:
     )
     with st.expander("Language coverage of this tokenizer"):
         st.caption("How many vocabulary entries each language holds, and by which rule (script, or "
-                   "word-frequency evidence where languages share a script). See the README.")
+                   "word-frequency evidence where languages share a script): docs/languages.md.")
         if st.toggle("Attribute the vocabulary to languages", key="coverage_on",
                      help=f"Reads all {len(mlm.tokenizer):,} entries: about 15-25 s for a 250k vocabulary, once per "
                           "model."):

@@ -274,7 +274,7 @@ def add_train_parser(commands) -> None:
     train.add_argument("--warmup", type=_unit, default=cfg.warmup, help=f"share of steps (default: {cfg.warmup:g})")
     train.add_argument("--weight-decay", type=_unit, default=cfg.weight_decay, help=f"default: {cfg.weight_decay:g}")
     train.add_argument("--train-embeddings", action="store_true",
-                       help="also train the word-embedding table (default: frozen; see README)")
+                       help="also train the word-embedding table (default: frozen; see docs/salt.md)")
     train.add_argument("--device", default="cpu", type=_device, help="cpu or cuda (default: cpu)")
     train.add_argument("--precision", choices=["auto", "fp32", "bf16", "fp16"], default="auto",
                        help="auto: bf16 (or fp16) on CUDA, fp32 on CPU")
@@ -309,10 +309,11 @@ def add_train_parser(commands) -> None:
     train.add_argument("--switch-probability", type=_unit, default=0.5,
                        help="replace: the chance an example is served code-switched (default: 0.5)")
     train.add_argument("--tune", action="store_true",
-                       help="choose each method's learning rate and budget on the source dev split first, from "
-                            "--tune-grid (the grid's scores are kept with the runs)")
+                       help="choose each method's learning rate on the source dev split first, from --tune-grid "
+                            "(the grid's scores are kept with the runs; a grid of several budgets chooses the budget "
+                            "too, and its runs say they are not compute-matched)")
     train.add_argument("--tune-grid", type=_grid, default=None,
-                       help="learning rate:epochs pairs, comma-separated (default: 1e-4:3,2e-4:3,1e-4:6,2e-4:6)")
+                       help="learning rate:epochs pairs, comma-separated (default: 1e-4:6,2e-4:6)")
     train.add_argument("--report-to", choices=["none", "mlflow", "tensorboard", "wandb"], default="none",
                        help="also log training to this tracker through the Trainer (its package must be installed)")
     train.add_argument("--max-train-examples", type=_bounded(1, 10_000_000), default=None,

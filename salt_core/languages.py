@@ -446,7 +446,7 @@ STRICTNESS = {
     "shared": "entries of the language, including those that are also words of another language (Rover, Dual)",
     "exclusive": "only entries that belong to no other language of the same script",
 }
-DEFAULT_STRICTNESS = "shared"  # measured better with the offline model: README, "The embedding-similarity miner"
+DEFAULT_STRICTNESS = "shared"  # measured better with the offline model: docs/mining.md, "The embedding-similarity miner"
 
 
 def check_strictness(strictness: str) -> str:

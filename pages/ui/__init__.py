@@ -6,6 +6,11 @@
     model.py     the sidebar's model and language pickers, the cached model, fallbacks when it is missing
     memo.py      results a fragment's rerun reuses while their inputs are the same objects (no hashing)
     exports.py   download buttons that take a table to a paper (booktabs LaTeX, CSV), with its caption
+    scaling_sources.py   Scaling's inputs: bundled sets, uploads (read, completed, edited), runs trained here
+    scaling_view.py      Scaling's chained choices (kind, task, method, metric, protocol, filters, unit)
+    scaling_results.py   Scaling's answer cards, tabs and downloads
+    substitution_inputs.py     Substitutions' sentences, miner settings, usable targets and the (cached) mining
+    substitution_inspector.py  Substitutions' thresholds fragment: kept counts, figures, dictionary, downloads
 """
 
 from pages.ui.memo import memo

@@ -15,6 +15,9 @@ more pretraining data for a language, or a bigger model?
                   method-vs-baseline deltas per language (Welch over seeds)
     comparison.py a method against its baseline paired by seed: the primary effect over target languages, the
                   source language and transfer gap apart, per-language deltas with Holm's correction
+    experiment_report.py  an experiment's whole answer from its runs: the source language per method, each arm
+                  paired by seed, per-language Bonferroni intervals, the gain against log CC-100 volume; the
+                  README's SIB-200 section
     figures.py    the page's figures, and PNG/SVG/PDF export with caption
     export.py     tables for a paper: booktabs LaTeX and CSV, each with its caption
 """

@@ -99,7 +99,7 @@ def test_the_readme_section_recomputes_from_the_committed_runs():
     runs, _result, text, full = module.section(module.OUTPUT)
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert text in readme
+    assert module.REPORT.read_text(encoding="utf-8") == full
     if len(runs):
         combined = module.COMBINED.read_text(encoding="utf-8")
         assert combined.count("\n") == len(runs) + 1  # the committed CSV holds exactly these runs' rows
-        assert module.REPORT.read_text(encoding="utf-8") == full

@@ -215,12 +215,12 @@ def test_one_resample_count_everywhere():
     import re
 
     from salt_core.runs.scaling import N_BOOT
-    from tests.paths import ROOT
+    from tests.paths import ROOT, documentation
 
-    page = (ROOT / "pages" / "scaling.py").read_text(encoding="utf-8")
+    page = "".join(p.read_text(encoding="utf-8") for p in [ROOT / "pages" / "scaling.py",
+                                                            *sorted((ROOT / "pages" / "ui").glob("scaling_*.py"))])
     assert "n_boot=500" not in page and "500 resamples" not in page and page.count("N_BOOT") >= 4
-    stated = {int(n.replace(",", "")) for n in re.findall(r"([\d,]+) (?:language )?resamples",
-                                                        (ROOT / "README.md").read_text(encoding="utf-8"))}
+    stated = {int(n.replace(",", "")) for n in re.findall(r"([\d,]+) (?:language )?resamples", documentation())}
     assert stated == {N_BOOT}
 
 

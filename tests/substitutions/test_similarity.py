@@ -287,9 +287,9 @@ def test_the_default_threshold_keeps_plain_translations_and_drops_a_copy_and_a_r
 def test_the_readme_states_the_calibrations_the_miner_uses():
     """The README's formulas are the code's weights (a refit that forgets the README fails here)."""
     from salt_core.substitutions.similarity import WITH_FREQUENCIES, WITHOUT_FREQUENCIES
-    from tests.paths import ROOT
+    from tests.paths import documentation
 
-    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    readme = " ".join(documentation().split())
     assert WITH_FREQUENCIES.describe() in readme and WITHOUT_FREQUENCIES.describe() in readme
 
 
