@@ -32,14 +32,11 @@ from salt_core.runs.scaling import (
     model_gains,
     select,
 )
-from salt_core.runs.schema import (
-    EXCLUDE,
-    severity,
-)
 from salt_core.runs.selection import (
     OWN,
     PARAMETER_COUNTS,
     is_upload,
+    known_problems,
     salt_methods,
 )
 from salt_core.training.config import SHORT_NAMES
@@ -194,10 +191,7 @@ def tabs(v: View):
                               "interval: one number per language and model.", "tab:salt-languages", "languages",
                        {"score": ".1f", "pretraining_data": ".4g"}, what="Per-language table")
     with tabs[6]:
-        problems = narrow[narrow["flags"].fillna("").ne("")][["run_id", "model", "language", "score", "flags"]]
-        problems = problems.assign(severity=problems["flags"].map(severity),
-                                   flags=problems["flags"].str.replace(EXCLUDE, "", regex=False))[
-            ["run_id", "model", "language", "score", "severity", "flags"]]
+        problems = known_problems(narrow)
         if len(problems):
             st.dataframe(problems, hide_index=True)
         else:

@@ -24,15 +24,15 @@ from salt_core.runs.schema import (
     validate,
 )
 from salt_core.runs.selection import (
+    BUNDLES,
     OWN,
     PUBLISHED,
+    bundled_sets,
     join_model_volumes,
 )
 from salt_core.training.jobs import default_runs_folder
 from salt_core.training.record import read_trained_runs
 
-BUNDLES = {"natural-language reference runs": "natural", "code-generation reference runs": "programming",
-           OWN: "own"}
 CORPORA = sorted(corpus_volumes()["corpus"].unique())
 MANY_LANGUAGES = 20  # beyond this, the page offers script, region and resource-group filters
 MAX_UPLOAD_ROWS = 20_000  # per file: the fits and bootstraps rerun on every change; the CLI takes any size
@@ -52,11 +52,6 @@ def bundled() -> pd.DataFrame:
 @st.cache_data(show_spinner=False, max_entries=2)
 def own_report(own: pd.DataFrame):
     return experiment_report.report(own.drop(columns=["origin"]))
-
-
-def in_set(runs: pd.DataFrame, name: str) -> pd.Series:
-    return runs["origin"].eq(OWN) if BUNDLES[name] == "own" else (
-        runs["origin"].eq(PUBLISHED) & runs["language_kind"].eq(BUNDLES[name]))
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -182,10 +177,7 @@ def gather() -> tuple[pd.DataFrame, list[pd.DataFrame]]:
     uploads = [frame for frame in (one_upload(files[i]) for i in kept) if frame is not None]
     if len(mine):
         uploads.append(mine)
-    chosen_sets = pd.Series(False, index=reference.index)
-    for name in sets:
-        chosen_sets |= in_set(reference, name)
-    frames = [reference[chosen_sets], *uploads]
+    frames = [bundled_sets(reference, sets), *uploads]
     frames = [f for f in frames if len(f)]
     runs = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*COLUMNS, "origin"])
     if runs.empty:

@@ -215,8 +215,11 @@ OWN_RUNS = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "sib
 
 def own_runs(path: Path | None = None) -> pd.DataFrame:
     """This tool's own SIB-200 experiment (benchmarks/bench_salt_sib200.py; every row trained here and committed
-    with its runs folder), or an empty frame where the file is absent (an installed package without the repo)."""
-    path = Path(path or OWN_RUNS)
+    with its runs folder), or an empty frame where the file is absent (an installed package without the repo).
+    $SALT_OWN_RUNS names another file of the same schema (a rerun of the experiment elsewhere)."""
+    import os
+
+    path = Path(path or os.environ.get("SALT_OWN_RUNS") or OWN_RUNS)
     if not path.is_file():
         return pd.DataFrame(columns=COLUMNS)
     with open(path, "rb") as handle:

@@ -14,10 +14,12 @@ import pandas as pd
 
 from salt_core.runs.catalogue import resolve_model
 from salt_core.runs.identity import ZERO_SHOT
-from salt_core.runs.schema import corpus_volumes, join_volumes
+from salt_core.runs.schema import EXCLUDE, corpus_volumes, join_volumes, severity
 
 PUBLISHED = "published"
 OWN = "this tool's own SIB-200 runs"  # bundled like the published ones, trained by benchmarks/bench_salt_sib200.py
+# the bundled sets a reader picks from: published runs by language kind, and this tool's own experiment
+BUNDLES = {"natural-language reference runs": "natural", "code-generation reference runs": "programming", OWN: "own"}
 ALL_PROTOCOLS = "all protocols (mixes harnesses and decoding)"
 PREFERRED_TASK = {"natural": "XNLI", "programming": "MultiPL-E HumanEval"}
 # catalogue corpus (prefix) -> bundled per-language volumes of that corpus
@@ -165,3 +167,21 @@ def with_parameter_count(runs: pd.DataFrame, which: str) -> tuple[pd.DataFrame, 
     notes = [f"No non-embedding count in the catalogue for {', '.join(missing)}: their runs are left out "
              "(choose total parameters to see them)."] if missing else []
     return runs[known].assign(params=counts[known].astype(float)), notes
+
+
+def bundled_sets(bundled: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """The rows of the bundled runs (`origin` PUBLISHED or OWN) that belong to any of the named BUNDLES."""
+    chosen = pd.Series(False, index=bundled.index)
+    for name in names:
+        kind = BUNDLES[name]
+        chosen |= bundled["origin"].eq(OWN) if kind == "own" else (
+            bundled["origin"].eq(PUBLISHED) & bundled["language_kind"].eq(kind))
+    return bundled[chosen]
+
+
+def known_problems(runs: pd.DataFrame) -> pd.DataFrame:
+    """Every flagged run with its severity and its flags in words (the exclusion marker left out)."""
+    problems = runs[runs["flags"].fillna("").ne("")][["run_id", "model", "language", "score", "flags"]]
+    problems = problems.assign(severity=problems["flags"].map(severity),
+                               flags=problems["flags"].str.replace(EXCLUDE, "", regex=False))
+    return problems[["run_id", "model", "language", "score", "severity", "flags"]]

@@ -240,10 +240,14 @@ def _whole(checkpoint: str) -> bool:
 
 
 def evaluate(trainer, examples: list[Encoded], n_labels: int) -> dict[str, float]:
-    """Accuracy and macro-F1 of the trained (best) model on one language's test examples."""
-    prediction = trainer.predict(examples)
+    """Accuracy and macro-F1 of the trained (best) model on one language's test examples. Batched by length (the
+    examples sorted by their number of pieces, so a batch pads little), the predictions put back in test order."""
+    order = sorted(range(len(examples)), key=lambda i: len(examples[i].input_ids))
+    prediction = trainer.predict([examples[i] for i in order])
     logits = prediction.predictions[0] if isinstance(prediction.predictions, tuple) else prediction.predictions
-    # each example's prediction is kept: a paired bootstrap over test sentences needs them
-    return metrics(logits, prediction.label_ids, n_labels) | {
-        "n": len(examples), "predicted": np.asarray(logits).argmax(-1).tolist(),
-        "gold": np.asarray(prediction.label_ids).tolist()}
+    back = np.empty(len(order), dtype=int)
+    back[order] = np.arange(len(order))
+    logits, gold = np.asarray(logits)[back], np.asarray(prediction.label_ids)[back]
+    # each example's prediction is kept, in test order: a paired bootstrap over test sentences needs them
+    return metrics(logits, gold, n_labels) | {"n": len(examples), "predicted": logits.argmax(-1).tolist(),
+                                              "gold": gold.tolist()}

@@ -216,3 +216,30 @@ def test_sib200_filtered_to_one_script_and_resource_group_with_its_language_tabl
     assert len(table) >= 10 and set(table["script"]) == {"Latin"} and set(table["resource_group"]) == {"low"}
     assert table["score"].is_monotonic_decreasing  # sorted by score; the grid sorts by any column on a click
     assert_no_traceback(page)
+
+
+def test_the_tools_own_sib200_runs_show_their_answer(small_experiment, browser, tmp_path):
+    """The bundled set of this tool's own runs, in the browser: its answer card, paired by seed, and Method vs
+    baseline on them (runs of the real training CLI, through $SALT_OWN_RUNS)."""
+    from urllib.parse import quote
+
+    from salt_core.files import write_table
+    from salt_core.runs.selection import OWN
+    from tests.e2e.conftest import WAIT_MS, streamlit_server
+
+    _, runs = small_experiment
+    write_table(runs, tmp_path / "own.csv")
+    with streamlit_server(tmp_path / "server.log", SALT_OWN_RUNS=str(tmp_path / "own.csv")) as url:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        tab = context.new_page()
+        tab.set_default_timeout(WAIT_MS)
+        tab.goto(f"{url}/scaling?sets={quote(OWN)}")
+        wait_until_idle(tab)
+        expect(tab.get_by_text(f"{OWN}: does SALT help, and more where data is scarce?")).to_be_visible()
+        expect(tab.get_by_text("over 2 shared seeds").first).to_be_visible()
+        expect(tab.get_by_text("Caveats: a small encoder").first).to_be_visible()
+        expect(tab.get_by_role("combobox", name="Task")).to_have_value("SIB-200")
+        open_tab(tab, "Method vs baseline")
+        expect(tab.get_by_text("Target languages (4, each seed's mean)").first).to_be_visible()
+        assert_no_traceback(tab)
+        context.close()

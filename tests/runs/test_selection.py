@@ -92,3 +92,32 @@ def test_computed_non_embedding_counts_equal_a_transformers_encoder_of_that_shap
     config = BertConfig(hidden_size=hidden, intermediate_size=ffn, num_attention_heads=hidden // 64)
     per_layer = sum(p.numel() for p in BertLayer(config).parameters())
     assert resolve_model(name).non_embedding_params == layers * per_layer
+
+
+def test_bundled_sets_pick_published_runs_by_kind_and_the_tools_own_runs_by_origin():
+    import pandas as pd
+
+    from salt_core.runs.selection import BUNDLES, OWN, PUBLISHED, bundled_sets
+
+    runs = pd.DataFrame({"origin": [PUBLISHED, PUBLISHED, OWN, "yours: a.json"],
+                         "language_kind": ["natural", "programming", "natural", "natural"], "score": [1, 2, 3, 4]})
+    assert bundled_sets(runs, ["natural-language reference runs"])["score"].tolist() == [1]
+    assert bundled_sets(runs, [OWN])["score"].tolist() == [3]  # natural too, but only through its own set
+    assert bundled_sets(runs, list(BUNDLES))["score"].tolist() == [1, 2, 3]  # an upload is never a bundled set
+    assert bundled_sets(runs, []).empty
+
+
+def test_known_problems_list_flagged_runs_with_severity_and_without_the_exclusion_marker():
+    import pandas as pd
+
+    from salt_core.runs.schema import EXCLUDE, reference_runs, severity
+    from salt_core.runs.selection import known_problems
+
+    reference = reference_runs()
+    problems = known_problems(reference)
+    flagged = reference["flags"].fillna("").ne("")
+    assert len(problems) == int(flagged.sum()) > 0
+    assert not problems["flags"].str.contains(EXCLUDE, regex=False).any()
+    serious = reference.loc[flagged & reference["flags"].str.contains(EXCLUDE, regex=False)]
+    assert set(problems.loc[serious.index, "severity"]) == set(serious["flags"].map(severity))
+    assert known_problems(pd.DataFrame(columns=reference.columns)).empty

@@ -167,3 +167,26 @@ def test_a_run_on_similarity_substitutes_depends_on_that_miners_scoring_and_no_o
     after = {m: fingerprint(experiment, m, 1, ["de"], miner_for(plan, m)) for m in before}
     assert after["baseline"] == before["baseline"] and after["salt"] == before["salt"]
     assert after["similarity-codeswitch"] != before["similarity-codeswitch"]
+
+
+def test_evaluation_batched_by_length_predicts_each_sentence_as_it_would_alone(demo_bert, tmp_path):
+    """Sorted by length for batching, the predictions come back in test order and equal one-at-a-time forward
+    passes (no padding at all): the slow reference."""
+    words = "the river near a house with many old trees and one small boat".split()
+    texts = [" ".join(words[: 2 + (7 * i) % 12]) + "." for i in range(21)]  # lengths out of order
+    labels = [i % 3 for i in range(21)]
+    examples, _ = engine.encode(demo_bert.tokenizer, texts, None, labels, 64)
+    model = engine.classifier(demo_bert, ["a", "b", "c"], True, 0)
+    trainer = engine.make_trainer(model, examples, examples, demo_bert.tokenizer.pad_token_id, 3,
+                                  TrainConfig(epochs=1, batch_size=4), 0, str(tmp_path), None, None, True)
+    seen, predict = [], trainer.predict
+    trainer.predict = lambda batch: seen.extend(len(e.input_ids) for e in batch) or predict(batch)
+    scores = engine.evaluate(trainer, examples, 3)
+    assert seen == sorted(seen) and seen != [len(e.input_ids) for e in examples]  # batched by length
+    assert scores["gold"] == labels
+    model.eval()
+    with torch.no_grad():
+        alone = [int(model(input_ids=torch.tensor([e.input_ids]),
+                           attention_mask=torch.ones(1, len(e.input_ids), dtype=torch.long)).logits.argmax(-1))
+                 for e in examples]
+    assert scores["predicted"] == alone
