@@ -151,4 +151,6 @@ def volume_code(code: str, known) -> str | None:
     for candidate in (code, language, macrolanguage(language)):
         if candidate in known:
             return candidate
-    return None
+    from salt_core.runs.schema import cldr_alias
+
+    return cldr_alias(language, known)

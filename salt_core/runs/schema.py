@@ -251,10 +251,29 @@ def macrolanguage(code: str) -> str | None:
     return preferred if preferred and preferred != str(code).split("-")[0] else None
 
 
+def cldr_alias(code: str, known) -> str | None:
+    """The code among `known` that CLDR's alias data makes the same language as `code` (CC-100's `tl` and
+    SIB-200's `fil`; `iw`/`he`, `in`/`id`, `mo`/`ro`), or None. Only exact aliases: `sh` (Serbo-Croatian in
+    Latin) is not `sr`, and `no` is not `nb`."""
+    import langcodes
+
+    def standard(tag: str) -> str | None:
+        try:
+            return langcodes.standardize_tag(str(tag))
+        except (ValueError, LookupError):
+            return None
+
+    own = standard(code)
+    if own is None:
+        return None
+    return next((other for other in known if other != code and standard(other) == own), None)
+
+
 def join_volumes(runs: pd.DataFrame, corpus: str) -> pd.DataFrame:
     """Fill missing volumes from a bundled corpus (given volumes are kept); joined rows say so in flags. A language
-    the statistics lack is joined through its macrolanguage when CLDR names one (SIB-200's swh -> CC-100's sw), and
-    its flags say so; Moroccan Arabic (ary) has none, and stays unknown rather than borrow Standard Arabic's."""
+    the statistics lack is joined through its macrolanguage when CLDR names one (SIB-200's swh -> CC-100's sw), or
+    through the code CLDR makes an alias of it (SIB-200's fil -> CC-100's tl), and its flags say so; Moroccan
+    Arabic (ary) has neither, and stays unknown rather than borrow Standard Arabic's."""
     table = corpus_volumes()
     table = table[table["corpus"] == corpus].set_index("language")
     if table.empty:
@@ -263,13 +282,16 @@ def join_volumes(runs: pd.DataFrame, corpus: str) -> pd.DataFrame:
     codes = joined["language"].astype(str)
     through = codes.map(lambda c: None if c in table.index else macrolanguage(c))
     through = through.where(through.isin(table.index), None)
+    alias = codes.map(lambda c: None if c in table.index else cldr_alias(c, table.index))
+    how = pd.Series("macrolanguage", index=codes.index).where(through.notna(), "CLDR alias")
+    through = through.fillna(alias)
     key = codes.where(codes.isin(table.index), through)
     missing = joined["pretraining_data"].isna() & key.notna()
     joined.loc[missing, "pretraining_data"] = key[missing].map(table["pretraining_data"])
     joined.loc[missing, "pretraining_data_unit"] = key[missing].map(table["pretraining_data_unit"])
     note = f"volume joined from bundled {corpus} statistics"
     for index in joined.index[missing]:
-        text = note if pd.isna(through[index]) else f"{note} for its macrolanguage {through[index]}"
+        text = note if pd.isna(through[index]) else f"{note} for its {how[index]} {through[index]}"
         joined.loc[index, "flags"] = f"{joined.loc[index, 'flags'] or ''}; {text}".lstrip("; ") \
             if str(joined.loc[index, "flags"]) != "nan" else text
     return joined

@@ -171,3 +171,19 @@ def test_volumes_join_through_the_macrolanguage_and_say_so():
     assert joined.loc["swh", "pretraining_data"] == table["sw"] and "macrolanguage sw" in joined.loc["swh", "flags"]
     assert pd.isna(joined.loc["ary", "pretraining_data"])  # Moroccan Arabic never borrows Standard Arabic's volume
     assert joined.loc["de", "pretraining_data"] == table["de"] and "macrolanguage" not in joined.loc["de", "flags"]
+
+
+def test_volumes_join_through_a_cldr_alias_only_when_cldr_makes_the_codes_one_language():
+    from salt_core.runs.facets import resource_levels
+    from salt_core.runs.schema import cldr_alias, corpus_volumes, join_volumes
+
+    table = corpus_volumes().query("corpus == 'CC-100'").set_index("language")["pretraining_data"]
+    assert cldr_alias("fil", table.index) == "tl"  # SIB-200's Filipino is CC-100's Tagalog file
+    assert cldr_alias("sr", ["sh"]) is None and cldr_alias("nb", ["no"]) is None and cldr_alias("ary", ["ar"]) is None
+    assert cldr_alias("he", ["iw", "en"]) == "iw" and cldr_alias("not a tag!", ["en"]) is None
+    runs = pd.DataFrame({"language": ["fil", "ee"], "pretraining_data": [None, None],
+                         "pretraining_data_unit": [None, None], "flags": [None, None]})
+    joined = join_volumes(runs, "CC-100").set_index("language")
+    assert joined.loc["fil", "pretraining_data"] == table["tl"] and "CLDR alias tl" in joined.loc["fil", "flags"]
+    assert pd.isna(joined.loc["ee", "pretraining_data"])
+    assert resource_levels(["fil"])["fil"] != "absent"
