@@ -95,9 +95,15 @@ def section(folder: Path):
 
     runs = read_trained_runs(folder).drop(columns=["origin"])
     if runs.empty:
-        return runs, None, f"{MARKERS[0]}\nNo runs yet.\n{MARKERS[1]}", (
-            "# SIB-200: SALT and its controls against zero-shot transfer, measured here\n\nNo finished runs yet in "
-            "`benchmarks/results/sib200/`: `python benchmarks/bench_salt_sib200.py` trains them (resumable).\n")
+        import json
+
+        tuning = folder / "tuning.json"
+        points = json.loads(tuning.read_text(encoding="utf-8")) if tuning.is_file() else {}
+        state = (f"No run has finished yet: {len(points)} of the {len(METHODS) * len(DEFAULT_GRID)} tuning points "
+                 f"are done, 0 of the {len(METHODS) * 5} runs; `python benchmarks/bench_salt_sib200.py` resumes "
+                 "from them. Until runs finish, this tool reports no SALT effect on SIB-200.")
+        return runs, None, f"{MARKERS[0]}\n{state}\n{MARKERS[1]}", (
+            "# SIB-200: SALT and its controls against zero-shot transfer, measured here\n\n" + state + "\n")
     runs = runs.sort_values(["method", "seed", "language", "metric"]).reset_index(drop=True)
     names = SHORT_NAMES
     result = er.report(runs)
