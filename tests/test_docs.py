@@ -47,3 +47,21 @@ def test_the_readme_is_short_and_shows_every_page():
         assert width >= 1000 and height >= 600, f"{image} is {width}x{height}"
     for subject in ("formats", "mining", "salt", "scaling", "cluster", "models", "limitations"):
         assert f"docs/{subject}.md" in readme, f"the README does not link docs/{subject}.md"
+
+
+def test_every_command_line_of_the_readme_parses():
+    """The README's CLI lines are real: each parses with the CLI's own parser (nothing is run)."""
+    import shlex
+
+    from salt_core.cli import build_parser
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8").replace("\\\n", " ")  # continued lines joined
+    lines = [line.split("  #")[0] for line in readme.splitlines() if line.startswith("python -m salt_core ")]
+    assert len(lines) >= 8
+    parser = build_parser()
+    for line in lines:
+        args = shlex.split(line)[3:]
+        try:
+            parser.parse_args(args)
+        except SystemExit as exc:  # argparse's way of refusing
+            raise AssertionError(f"the README's {line!r} does not parse") from exc
