@@ -144,7 +144,8 @@ def gain_figure_for(result):
 
     table = result.per_language.copy()
     cc100 = _cc100()
-    table["volume"] = table["language"].map(lambda c: cc100.get(volume_code(c, cc100.index), np.nan))
+    table["volume"] = table["language"].map(
+        lambda c: cc100.get(volume_code(c, cc100.index, script_variants=False), np.nan))
     has = table["volume"].notna() & (table["volume"] > 0)
     floor = table.loc[has, "volume"].min() / 3 if has.any() else 0.01
     table["x"] = table["volume"].where(has, floor)

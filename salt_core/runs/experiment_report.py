@@ -109,7 +109,8 @@ def volume_trend(deltas: pd.DataFrame, method: str, n_boot: int = N_BOOT, seed: 
     from salt_core.runs.facets import _cc100, volume_code
 
     cc100 = _cc100()
-    volume = deltas["language"].map(lambda code: cc100.get(volume_code(code, cc100.index), math.nan))
+    volume = deltas["language"].map(lambda code: cc100.get(volume_code(code, cc100.index, script_variants=False),
+                                                            math.nan))
     has = volume.notna() & (volume > 0)
     x, y = np.log10(volume[has].to_numpy(float)), deltas.loc[has, "delta"].to_numpy(float)
     if len(x) < 3 or np.std(x) == 0:

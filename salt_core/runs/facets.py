@@ -16,7 +16,7 @@ from functools import cache
 import numpy as np
 import pandas as pd
 
-from salt_core.languages import language_name, macrolanguage
+from salt_core.languages import language_name
 
 UNKNOWN = "unknown"
 GROUPS = ("high", "mid", "low", "none", UNKNOWN)
@@ -143,14 +143,19 @@ def resource_levels(codes: list[str]) -> dict[str, str]:
     return out
 
 
-def volume_code(code: str, known) -> str | None:
-    """The code a volume table lists a registry language under: itself, its language subtag or macrolanguage."""
+def volume_code(code: str, known, script_variants: bool = True) -> str | None:
+    """The code a volume table lists a registry language under: itself, the macrolanguage CLDR prefers for it
+    (swh -> sw), or the code CLDR makes its alias (fil -> tl) — the rules of `schema.join_volumes`, so a language's
+    resource level and its joined volume agree. (The IANA macrolanguage, which word lists use, is not evidence of
+    volume: CC-100's Arabic is not Moroccan Arabic's.) `script_variants`: a language written in another script
+    takes its language's entry (zh-Hant -> zh) — right for a resource *level*, not for a volume, which the
+    table counts for one script only."""
     import langcodes
 
+    from salt_core.runs.schema import cldr_alias, macrolanguage
+
     language = langcodes.Language.get(code).language
-    for candidate in (code, language, macrolanguage(language)):
+    for candidate in (code, *([language] if script_variants else []), macrolanguage(language)):
         if candidate in known:
             return candidate
-    from salt_core.runs.schema import cldr_alias
-
     return cldr_alias(language, known)

@@ -187,3 +187,23 @@ def test_volumes_join_through_a_cldr_alias_only_when_cldr_makes_the_codes_one_la
     assert joined.loc["fil", "pretraining_data"] == table["tl"] and "CLDR alias tl" in joined.loc["fil", "flags"]
     assert pd.isna(joined.loc["ee", "pretraining_data"])
     assert resource_levels(["fil"])["fil"] != "absent"
+
+
+def test_a_languages_resource_level_and_its_joined_volume_agree_for_every_flores_language():
+    """One rule for both: a level of 'absent' exactly where the CC-100 join finds no volume (Moroccan Arabic is
+    absent from CC-100 and has no volume; Filipino has both through CC-100's tl). A language in another script
+    takes its language's level but no volume: the table counts one script (zh is Simplified Chinese)."""
+    from salt_core.languages import LANGUAGES
+    from salt_core.runs.facets import resource_levels
+    from salt_core.runs.schema import COLUMNS, join_volumes
+
+    codes = list(LANGUAGES)
+    levels = resource_levels(codes)
+    runs = pd.DataFrame({"language": codes}).reindex(columns=COLUMNS).astype(
+        {"pretraining_data_unit": object, "flags": object})
+    volumes = join_volumes(runs, "CC-100").set_index("language")["pretraining_data"]
+    plain = [code for code in codes if "-" not in code]
+    assert len(plain) > 180
+    assert [code for code in plain if (levels[code] == "absent") != pd.isna(volumes[code])] == []
+    assert levels["ary"] == "absent" and levels["fil"] != "absent" and levels["sw"] == "low"
+    assert levels["zh-Hant"] == "high" and pd.isna(volumes["zh-Hant"])
