@@ -140,12 +140,10 @@ def gain_figure_for(result):
     """Each target language's SALT-minus-baseline delta against its CC-100 volume (absent languages at the left)."""
     import plotly.graph_objects as go
 
-    from salt_core.runs.facets import _cc100, volume_code
+    from salt_core.runs.experiment_report import cc100_volumes
 
     table = result.per_language.copy()
-    cc100 = _cc100()
-    table["volume"] = table["language"].map(
-        lambda c: cc100.get(volume_code(c, cc100.index, script_variants=False), np.nan))
+    table["volume"] = cc100_volumes(table["language"])
     has = table["volume"].notna() & (table["volume"] > 0)
     floor = table.loc[has, "volume"].min() / 3 if has.any() else 0.01
     table["x"] = table["volume"].where(has, floor)

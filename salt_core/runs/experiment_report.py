@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from salt_core.runs.comparison import SeedComparison, compare_by_seed, comparison_groups, holm
+from salt_core.runs.comparison import SeedComparison, _paired_frame, compare_by_seed, comparison_groups, holm
 
 BASELINE = "zero-shot transfer (fine-tuned on English)"
 CONVERGED = 85.0  # the source-language accuracy a converged SIB-200 baseline reaches (a plain loop: ~91)
@@ -80,14 +80,12 @@ def per_language(runs: pd.DataFrame, method: str, baseline: str, source: str = "
     the target languages) and Holm's adjusted p of the seed-paired t-test."""
     from scipy import stats
 
-    sides = [runs[runs["method"] == name].groupby(["language", "seed"])["score"].mean().rename(label)
-             for name, label in ((method, "score"), (baseline, "baseline"))]
-    paired = pd.concat(sides, axis=1, join="inner").reset_index()
+    paired = _paired_frame(runs, method, baseline)  # one row per language and seed both methods ran
     paired = paired[paired["language"] != source]
     family = paired["language"].nunique()
     rows = []
     for language, frame in paired.groupby("language"):
-        d = (frame["score"] - frame["baseline"]).to_numpy()
+        d = (frame["score"] - frame["baseline_score"]).to_numpy()
         low = high = p = math.nan
         if len(d) >= 2 and not np.allclose(d, d[0]):
             test = stats.ttest_1samp(d, 0.0)
@@ -103,14 +101,19 @@ def per_language(runs: pd.DataFrame, method: str, baseline: str, source: str = "
     return table
 
 
-def volume_trend(deltas: pd.DataFrame, method: str, n_boot: int = N_BOOT, seed: int = 0) -> VolumeTrend | None:
-    """Gain against log10 CC-100 volume over languages (`deltas`: language, delta): r and slope with 95%
-    percentile intervals from resampling languages."""
+def cc100_volumes(languages: pd.Series) -> pd.Series:
+    """Each language's CC-100 volume in GiB, exact only (no second script borrowing its language's; NaN where
+    CC-100 lacks it): the x of the trend and of its figure."""
     from salt_core.runs.facets import _cc100, volume_code
 
     cc100 = _cc100()
-    volume = deltas["language"].map(lambda code: cc100.get(volume_code(code, cc100.index, script_variants=False),
-                                                            math.nan))
+    return languages.map(lambda code: cc100.get(volume_code(code, cc100.index, script_variants=False), math.nan))
+
+
+def volume_trend(deltas: pd.DataFrame, method: str, n_boot: int = N_BOOT, seed: int = 0) -> VolumeTrend | None:
+    """Gain against log10 CC-100 volume over languages (`deltas`: language, delta): r and slope with 95%
+    percentile intervals from resampling languages."""
+    volume = cc100_volumes(deltas["language"])
     has = volume.notna() & (volume > 0)
     x, y = np.log10(volume[has].to_numpy(float)), deltas.loc[has, "delta"].to_numpy(float)
     if len(x) < 3 or np.std(x) == 0:
