@@ -109,6 +109,11 @@ def run_experiment(experiment: Experiment, output: str | Path, *, quiet: bool = 
     state = PartialState(cpu=experiment.train.device == "cpu")
     if state.is_main_process:
         for note in base.notes:
+            if tune and "optimisation steps for every method" in note:  # the default budget; tuning sets it
+                budgets = sorted({epochs for _, epochs in tune})
+                note = (f"{base.pooling} pooling; budget {', '.join(f'{e:g}' for e in budgets)} source-set "
+                        f"epoch(s) from the tuning grid" + (", the same for every method" if len(budgets) == 1
+                                                            else ", chosen per method: not compute-matched"))
             print(f"note: {note}", file=sys.stderr)
     train = base.task.split(base.source, "train")
     if experiment.max_train_examples:

@@ -103,3 +103,89 @@ def test_the_readme_section_recomputes_from_the_committed_runs():
     if len(runs):
         combined = module.COMBINED.read_text(encoding="utf-8")
         assert combined.count("\n") == len(runs) + 1  # the committed CSV holds exactly these runs' rows
+
+
+def _crossed_null(rng, n_lang=40, n_seed=5, seed_slope=1.0, true_slope=0.0, language_sd=1.0):
+    """Seed-paired gains (languages x seeds) with no effect of volume on average (unless `true_slope`): each
+    seed's shift and its own tilt with volume (`seed_slope`: sd of the per-seed slope, points per decade), each
+    language's own offset (sd `language_sd`), and each run's noise."""
+    x = rng.uniform(-1.0, 2.5, n_lang)  # log10 GiB, CC-100's range
+    tilt = true_slope + rng.normal(0.0, seed_slope, n_seed)
+    d = (rng.normal(0.0, 1.0, n_seed)[None] + tilt[None] * (x - x.mean())[:, None]
+         + rng.normal(0.0, language_sd, n_lang)[:, None] + rng.normal(0.0, 2.0, (n_lang, n_seed)))
+    return x, d
+
+
+def _excludes_zero(interval):
+    low, high = interval
+    return low > 0 or high < 0
+
+
+def test_the_volume_trend_interval_holds_its_level_whether_seeds_tilt_or_languages_scatter():
+    """Null simulation of the trend's interval (no trend on average), every language scored by the same 5 models:
+    when each seed's model tilts at random with volume, an interval over languages alone (the 5 seeds' mean taken
+    as fixed) excludes 0 far too often; `trend_interval`, which adds the seeds' spread, stays at about 5% there
+    and when languages scatter without any tilt. A real trend of 2 points per decade is still found."""
+    rng, n, boot = np.random.default_rng(7), 300, 300
+    for seed_slope, language_sd in ((1.0, 1.0), (0.0, 3.0)):
+        rejected = languages_only = 0
+        for i in range(n):
+            x, d = _crossed_null(rng, seed_slope=seed_slope, language_sd=language_sd)
+            r, slope, r_ci, slope_ci = er.trend_interval(x, d, boot, seed=i)
+            rejected += _excludes_zero(slope_ci)
+            picks = np.random.default_rng(i).integers(0, len(x), (boot, len(x)))
+            xs, ys = x[picks], d.mean(axis=1)[picks]
+            xc = xs - xs.mean(axis=1, keepdims=True)
+            slopes = (xc * (ys - ys.mean(axis=1, keepdims=True))).sum(axis=1) / (xc ** 2).sum(axis=1)
+            languages_only += _excludes_zero(np.percentile(slopes, [2.5, 97.5]))
+        assert rejected / n <= 0.08, (seed_slope, rejected / n)  # 5% nominal, Monte Carlo sd ~1.3%
+        if seed_slope:
+            assert languages_only / n >= 0.25, languages_only / n  # measured ~0.4: why the seeds' spread counts
+    found = sum(_excludes_zero(er.trend_interval(*_crossed_null(rng, true_slope=2.0), boot, seed=i)[3])
+                for i in range(100))
+    assert found >= 80, found
+
+
+def test_the_volume_trend_point_estimates_are_the_least_squares_slope_and_pearson_r():
+    rng = np.random.default_rng(3)
+    x, d = _crossed_null(rng, n_lang=12, seed_slope=0.0, true_slope=1.5)
+    d[4, 2] = np.nan  # a seed that lacks a language: that language's mean is over the seeds it has
+    y = np.nanmean(d, axis=1)
+    r, slope, r_ci, slope_ci = er.trend_interval(x, d, 400)
+    assert slope == pytest.approx(stats.linregress(x, y).slope) and r == pytest.approx(stats.pearsonr(x, y)[0])
+    assert r_ci[0] <= r <= r_ci[1] and slope_ci[0] <= slope <= slope_ci[1]
+    assert er.trend_interval(x, d, 400, seed=5) == er.trend_interval(x, d, 400, seed=5)  # seeded: reproducible
+
+
+def test_per_language_bonferroni_intervals_keep_the_family_wise_error_under_a_simulated_null():
+    """30 target languages x 5 seeds with no effect (each seed's shift shared by its languages): the chance that
+    any language's Bonferroni-corrected interval excludes 0 stays at or under 5%; uncorrected 95% intervals
+    would flag some language in most experiments."""
+    import pandas as pd
+
+    rng, n = np.random.default_rng(11), 200
+    languages = np.array(["en"] + [f"l{i:02d}" for i in range(30)])
+    seeds = np.repeat(np.arange(1, 6), len(languages))
+    language = np.tile(languages, 5)
+    any_flagged = any_uncorrected = 0
+    checked = False
+    for _ in range(n):
+        base = rng.normal(70.0, 3.0, len(seeds))
+        treated = base + np.repeat(rng.normal(0.0, 1.0, 5), len(languages)) + rng.normal(0.0, 2.0, len(seeds))
+        rows = pd.DataFrame({"model": "m", "task": "t", "language": np.concatenate([language, language]),
+                             "seed": np.concatenate([seeds, seeds]), "method": ["b"] * len(seeds) + ["a"] * len(seeds),
+                             "score": np.concatenate([base, treated])})
+        table = er.per_language(rows, "a", "b")
+        assert len(table) == 30 and (table["p_holm"] >= table["p"]).all()
+        if not checked:  # the vectorised test against scipy's, language by language
+            for row in table.itertuples():
+                d = (rows[(rows.language == row.language) & (rows.method == "a")]["score"].to_numpy()
+                     - rows[(rows.language == row.language) & (rows.method == "b")]["score"].to_numpy())
+                test = stats.ttest_1samp(d, 0.0)
+                ci = test.confidence_interval(1 - 0.05 / 30)
+                assert (row.p, row.low, row.high) == pytest.approx((test.pvalue, ci.low, ci.high))
+            checked = True
+        any_flagged += bool(((table["low"] > 0) | (table["high"] < 0)).any())
+        any_uncorrected += bool((table["p"] < 0.05).any())
+    assert any_flagged / n <= 0.08, any_flagged / n  # 5.0% over 1,000 experiments (docs/salt.md)
+    assert any_uncorrected / n >= 0.5, any_uncorrected / n  # 74.7%

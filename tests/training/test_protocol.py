@@ -64,6 +64,9 @@ def test_tuning_chooses_on_source_dev_and_keeps_the_grid(tmp_path):
     best = max(grid.values(), key=lambda g: (g["dev_accuracy"], -g["steps"], -g["learning_rate"]))
     protocol = read_trained_runs(out)["protocol"].iloc[0]
     assert "chosen on source dev from a grid of 2" in protocol and steps_in(protocol) == best["steps"]
+    # the console says the grid sets the budget, not the default budget the runs do not train for
+    assert "budget 1, 2 source-set epoch(s) from the tuning grid, chosen per method: not compute-matched" in \
+        result.stderr and "optimisation steps for every method" not in result.stderr
     [details] = [json.loads(p.read_text()) for p in out.glob(f"*{DETAILS}")]
     assert len(details["tuning"]) == 2
     again = cli("--data", SIB200, "--methods", "baseline", "--languages", "eng_Latn,deu_Latn", "--seeds", "1",
