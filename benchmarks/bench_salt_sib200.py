@@ -21,6 +21,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 from pathlib import Path
@@ -153,6 +154,14 @@ def gain_figure_for(result):
                         textposition="top center", name=label,
                         error_y=dict(type="data", symmetric=False, array=part["high"] - part["delta"],
                                      arrayminus=part["delta"] - part["low"]))
+    trend = result.trends.get("SALT")
+    if trend is not None and has.sum() >= 3:  # the least-squares line of the report's trend, over CC-100 languages
+        x = np.log10(table.loc[has, "volume"].to_numpy(float))
+        ends = np.array([x.min(), x.max()])
+        line = table.loc[has, "delta"].mean() + trend.slope * (ends - x.mean())
+        ci = "no interval" if math.isnan(trend.slope_low) else f"95% CI {trend.slope_low:+.2f} to {trend.slope_high:+.2f}"
+        fig.add_scatter(x=10 ** ends, y=line, mode="lines", line_dash="dash",
+                        name=f"least squares: {trend.slope:+.2f} points per 10x data ({ci})")
     fig.add_hline(y=0, line_dash="dot")
     fig.update_layout(xaxis_type="log", xaxis_title="CC-100 volume (GiB, log scale)",
                       yaxis_title="SALT minus baseline, points (Bonferroni 95% over seeds)",

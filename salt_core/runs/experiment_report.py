@@ -287,7 +287,8 @@ def answer(result: Report, primary: str = "SALT", names: dict[str, str] | None =
         return (f"No {primary} runs paired with baseline runs yet: this tool reports no {primary} effect on "
                 f"{result.task}.")
     verdict = ("a clear gain" if c.target.clear and c.target.mean > 0 else
-               "a clear loss" if c.target.clear else "no clear effect")
+               "a clear loss" if c.target.clear else "no clear effect" if c.seeds >= 2 else
+               "no verdict yet (one seed gives no interval)")
     text = [f"On {result.task} ({result.languages} languages, {result.model}), {names.get(primary, primary)} "
             f"against the baseline over {c.seeds} shared seeds shows {verdict} on the target languages: "
             f"{c.target.mean:+.2f} points (95% CI {_ci(c.target.low, c.target.high, '+.2f')})."]

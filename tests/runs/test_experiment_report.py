@@ -189,3 +189,19 @@ def test_per_language_bonferroni_intervals_keep_the_family_wise_error_under_a_si
         any_uncorrected += bool((table["p"] < 0.05).any())
     assert any_flagged / n <= 0.08, any_flagged / n  # 5.0% over 1,000 experiments (docs/salt.md)
     assert any_uncorrected / n >= 0.5, any_uncorrected / n  # 74.7%
+
+
+@needs_sib200
+def test_the_gain_figure_draws_the_reports_trend_line_and_one_seed_gives_no_verdict(small_experiment):
+    _, runs = small_experiment
+    result = er.report(runs, n_boot=200)
+    figure = bench().gain_figure_for(result)
+    [line] = [t for t in figure.data if str(t.name).startswith("least squares")]
+    rise = (line.y[1] - line.y[0]) / (np.log10(line.x[1]) - np.log10(line.x[0]))
+    assert rise == pytest.approx(result.trends[SALT].slope) and f"{result.trends[SALT].slope:+.2f}" in line.name
+    points = [t for t in figure.data if t.mode == "markers+text"]
+    assert sum(len(t.x) for t in points) == len(result.per_language) == 4
+    first_seed = er.report(runs[runs["seed"] == 1], n_boot=200)
+    text = er.answer(first_seed)
+    assert "no verdict yet (one seed gives no interval)" in text and "no clear effect" not in text
+    assert "transfer gap" in er.answer(result)
