@@ -21,6 +21,7 @@ recomputes it from the committed runs.
 from __future__ import annotations
 
 import math
+import re
 import warnings
 from dataclasses import dataclass, field
 
@@ -61,6 +62,13 @@ class Report:
     per_language: pd.DataFrame | None = None  # primary method vs baseline
     trends: dict[str, VolumeTrend] = field(default_factory=dict)
     undertrained: int = 0
+    budgets: dict[str, tuple[int | None, str | None]] = field(default_factory=dict)  # method -> (steps, lr) stated
+
+    @property
+    def compute_matched(self) -> bool | None:
+        """Every method trained the same number of optimisation steps (None: a protocol does not say)."""
+        steps = {steps for steps, _ in self.budgets.values()}
+        return None if not steps or None in steps else len(steps) == 1
 
     @property
     def complete(self) -> bool:
@@ -75,6 +83,17 @@ def _t_interval(values) -> tuple[float, float, float, int]:
         return float(v.mean()) if len(v) else math.nan, math.nan, math.nan, len(v)
     ci = stats.ttest_1samp(v, 0.0).confidence_interval(0.95)
     return float(v.mean()), float(ci.low), float(ci.high), len(v)
+
+
+def stated_budget(protocols: pd.Series) -> tuple[int | None, str | None]:
+    """(optimisation steps, learning rate) a method's runs state in their protocol (`record.protocol`'s words), or
+    None where they do not state one or their runs disagree."""
+    def one(pattern: str):
+        found = {m.group(1) if (m := re.search(pattern, str(text))) else None for text in protocols.dropna()}
+        return found.pop() if len(found) == 1 else None
+
+    steps = one(r"(\d+) optimisation steps")
+    return (int(steps) if steps else None), one(r"\blr ([0-9.eE+-]+)")
 
 
 def per_language(runs: pd.DataFrame, method: str, baseline: str, source: str = "en") -> pd.DataFrame:
@@ -205,7 +224,9 @@ def report(runs: pd.DataFrame, primary: str = "SALT", baseline: str = BASELINE, 
                     {m: _t_interval(english[english["method"] == m].groupby("seed")["score"].mean())
                      for m in methods},
                     undertrained=int(runs.loc[runs["flags"].fillna("").str.contains("undertrained"), "source"]
-                                     .nunique()))
+                                     .nunique()),
+                    budgets={m: stated_budget(f["protocol"]) if "protocol" in f else (None, None)
+                             for m, f in runs.groupby("method")})
     for method in methods:
         if method == baseline:
             continue
@@ -240,10 +261,17 @@ def markdown(result: Report, names: dict[str, str] | None = None) -> str:
     out.append(f"{result.model}, {result.task}, {result.languages} languages; {len(result.methods)} methods; seeds "
                + "; ".join(f"{name(m)} {','.join(map(str, s))}" for m, s in result.seeds.items())
                + f" ({state}). Runs flagged as possibly undertrained: {result.undertrained}.")
-    out += ["", "| Method | English accuracy (95% CI over seeds) | seeds |", "|---|---|---|"]
+    out += ["", "| Method | English accuracy (95% CI over seeds) | seeds | optimisation steps | learning rate |",
+            "|---|---|---|---|---|"]
     for method in result.methods:
         mean, low, high, n = result.source[method]
-        out.append(f"| {name(method)} | {_num(mean, '.1f')} ({_ci(low, high, '.1f')}) | {n} |")
+        steps, rate = result.budgets.get(method, (None, None))
+        out.append(f"| {name(method)} | {_num(mean, '.1f')} ({_ci(low, high, '.1f')}) | {n} | "
+                   f"{steps if steps is not None else 'not stated'} | {rate or 'not stated'} |")
+    matched = result.compute_matched
+    out += ["", "Compute: " + ("every method trained the same number of optimisation steps." if matched else
+                               "**not matched**: the methods trained different numbers of steps." if matched is False
+                               else "not every run states its step budget, so matching cannot be checked.")]
     base = result.source.get(BASELINE)
     if base and not math.isnan(base[0]):
         verdict = "converged" if base[0] >= CONVERGED else "**not converged**"
@@ -315,6 +343,9 @@ def answer(result: Report, primary: str = "SALT", names: dict[str, str] | None =
                 for m, e in result.comparisons.items() if m != primary]
     if controls:
         text.append("The other arms against the same baseline: " + "; ".join(controls) + ".")
+    if result.compute_matched is False:
+        text.append("**Compute is not matched**: the methods trained different numbers of steps, so a difference "
+                    "may come from training longer, not from the augmentation.")
     if not result.complete:
         text.append(f"**Partial**: {len(result.complete_seeds)} of the planned seeds have every method; the "
                     "numbers will move as the remaining runs finish.")

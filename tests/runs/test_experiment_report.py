@@ -69,6 +69,20 @@ def test_the_report_matches_slow_references(small_experiment):
     slope = np.cov(x, has["delta"], ddof=1)[0, 1] / np.var(x, ddof=1)
     assert trend.slope == pytest.approx(slope) and trend.languages == 3 and trend.without == ["yo"]
     assert trend.slope_low <= trend.slope <= trend.slope_high
+    # compute: the step budget and rate each method's protocol states, equal to what its runs recorded
+    out, _ = small_experiment
+    recorded = {(d["method"], d["budget_steps"]) for d in (json.loads(p.read_text()) for p in out.glob(f"*{DETAILS}"))}
+    assert len({steps for _, steps in recorded}) == 1 and result.compute_matched
+    assert {steps for steps, _ in result.budgets.values()} == {steps for _, steps in recorded}
+    assert "every method trained the same number of optimisation steps" in er.markdown(result)
+    longer = runs.copy()
+    salt = longer["method"] == SALT
+    steps = next(iter(recorded))[1]
+    longer.loc[salt, "protocol"] = longer.loc[salt, "protocol"].str.replace(f"{steps} optimisation steps",
+                                                                           f"{2 * steps} optimisation steps")
+    doubled = er.report(longer, n_boot=50)
+    assert doubled.compute_matched is False and doubled.budgets[SALT][0] == 2 * steps
+    assert "**not matched**" in er.markdown(doubled) and "Compute is not matched" in er.answer(doubled)
 
 
 @needs_sib200
