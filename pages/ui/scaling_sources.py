@@ -11,7 +11,7 @@ import streamlit as st
 from pages import ui
 from salt_core.errors import SaltError
 from salt_core.files import first_of_each_content
-from salt_core.runs import experiment_report
+from salt_core.runs import experiment_report, schema
 from salt_core.runs.identity import METHODS
 from salt_core.runs.importers import MappingNeeded, Overrides, apply_mapping, load_bytes, load_table
 from salt_core.runs.schema import (
@@ -51,7 +51,13 @@ def bundled() -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=2)
 def own_report(own: pd.DataFrame):
-    return experiment_report.report(own.drop(columns=["origin"]))
+    """The own experiment's report, partial against its plan where the plan file says what is still to run."""
+    try:
+        planned = schema.own_plan()
+    except SaltError as exc:
+        st.warning(str(exc))
+        planned = None
+    return experiment_report.report(own.drop(columns=["origin"]), planned=planned)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)

@@ -61,7 +61,8 @@ class Report:
     comparisons: dict[str, SeedComparison] = field(default_factory=dict)
     per_language: pd.DataFrame | None = None  # primary method vs baseline
     trends: dict[str, VolumeTrend] = field(default_factory=dict)
-    undertrained: int = 0
+    undertrained: dict[str, int] = field(default_factory=dict)  # method -> runs flagged "may be undertrained"
+    planned: tuple[list[str], list[int]] | None = None  # (methods, seeds) the experiment means to run, when known
     budgets: dict[str, tuple[int | None, str | None]] = field(default_factory=dict)  # method -> (steps, lr) stated
 
     @property
@@ -72,6 +73,10 @@ class Report:
 
     @property
     def complete(self) -> bool:
+        """Every method ran every seed; with a plan, every planned method ran every planned seed."""
+        if self.planned is not None:
+            methods, seeds = self.planned
+            return all(set(seeds) <= set(self.seeds.get(m, ())) for m in methods)
         return all(set(self.complete_seeds) == set(s) for s in self.seeds.values())
 
 
@@ -212,19 +217,22 @@ def volume_trend(paired: pd.DataFrame, method: str, n_boot: int = N_BOOT, seed: 
 
 
 def report(runs: pd.DataFrame, primary: str = "SALT", baseline: str = BASELINE, source: str = "en",
-           n_boot: int = N_BOOT) -> Report:
-    """The whole answer for the runs of one model and task (module docstring). `runs`: accuracy rows."""
+           n_boot: int = N_BOOT, planned: tuple[list[str], list[int]] | None = None) -> Report:
+    """The whole answer for the runs of one model and task (module docstring). `runs`: accuracy rows. `planned`:
+    the (methods, seeds) the experiment means to run, so a report of its first runs says it is partial."""
     runs = runs[runs["metric"] == "accuracy"]
     seeds = {m: sorted(int(s) for s in f["seed"].dropna().unique()) for m, f in runs.groupby("method")}
     methods = sorted(seeds, key=lambda m: (m != baseline, m != primary, m))
+    seeds = {m: seeds[m] for m in methods}
     complete = sorted(set.intersection(*(set(s) for s in seeds.values()))) if seeds else []
     english = runs[runs["language"] == source]
     result = Report(str(runs["model"].iloc[0]), str(runs["task"].iloc[0]), methods, seeds, complete,
                     int(runs["language"].nunique()),
                     {m: _t_interval(english[english["method"] == m].groupby("seed")["score"].mean())
                      for m in methods},
-                    undertrained=int(runs.loc[runs["flags"].fillna("").str.contains("undertrained"), "source"]
-                                     .nunique()),
+                    undertrained={m: int(f.loc[f["flags"].fillna("").str.contains("undertrained"), "seed"]
+                                         .nunique()) for m, f in runs.groupby("method")},
+                    planned=planned,
                     budgets={m: stated_budget(f["protocol"]) if "protocol" in f else (None, None)
                              for m, f in runs.groupby("method")})
     for method in methods:
@@ -251,23 +259,32 @@ def _ci(low: float, high: float, fmt: str = "+.1f") -> str:
     return "—" if math.isnan(low) else f"{format(low, fmt)} to {format(high, fmt)}"
 
 
+def _state(result: Report) -> str:
+    if result.complete:
+        return "complete"
+    if result.planned is not None:
+        methods, seeds = result.planned
+        done = sum(s in result.seeds.get(m, ()) for m in methods for s in seeds)
+        return f"**partial**: {done} of {len(methods) * len(seeds)} planned runs so far"
+    return f"**partial**: {len(result.complete_seeds)} seeds ran every method so far"
+
+
 def markdown(result: Report, names: dict[str, str] | None = None) -> str:
     """The report as Markdown tables (deterministic: the bootstraps are seeded)."""
     names = names or {}
     name = lambda m: names.get(m, m)  # noqa: E731
     out = []
-    state = ("complete" if result.complete else
-             f"**partial**: {len(result.complete_seeds)} seeds ran every method so far")
     out.append(f"{result.model}, {result.task}, {result.languages} languages; {len(result.methods)} methods; seeds "
                + "; ".join(f"{name(m)} {','.join(map(str, s))}" for m, s in result.seeds.items())
-               + f" ({state}). Runs flagged as possibly undertrained: {result.undertrained}.")
-    out += ["", "| Method | English accuracy (95% CI over seeds) | seeds | optimisation steps | learning rate |",
-            "|---|---|---|---|---|"]
+               + f" ({_state(result)}).")
+    out += ["", "| Method | English accuracy (95% CI over seeds) | seeds | optimisation steps | learning rate | runs "
+            "whose best dev checkpoint was the last (may be undertrained) |", "|---|---|---|---|---|---|"]
     for method in result.methods:
         mean, low, high, n = result.source[method]
         steps, rate = result.budgets.get(method, (None, None))
         out.append(f"| {name(method)} | {_num(mean, '.1f')} ({_ci(low, high, '.1f')}) | {n} | "
-                   f"{steps if steps is not None else 'not stated'} | {rate or 'not stated'} |")
+                   f"{steps if steps is not None else 'not stated'} | {rate or 'not stated'} | "
+                   f"{result.undertrained.get(method, 0)} of {len(result.seeds[method])} |")
     matched = result.compute_matched
     out += ["", "Compute: " + ("every method trained the same number of optimisation steps." if matched else
                                "**not matched**: the methods trained different numbers of steps." if matched is False
@@ -346,9 +363,14 @@ def answer(result: Report, primary: str = "SALT", names: dict[str, str] | None =
     if result.compute_matched is False:
         text.append("**Compute is not matched**: the methods trained different numbers of steps, so a difference "
                     "may come from training longer, not from the augmentation.")
+    flagged = {m: n for m, n in result.undertrained.items() if n}
+    if flagged:
+        text.append("Runs whose best English-dev checkpoint was their last, so they may be undertrained at this "
+                    "budget: " + "; ".join(f"{names.get(m, m)} {n} of {len(result.seeds[m])}"
+                                          for m, n in flagged.items()) + ".")
     if not result.complete:
-        text.append(f"**Partial**: {len(result.complete_seeds)} of the planned seeds have every method; the "
-                    "numbers will move as the remaining runs finish.")
+        text.append(f"**Partial** ({_state(result).removeprefix('**partial**: ')}): the numbers will move as the "
+                    "remaining runs finish.")
     text.append("Caveats: a small encoder (multilingual-e5-small, 4-bit-derived offline weights) whose substitutes "
                 "come from the embedding-similarity miner, not mBERT with SALT's masked-LM miner; one task; "
                 "intervals are over seeds, the replicated unit, so with few seeds they are wide.")

@@ -226,6 +226,31 @@ def own_runs(path: Path | None = None) -> pd.DataFrame:
         return read_runs_csv(handle)
 
 
+def own_plan(path: Path | None = None) -> tuple[list[str], list[int]] | None:
+    """The (methods, seeds) the own experiment means to run, from the plan file beside its runs CSV
+    (`sib200-runs.plan.json`, written with it), so a report of its first runs says it is partial; None where
+    there is no plan file. A plan file that is not {"methods": [names], "seeds": [integers]} is refused."""
+    import json
+    import os
+
+    from salt_core.errors import InputError
+
+    path = Path(path or os.environ.get("SALT_OWN_RUNS") or OWN_RUNS)
+    plan = path.with_suffix(".plan.json")
+    if not plan.is_file():
+        return None
+    try:
+        found = json.loads(plan.read_text(encoding="utf-8"))
+        methods, seeds = found["methods"], found["seeds"]
+        if not (isinstance(methods, list) and all(isinstance(m, str) for m in methods) and isinstance(seeds, list)
+                and all(isinstance(s, int) and not isinstance(s, bool) for s in seeds)):
+            raise TypeError
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{plan.name} is not a plan of the form {{\"methods\": [names], \"seeds\": [integers]}}; "
+                         "the own runs are reported without it.") from exc
+    return methods, seeds
+
+
 def read_runs_csv(handle) -> pd.DataFrame:
     """A runs CSV written by this project, with the schema's dtypes."""
     frame = pd.read_csv(handle, keep_default_na=False, na_values=[""])

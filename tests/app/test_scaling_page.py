@@ -1,3 +1,4 @@
+import json
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
@@ -201,6 +202,8 @@ def test_the_tools_own_sib200_runs_are_a_bundled_set_with_their_answer(small_exp
 
     _, runs = small_experiment
     write_table(runs, tmp_path / "sib200-runs.csv")
+    planned = {"methods": sorted(runs["method"].unique()), "seeds": [1, 2, 3]}  # seed 3 is still to run
+    (tmp_path / "sib200-runs.plan.json").write_text(json.dumps(planned), encoding="utf-8")
     monkeypatch.setattr(schema, "OWN_RUNS", tmp_path / "sib200-runs.csv")
     st.cache_data.clear()  # bundled() is cached per process
     try:
@@ -211,6 +214,7 @@ def test_the_tools_own_sib200_runs_are_a_bundled_set_with_their_answer(small_exp
         assert at.selectbox(key="task").value == "SIB-200"
         text = " ".join(m.value for m in at.markdown)
         assert f"{OWN}: does SALT help" in text and "over 2 shared seeds" in text and "Caveats" in text
+        assert "**Partial** (8 of 12 planned runs so far)" in text  # the plan file beside the runs says so
         assert "| salt |" in text and "| random-mixup |" in text and "Gain against log10 CC-100 volume" in text
         charts = " ".join(chart.proto.spec for chart in at.get("plotly_chart"))
         assert "your runs (uploaded or trained here)" not in charts  # bundled, not ringed as the user's

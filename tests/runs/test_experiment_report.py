@@ -94,6 +94,9 @@ def test_a_partial_experiment_says_so_and_the_answer_keeps_its_caveats(small_exp
     text = er.answer(result)
     assert "**Partial**" in text and "Caveats" in text and "similarity miner" in text
     assert "one seed: no interval" not in er.markdown(result)  # a single seed prints a dash, not an interval
+    planned = er.report(runs, n_boot=50, planned=(sorted(runs["method"].unique()), [1, 2, 3]))
+    assert not planned.complete and "**partial**: 8 of 12 planned runs so far" in er.markdown(planned)
+    assert er.report(runs, n_boot=50, planned=(sorted(runs["method"].unique()), [1, 2])).complete
     whole = er.answer(er.report(runs, n_boot=200))
     assert "Partial" not in whole and "over 2 shared seeds" in whole
     assert "English accuracy" in er.markdown(er.report(runs, n_boot=200))
@@ -115,6 +118,7 @@ def test_the_readme_section_recomputes_from_the_committed_runs():
     assert text in readme
     assert module.REPORT.read_text(encoding="utf-8") == full
     if len(runs):
+        assert json.loads(module.PLAN.read_text(encoding="utf-8")) == module.plan_of()
         combined = module.COMBINED.read_text(encoding="utf-8")
         assert combined.count("\n") == len(runs) + 1  # the committed CSV holds exactly these runs' rows
 
@@ -219,3 +223,18 @@ def test_the_gain_figure_draws_the_reports_trend_line_and_one_seed_gives_no_verd
     text = er.answer(first_seed)
     assert "no verdict yet (one seed gives no interval)" in text and "no clear effect" not in text
     assert "transfer gap" in er.answer(result)
+
+
+def test_the_own_plan_is_read_beside_the_runs_and_a_malformed_one_is_refused_in_words(tmp_path):
+    from salt_core.errors import InputError
+    from salt_core.runs.schema import own_plan
+
+    runs = tmp_path / "sib200-runs.csv"
+    assert own_plan(runs) is None  # no plan file: the report judges completeness by the seeds alone
+    plan = tmp_path / "sib200-runs.plan.json"
+    plan.write_text('{"methods": ["SALT"], "seeds": [1, 2]}', encoding="utf-8")
+    assert own_plan(runs) == (["SALT"], [1, 2])
+    for bad in ('{"methods": "SALT", "seeds": [1]}', '{"seeds": [1]}', "not json", '{"methods": [], "seeds": [true]}'):
+        plan.write_text(bad, encoding="utf-8")
+        with pytest.raises(InputError, match="is not a plan"):
+            own_plan(runs)
