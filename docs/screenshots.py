@@ -38,13 +38,19 @@ if (ROOT / "benchmarks" / "results" / "sib200-runs.csv").is_file():  # this tool
                                  "does SALT help, and more where data is scarce?", None)
 
 
-def main() -> None:
+def main(names: list[str]) -> None:
+    """Take every picture, or only those `names` (e.g. `python docs/screenshots.py scaling-own-runs`)."""
+    unknown = sorted(set(names) - set(SHOTS))
+    if unknown:
+        raise SystemExit(f"No picture called {', '.join(unknown)}; the pictures are {', '.join(SHOTS)}.")
     IMAGES.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as folder, streamlit_server(Path(folder) / "server.log") as url, \
             sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000}, device_scale_factor=1)
         for name, (path, anchor, tab) in SHOTS.items():
+            if names and name not in names:
+                continue
             page.goto(f"{url}/{path}")
             wait_until_idle(page, 600_000)  # the first page converts the offline model (about a minute)
             if tab:
@@ -59,4 +65,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
