@@ -36,6 +36,7 @@ COLUMNS = ["run_id", "model", "model_family", "params", "pretraining_corpus", "l
            "pretraining_data", "pretraining_data_unit", "task", "split", "method", "protocol", "metric", "score",
            "score_stderr", "seed", "source", "notes", "flags"]
 REQUIRED = ["model", "language", "task", "method", "metric", "score"]
+NUMERIC = {"params", "pretraining_data", "score", "score_stderr", "seed"}
 KINDS = ("natural", "programming")
 GIB = 2**30
 # Known problems have a severity. "exclude: ..." marks a run whose value is not a measurement of the setting
@@ -255,6 +256,9 @@ def read_runs_csv(handle) -> pd.DataFrame:
     """A runs CSV written by this project, with the schema's dtypes."""
     frame = pd.read_csv(handle, keep_default_na=False, na_values=[""])
     frame["params"] = frame["params"].astype("Int64")
+    for column in set(COLUMNS) - NUMERIC:  # a text column left empty in every row reads as float: keep it text
+        if column in frame and frame[column].isna().all():
+            frame[column] = frame[column].astype(object)
     return frame[COLUMNS]
 
 
@@ -304,6 +308,7 @@ def join_volumes(runs: pd.DataFrame, corpus: str) -> pd.DataFrame:
     if table.empty:
         raise InputError(f"No bundled volumes for corpus {corpus!r}.")
     joined = runs.copy()
+    joined["pretraining_data_unit"] = joined["pretraining_data_unit"].astype(object)  # may be all-empty (float)
     codes = joined["language"].astype(str)
     through = codes.map(lambda c: None if c in table.index else macrolanguage(c))
     through = through.where(through.isin(table.index), None)

@@ -121,3 +121,24 @@ def test_known_problems_list_flagged_runs_with_severity_and_without_the_exclusio
     serious = reference.loc[flagged & reference["flags"].str.contains(EXCLUDE, regex=False)]
     assert set(problems.loc[serious.index, "severity"]) == set(serious["flags"].map(severity))
     assert known_problems(pd.DataFrame(columns=reference.columns)).empty
+
+
+def test_the_committed_own_runs_read_back_and_take_their_volumes(tmp_path):
+    """The experiment's committed CSV (written by the real training loop) leaves pretraining_data_unit empty in
+    every row, which pandas reads as float; joining volumes into it once raised a TypeError on the Scaling page."""
+    from salt_core.files import write_table
+    from salt_core.runs.schema import OWN_RUNS, own_runs
+    from salt_core.runs.selection import join_model_volumes
+
+    if not OWN_RUNS.is_file():
+        pytest.skip("no committed own runs yet")
+    own = own_runs()
+    assert len(own) and own["pretraining_data_unit"].isna().all()
+    joined, _ = join_model_volumes(own)
+    english = joined[joined["language"] == "en"]
+    assert (english["pretraining_data_unit"] == "GiB").all() and (english["pretraining_data"] > 100).all()
+    empty = own.assign(notes=None, flags=None)  # any all-empty text column stays text
+    write_table(empty, tmp_path / "runs.csv")
+    back = own_runs(tmp_path / "runs.csv")
+    assert back["flags"].dtype == object and back["notes"].dtype == object
+    back.loc[0, "flags"] = "a flag"  # what a join does to a text column
