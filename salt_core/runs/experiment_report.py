@@ -318,9 +318,11 @@ def markdown(result: Report, names: dict[str, str] | None = None) -> str:
     if result.per_language is not None and len(result.per_language):
         table = result.per_language.sort_values("delta")
         clear = table[(table["low"] > 0) | (table["high"] < 0)]
+        verdict = (f"{len(clear)} languages whose Bonferroni-corrected interval excludes 0"
+                   + (f" ({', '.join(clear['language'])})" if len(clear) else "") if table["low"].notna().any()
+                   else "no interval yet (one seed)")
         out += ["", f"Per language ({len(table)} targets, primary method): delta range {table['delta'].min():+.1f} "
-                f"to {table['delta'].max():+.1f} points; {len(clear)} languages whose Bonferroni-corrected interval "
-                f"excludes 0" + (f" ({', '.join(clear['language'])})" if len(clear) else "") + "."]
+                f"to {table['delta'].max():+.1f} points; {verdict}."]
     return "\n".join(out)
 
 
@@ -335,14 +337,14 @@ def answer(result: Report, primary: str = "SALT", names: dict[str, str] | None =
                "a clear loss" if c.target.clear else "no clear effect" if c.seeds >= 2 else
                "no verdict yet (one seed gives no interval)")
     text = [f"On {result.task} ({result.languages} languages, {result.model}), {names.get(primary, primary)} "
-            f"against the baseline over {c.seeds} shared seeds shows {verdict} on the target languages: "
+            f"against the baseline over {c.seeds} shared seed{'s' if c.seeds != 1 else ''} shows {verdict} on the target languages: "
             f"{c.target.mean:+.2f} points (95% CI {_ci(c.target.low, c.target.high, '+.2f')})."]
     if c.source is not None:
         text.append(f"English, the training language, moves {c.source.mean:+.2f} "
                     f"({_ci(c.source.low, c.source.high, '+.2f')})"
                     + (f", so the transfer gap (English minus targets) changes {c.gap.mean:+.2f} "
-                       f"({_ci(c.gap.low, c.gap.high, '+.2f')}): a gain that English shares is better training, "
-                       "not better transfer." if c.gap is not None else "."))
+                       f"({_ci(c.gap.low, c.gap.high, '+.2f')}); a gap that does not close means English shares the gain: "
+                       "better training, not better transfer." if c.gap is not None else "."))
     groups = {k: e for k, (_, e) in c.groups.items()}
     if groups.get("augmented languages") and groups.get("languages not augmented"):
         a, n = groups["augmented languages"], groups["languages not augmented"]
