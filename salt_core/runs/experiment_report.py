@@ -104,10 +104,19 @@ def stated_budget(protocols: pd.Series) -> tuple[int | None, str | None]:
 def per_language(runs: pd.DataFrame, method: str, baseline: str, source: str = "en") -> pd.DataFrame:
     """Per target language: mean seed-paired delta, its Bonferroni-corrected interval over seeds (the family is
     the target languages) and Holm's adjusted p of the seed-paired t-test."""
+    return language_table(_targets(runs, method, baseline, source))
+
+
+def _targets(runs: pd.DataFrame, method: str, baseline: str, source: str) -> pd.DataFrame:
+    """One row per target language and seed both methods ran (score, baseline_score)."""
+    paired = _paired_frame(runs, method, baseline)
+    return paired[paired["language"] != source]
+
+
+def language_table(paired: pd.DataFrame) -> pd.DataFrame:
+    """`per_language`'s table from the target languages' seed-paired rows."""
     from scipy import stats
 
-    paired = _paired_frame(runs, method, baseline)  # one row per language and seed both methods ran
-    paired = paired[paired["language"] != source]
     family = paired["language"].nunique()
     stats_of = (paired.assign(d=paired["score"] - paired["baseline_score"]).groupby("language")["d"]
                 .agg(delta="mean", sd="std", seeds="count", lowest="min", highest="max").reset_index())
@@ -241,11 +250,10 @@ def report(runs: pd.DataFrame, primary: str = "SALT", baseline: str = BASELINE, 
         found = compare_by_seed(runs, method, baseline, source, groups=comparison_groups(runs, method, source))
         if found:
             result.comparisons[method] = found[0]
-        table = per_language(runs, method, baseline, source)
+        targets = _targets(runs, method, baseline, source)  # paired once, for the table and the trend
         if method == primary:
-            result.per_language = table
-        pairs = _paired_frame(runs, method, baseline)
-        trend = volume_trend(pairs[pairs["language"] != source], method, n_boot)
+            result.per_language = language_table(targets)
+        trend = volume_trend(targets, method, n_boot)
         if trend is not None:
             result.trends[method] = trend
     return result

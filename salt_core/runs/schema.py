@@ -308,7 +308,8 @@ def join_volumes(runs: pd.DataFrame, corpus: str) -> pd.DataFrame:
     if table.empty:
         raise InputError(f"No bundled volumes for corpus {corpus!r}.")
     joined = runs.copy()
-    joined["pretraining_data_unit"] = joined["pretraining_data_unit"].astype(object)  # may be all-empty (float)
+    for column in ("pretraining_data_unit", "flags"):  # the text this join writes; all-empty reads as float
+        joined[column] = joined[column].astype(object)
     codes = joined["language"].astype(str)
     through = codes.map(lambda c: None if c in table.index else macrolanguage(c))
     through = through.where(through.isin(table.index), None)
