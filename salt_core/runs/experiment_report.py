@@ -28,7 +28,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from salt_core.runs.comparison import SeedComparison, _paired_frame, compare_by_seed, comparison_groups, holm
+from salt_core.runs.comparison import (
+    SCORE_TOLERANCE,
+    SeedComparison,
+    _paired_frame,
+    compare_by_seed,
+    comparison_groups,
+    holm,
+    no_spread,
+)
 
 BASELINE = "zero-shot transfer (fine-tuned on English)"
 CONVERGED = 85.0  # the source-language accuracy a converged SIB-200 baseline reaches (a plain loop: ~91)
@@ -84,7 +92,7 @@ def _t_interval(values) -> tuple[float, float, float, int]:
     from scipy import stats
 
     v = np.asarray(values, float)
-    if len(v) < 2 or np.allclose(v, v[0]):
+    if len(v) < 2 or no_spread(v):
         return float(v.mean()) if len(v) else math.nan, math.nan, math.nan, len(v)
     ci = stats.ttest_1samp(v, 0.0).confidence_interval(0.95)
     return float(v.mean()), float(ci.low), float(ci.high), len(v)
@@ -121,7 +129,8 @@ def language_table(paired: pd.DataFrame) -> pd.DataFrame:
     stats_of = (paired.assign(d=paired["score"] - paired["baseline_score"]).groupby("language")["d"]
                 .agg(delta="mean", sd="std", seeds="count", lowest="min", highest="max").reset_index())
     n, sd = stats_of["seeds"].to_numpy(float), stats_of["sd"].to_numpy(float)
-    testable = (n >= 2) & ((stats_of["highest"] - stats_of["lowest"]).to_numpy() > 1e-9)  # one seed, or all seeds equal: no test
+    # one seed, or every seed the same delta (within the scores' stored precision): no interval, no test
+    testable = (n >= 2) & ((stats_of["highest"] - stats_of["lowest"]).to_numpy() >= SCORE_TOLERANCE)
     with np.errstate(invalid="ignore", divide="ignore"):
         se = sd / np.sqrt(n)
         half = stats.t.ppf(1 - 0.05 / (2 * max(family, 1)), n - 1) * se

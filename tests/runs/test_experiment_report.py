@@ -210,6 +210,28 @@ def test_per_language_bonferroni_intervals_keep_the_family_wise_error_under_a_si
 
 
 @needs_sib200
+def test_seeds_whose_deltas_differ_only_by_the_stored_rounding_get_no_interval():
+    """Scores are stored to 4 decimals. Two seeds that both gained 8 of 204 sentences (+3.9215 and +3.9216 after
+    rounding) once got a Bonferroni interval 0.05 points wide, and the committed report named that language as a
+    clear gain; a language whose seeds differ by a sentence gets its (wide) interval as before."""
+    import pandas as pd
+
+    from salt_core.runs.comparison import per_language as scaling_per_language
+    from salt_core.runs.comparison import seed_interval
+
+    rows = pd.DataFrame({"model": "m", "task": "t", "language": ["cy", "cy", "kn", "kn"] * 2, "seed": [1, 2] * 4,
+                         "method": ["b"] * 4 + ["a"] * 4,
+                         "score": [67.6471, 60.7843, 80.3922, 78.9216, 71.5686, 64.7059, 78.9216, 76.9608]})
+    table = er.per_language(rows, "a", "b").set_index("language")
+    assert table.loc["cy", "delta"] == pytest.approx(3.92155)
+    assert np.isnan(table.loc["cy", ["low", "high", "p"]].astype(float)).all()
+    assert table.loc["kn", "low"] < 0 < table.loc["kn", "high"]  # -1.47 and -1.96: a real spread, a real interval
+    assert np.isnan(er._t_interval([3.9215, 3.9216])[1])
+    mean, low, high, p_t, p_sign = seed_interval([3.9215, 3.9216, 3.9215, 3.9216, 3.9215])
+    assert np.isnan([low, high, p_t]).all() and p_sign == pytest.approx(2 / 32)  # the sign flip still answers
+    assert np.isnan(scaling_per_language(rows, "a", "b").set_index("language").loc["cy", "p"])
+
+
 def test_the_gain_figure_draws_the_reports_trend_line_and_one_seed_gives_no_verdict(small_experiment):
     _, runs = small_experiment
     result = er.report(runs, n_boot=200)
