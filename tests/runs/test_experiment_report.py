@@ -213,7 +213,7 @@ def test_per_language_bonferroni_intervals_keep_the_family_wise_error_under_a_si
 def test_seeds_whose_deltas_differ_only_by_the_stored_rounding_get_no_interval():
     """Scores are stored to 4 decimals. Two seeds that both gained 8 of 204 sentences (+3.9215 and +3.9216 after
     rounding) once got a Bonferroni interval 0.05 points wide, and the committed report named that language as a
-    clear gain; a language whose seeds differ by a sentence gets its (wide) interval as before."""
+    clear gain (Kannada, -4 and -4, a clear loss); a language whose seeds differ by a sentence gets its (wide) interval as before."""
     import pandas as pd
 
     from salt_core.runs.comparison import per_language as scaling_per_language
