@@ -41,6 +41,12 @@ from salt_core.runs.comparison import (
 BASELINE = "zero-shot transfer (fine-tuned on English)"
 CONVERGED = 85.0  # the source-language accuracy a converged SIB-200 baseline reaches (a plain loop: ~91)
 N_BOOT = 2000
+# The controls' own questions, each answered by pairing the two arms directly by seed: do SALT's mined substitutes
+# beat a dictionary's (code-switching only, both), and do its mixup partners beat random ones (mixup only, both)?
+HEAD_TO_HEAD = (("SALT (code-switching only)", "code-switching from a dictionary (CoSDA-ML style, not SALT)",
+                 "SALT's substitutes against a dictionary's"),
+                ("SALT (mixup only)", "mixup with random same-language partners (control, not SALT)",
+                 "SALT's mixup partners against random ones"))
 
 
 @dataclass
@@ -72,6 +78,7 @@ class Report:
     undertrained: dict[str, int] = field(default_factory=dict)  # method -> runs flagged "may be undertrained"
     planned: tuple[list[str], list[int]] | None = None  # (methods, seeds) the experiment means to run, when known
     budgets: dict[str, tuple[int | None, str | None]] = field(default_factory=dict)  # method -> (steps, lr) stated
+    head_to_head: dict[str, SeedComparison] = field(default_factory=dict)  # HEAD_TO_HEAD's question -> its pairing
 
     @property
     def compute_matched(self) -> bool | None:
@@ -265,6 +272,11 @@ def report(runs: pd.DataFrame, primary: str = "SALT", baseline: str = BASELINE, 
         trend = volume_trend(targets, method, n_boot)
         if trend is not None:
             result.trends[method] = trend
+    for arm, control, question in HEAD_TO_HEAD:
+        if arm in seeds and control in seeds:
+            found = compare_by_seed(runs, arm, control, source)
+            if found:
+                result.head_to_head[question] = found[0]
     return result
 
 
@@ -323,6 +335,16 @@ def markdown(result: Report, names: dict[str, str] | None = None) -> str:
         out.append(f"| {name(method)} | {c.seeds} | {cell(c.target)} (p = {_num(c.target.p_sign, '.3g')}) | "
                    f"{cell(groups.get('augmented languages'))} | {cell(groups.get('languages not augmented'))} | "
                    f"{cell(c.source)} | {cell(c.gap)} |")
+    if result.head_to_head:
+        out += ["", "Head to head, the arm against its control paired by seed (targets: per seed, the mean over target "
+                "languages of arm minus control; 95% t interval over seeds, exact sign-flip p):", "",
+                "| Question | arm | control | seeds | targets | English |", "|---|---|---|---|---|---|"]
+        for question, c in result.head_to_head.items():
+            out.append(f"| {question} | {name(c.method)} | {name(c.baseline)} | {c.seeds} | "
+                       f"{c.target.mean:+.2f} ({_ci(c.target.low, c.target.high, '+.2f')}) "
+                       f"(p = {_num(c.target.p_sign, '.3g')}) | "
+                       + ("—" if c.source is None else
+                          f"{c.source.mean:+.2f} ({_ci(c.source.low, c.source.high, '+.2f')})") + " |")
     if result.trends:
         out += ["", "Gain against log10 CC-100 volume (GiB), over languages with a volume; 95% intervals "
                 "over languages (bootstrap) and seeds (each seed's own slope) together:", "",
@@ -343,6 +365,16 @@ def markdown(result: Report, names: dict[str, str] | None = None) -> str:
     return "\n".join(out)
 
 
+def _gap_reading(c: SeedComparison) -> str:
+    """What the transfer gap says, only where there is a gain on the targets for it to explain."""
+    if not (c.target.clear and c.target.mean > 0):
+        return ""
+    if c.gap.clear and c.gap.mean < 0:
+        return ": the gap closes, so the gain is transfer, beyond what English gets"
+    return ("; the gap does not clearly close, so English shares the gain: it may be better training, not better "
+            "transfer")
+
+
 def answer(result: Report, primary: str = "SALT", names: dict[str, str] | None = None) -> str:
     """The answer in one paragraph, with its caveats: what the README states, whatever the result."""
     names = names or {}
@@ -360,8 +392,7 @@ def answer(result: Report, primary: str = "SALT", names: dict[str, str] | None =
         text.append(f"English, the training language, moves {c.source.mean:+.2f} "
                     f"({_ci(c.source.low, c.source.high, '+.2f')})"
                     + (f", so the transfer gap (English minus targets) changes {c.gap.mean:+.2f} "
-                       f"({_ci(c.gap.low, c.gap.high, '+.2f')}); a gap that does not close means English shares the gain: "
-                       "better training, not better transfer." if c.gap is not None else "."))
+                       f"({_ci(c.gap.low, c.gap.high, '+.2f')}){_gap_reading(c)}." if c.gap is not None else "."))
     groups = {k: e for k, (_, e) in c.groups.items()}
     if groups.get("augmented languages") and groups.get("languages not augmented"):
         a, n = groups["augmented languages"], groups["languages not augmented"]
@@ -379,6 +410,10 @@ def answer(result: Report, primary: str = "SALT", names: dict[str, str] | None =
                 for m, e in result.comparisons.items() if m != primary]
     if controls:
         text.append("The other arms against the same baseline: " + "; ".join(controls) + ".")
+    if result.head_to_head:
+        text.append("Head to head on the targets, paired by seed: " + "; ".join(
+            f"{question} {c.target.mean:+.2f} ({_ci(c.target.low, c.target.high, '+.2f')}"
+            f"{', clear' if c.target.clear else ''})" for question, c in result.head_to_head.items()) + ".")
     if result.compute_matched is False:
         text.append("**Compute is not matched**: the methods trained different numbers of steps, so a difference "
                     "may come from training longer, not from the augmentation.")

@@ -7,6 +7,7 @@ import json
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 
@@ -102,6 +103,40 @@ def test_a_partial_experiment_says_so_and_the_answer_keeps_its_caveats(small_exp
     assert "English accuracy" in er.markdown(er.report(runs, n_boot=200))
 
 
+@needs_sib200
+def test_the_controls_are_also_paired_head_to_head_with_their_arm(small_experiment):
+    """A reviewer asks whether SALT's mixup partners beat random ones: the report pairs the two arms directly by
+    seed (here the fixture's SALT runs stand in for the mixup-only arm), by hand below."""
+    from salt_core.training.config import SHORT_NAMES
+
+    _, runs = small_experiment
+    arm, control, question = er.HEAD_TO_HEAD[1]
+    assert {arm, control} <= set(SHORT_NAMES) and er.HEAD_TO_HEAD[0][1] in SHORT_NAMES  # the runs' own names
+    assert er.report(runs, n_boot=50).head_to_head == {}  # the fixture has no mixup-only arm
+    extended = pd.concat([runs, runs[runs["method"] == SALT].assign(method=arm)], ignore_index=True)
+    result = er.report(extended, n_boot=50)
+    assert set(result.head_to_head) == {question}
+    table = extended[extended["metric"] == "accuracy"].pivot_table(index=["seed", "language"], columns="method",
+                                                                   values="score")
+    by_hand = (table[arm] - table[control]).drop(index="en", level="language").groupby(level="seed").mean()
+    pairing = result.head_to_head[question]
+    assert pairing.seeds == 2 and pairing.target.mean == pytest.approx(by_hand.mean())
+    assert pairing.source.mean == pytest.approx((table[arm] - table[control]).xs("en", level="language").mean())
+    assert "Head to head" in er.markdown(result) and question in er.answer(result)
+
+
+def test_the_transfer_gap_is_read_only_where_the_targets_gain():
+    from types import SimpleNamespace
+
+    from salt_core.runs.comparison import Effect
+
+    gain, nothing = Effect(2.0, 1.0, 3.0, 0.01, 0.06), Effect(0.1, -1.0, 1.2, 0.8, 0.9)
+    closes, stays = Effect(-1.5, -2.5, -0.5, 0.02, 0.06), Effect(-0.2, -1.0, 0.6, 0.5, 0.6)
+    assert er._gap_reading(SimpleNamespace(target=nothing, gap=closes)) == ""  # no gain, nothing to explain
+    assert "is transfer" in er._gap_reading(SimpleNamespace(target=gain, gap=closes))
+    assert "better training" in er._gap_reading(SimpleNamespace(target=gain, gap=stays))
+
+
 def bench():
     spec = importlib.util.spec_from_file_location("bench_salt_sib200", ROOT / "benchmarks" / "bench_salt_sib200.py")
     module = importlib.util.module_from_spec(spec)
@@ -179,8 +214,6 @@ def test_per_language_bonferroni_intervals_keep_the_family_wise_error_under_a_si
     """30 target languages x 5 seeds with no effect (each seed's shift shared by its languages): the chance that
     any language's Bonferroni-corrected interval excludes 0 stays at or under 5%; uncorrected 95% intervals
     would flag some language in most experiments."""
-    import pandas as pd
-
     rng, n = np.random.default_rng(11), 200
     languages = np.array(["en"] + [f"l{i:02d}" for i in range(30)])
     seeds = np.repeat(np.arange(1, 6), len(languages))
@@ -209,13 +242,11 @@ def test_per_language_bonferroni_intervals_keep_the_family_wise_error_under_a_si
     assert any_uncorrected / n >= 0.5, any_uncorrected / n  # 74.7%
 
 
-@needs_sib200
 def test_seeds_whose_deltas_differ_only_by_the_stored_rounding_get_no_interval():
     """Scores are stored to 4 decimals. Two seeds that both gained 8 of 204 sentences (+3.9215 and +3.9216 after
     rounding) once got a Bonferroni interval 0.05 points wide, and the committed report named that language as a
-    clear gain (Kannada, -4 and -4, a clear loss); a language whose seeds differ by a sentence gets its (wide) interval as before."""
-    import pandas as pd
-
+    clear gain (Kannada, -4 and -4, a clear loss); a language whose seeds differ by a sentence gets its (wide)
+    interval as before."""
     from salt_core.runs.comparison import per_language as scaling_per_language
     from salt_core.runs.comparison import seed_interval
 
@@ -232,6 +263,7 @@ def test_seeds_whose_deltas_differ_only_by_the_stored_rounding_get_no_interval()
     assert np.isnan(scaling_per_language(rows, "a", "b").set_index("language").loc["cy", "p"])
 
 
+@needs_sib200
 def test_the_gain_figure_draws_the_reports_trend_line_and_one_seed_gives_no_verdict(small_experiment):
     _, runs = small_experiment
     result = er.report(runs, n_boot=200)
