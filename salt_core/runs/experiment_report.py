@@ -411,7 +411,8 @@ def answer(result: Report, primary: str = "SALT", names: dict[str, str] | None =
     if controls:
         text.append("The other arms against the same baseline: " + "; ".join(controls) + ".")
     if result.head_to_head:
-        text.append("Head to head on the targets, paired by seed: " + "; ".join(
+        text.append(f"Head to head on the targets, paired by seed ({len(result.head_to_head)} secondary "
+                    "comparisons, 95% intervals not corrected for their number): " + "; ".join(
             f"{question} {c.target.mean:+.2f} ({_ci(c.target.low, c.target.high, '+.2f')}"
             f"{', clear' if c.target.clear else ''})" for question, c in result.head_to_head.items()) + ".")
     if result.compute_matched is False:
