@@ -33,14 +33,14 @@ def _mark_uploads(fig: go.Figure, data: pd.DataFrame, x: str) -> None:
                                   "<extra>your run</extra>")
 
 
-STRIP = "0 / unknown"
+STRIP = "languages with no volume (0 or unknown)"  # the strip's legend entry; its tick says "0 / unknown"
 
 
 def _strip(fig: go.Figure, beside: pd.DataFrame) -> None:
     """Runs a log axis cannot hold (no data for the language, or volume unknown) in a narrow strip on the right,
     sharing the score axis, so they are seen rather than silently dropped."""
     fig.update_layout(xaxis=dict(domain=[0, 0.88]),
-                      xaxis2=dict(domain=[0.91, 1.0], anchor="y", range=[-1, 1], tickvals=[0], ticktext=[STRIP],
+                      xaxis2=dict(domain=[0.91, 1.0], anchor="y", range=[-1, 1], tickvals=[0], ticktext=["0 / unknown"],
                                   showgrid=False, zeroline=False))
     why = np.where(beside["pretraining_data"].fillna(-1).astype(float) == 0, "no pretraining data for this language",
                    "volume unknown")
