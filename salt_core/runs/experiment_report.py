@@ -357,7 +357,8 @@ def markdown(result: Report, names: dict[str, str] | None = None) -> str:
     if result.per_language is not None and len(result.per_language):
         table = result.per_language.sort_values("delta")
         clear = table[(table["low"] > 0) | (table["high"] < 0)]
-        verdict = (f"{len(clear)} languages whose Bonferroni-corrected interval excludes 0"
+        verdict = (f"{len(clear)} language{'' if len(clear) == 1 else 's'} whose Bonferroni-corrected interval "
+                   "excludes 0"
                    + (f" ({', '.join(clear['language'])})" if len(clear) else "") if table["low"].notna().any()
                    else "no interval yet (one seed)")
         out += ["", f"Per language ({len(table)} targets, primary method): delta range {table['delta'].min():+.1f} "
