@@ -68,21 +68,31 @@ def no_spread(values) -> bool:
     return len(v) > 0 and float(np.ptp(v)) < SCORE_TOLERANCE
 
 
+def t_interval(values) -> tuple[float, float, float, float]:
+    """(mean, low, high, p) of per-seed values: the 95% t interval about their mean and the t-test's p against 0.
+    NaN interval and p with fewer than `MIN_SEEDS` values, or when every value is the same (`no_spread`): a width
+    of 0 would measure nothing but the stored rounding."""
+    from scipy import stats
+
+    v = np.asarray(values, dtype=float)
+    nan = float("nan")
+    mean = float(v.mean()) if len(v) else nan
+    if len(v) < MIN_SEEDS or no_spread(v):
+        return mean, nan, nan, nan
+    test = stats.ttest_1samp(v, 0.0)
+    interval = test.confidence_interval(0.95)
+    return mean, float(interval.low), float(interval.high), float(test.pvalue)
+
+
 def seed_interval(deltas) -> tuple[float, float, float, float, float]:
-    """(mean, low, high, t p, sign-flip p) of per-seed deltas: the 95% paired t interval with its p, and an exact
-    sign-flip permutation test (no normality assumed, but coarse: its smallest p is 2/2^n)."""
+    """(mean, low, high, t p, sign-flip p) of per-seed deltas: the 95% paired t interval with its p (`t_interval`),
+    and an exact sign-flip permutation test (no normality assumed, but coarse: its smallest p is 2/2^n)."""
     from scipy import stats
 
     d = np.asarray(deltas, dtype=float)
-    mean, nan = float(d.mean()), float("nan")
+    mean, low, high, p_t = t_interval(d)
     if len(d) < MIN_SEEDS:
-        return mean, nan, nan, nan, nan
-    if no_spread(d):  # every seed gave the same delta: no t interval (its width would be 0); the sign flip answers
-        low = high = p_t = nan
-    else:
-        test = stats.ttest_1samp(d, 0.0)
-        interval = test.confidence_interval(0.95)
-        low, high, p_t = float(interval.low), float(interval.high), float(test.pvalue)
+        return mean, low, high, p_t, float("nan")
     flips = stats.permutation_test((d,), np.mean, permutation_type="samples", n_resamples=np.inf if len(d) <= 16
                                    else 20_000, alternative="two-sided", random_state=0)
     return mean, low, high, p_t, float(flips.pvalue)

@@ -29,13 +29,14 @@ import numpy as np
 import pandas as pd
 
 from salt_core.runs.comparison import (
-    SCORE_TOLERANCE,
+    MIN_SEEDS,
     SeedComparison,
     _paired_frame,
     compare_by_seed,
     comparison_groups,
     holm,
     no_spread,
+    t_interval,
 )
 
 BASELINE = "zero-shot transfer (fine-tuned on English)"
@@ -96,13 +97,9 @@ class Report:
 
 
 def _t_interval(values) -> tuple[float, float, float, int]:
-    from scipy import stats
-
-    v = np.asarray(values, float)
-    if len(v) < 2 or no_spread(v):
-        return float(v.mean()) if len(v) else math.nan, math.nan, math.nan, len(v)
-    ci = stats.ttest_1samp(v, 0.0).confidence_interval(0.95)
-    return float(v.mean()), float(ci.low), float(ci.high), len(v)
+    """`comparison.t_interval`'s (mean, low, high) and the number of values: a cell of the English-accuracy table."""
+    mean, low, high, _ = t_interval(values)
+    return mean, low, high, len(np.asarray(values))
 
 
 def stated_budget(protocols: pd.Series) -> tuple[int | None, str | None]:
@@ -134,10 +131,10 @@ def language_table(paired: pd.DataFrame) -> pd.DataFrame:
 
     family = paired["language"].nunique()
     stats_of = (paired.assign(d=paired["score"] - paired["baseline_score"]).groupby("language")["d"]
-                .agg(delta="mean", sd="std", seeds="count", lowest="min", highest="max").reset_index())
+                .agg(delta="mean", sd="std", seeds="count", same=no_spread).reset_index())
     n, sd = stats_of["seeds"].to_numpy(float), stats_of["sd"].to_numpy(float)
     # one seed, or every seed the same delta (within the scores' stored precision): no interval, no test
-    testable = (n >= 2) & ((stats_of["highest"] - stats_of["lowest"]).to_numpy() >= SCORE_TOLERANCE)
+    testable = (n >= MIN_SEEDS) & ~stats_of["same"].to_numpy(bool)
     with np.errstate(invalid="ignore", divide="ignore"):
         se = sd / np.sqrt(n)
         half = stats.t.ppf(1 - 0.05 / (2 * max(family, 1)), n - 1) * se

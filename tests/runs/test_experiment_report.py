@@ -247,8 +247,8 @@ def test_seeds_whose_deltas_differ_only_by_the_stored_rounding_get_no_interval()
     rounding) once got a Bonferroni interval 0.05 points wide, and the committed report named that language as a
     clear gain (Kannada, -4 and -4, a clear loss); a language whose seeds differ by a sentence gets its (wide)
     interval as before."""
+    from salt_core.runs.comparison import Effect, seed_interval
     from salt_core.runs.comparison import per_language as scaling_per_language
-    from salt_core.runs.comparison import seed_interval
 
     rows = pd.DataFrame({"model": "m", "task": "t", "language": ["cy", "cy", "kn", "kn"] * 2, "seed": [1, 2] * 4,
                          "method": ["b"] * 4 + ["a"] * 4,
@@ -261,6 +261,9 @@ def test_seeds_whose_deltas_differ_only_by_the_stored_rounding_get_no_interval()
     mean, low, high, p_t, p_sign = seed_interval([3.9215, 3.9216, 3.9215, 3.9216, 3.9215])
     assert np.isnan([low, high, p_t]).all() and p_sign == pytest.approx(2 / 32)  # the sign flip still answers
     assert np.isnan(scaling_per_language(rows, "a", "b").set_index("language").loc["cy", "p"])
+    text = Effect(mean, low, high, p_t, p_sign).text("SALT")
+    assert text.startswith("SALT +3.92 points") and "no t interval" in text and "sign-flip p = 0.0625" in text
+    assert "CI" not in text and "nan" not in text and not Effect(mean, low, high, p_t, p_sign).clear
 
 
 @needs_sib200
