@@ -72,22 +72,49 @@ def experiment_part(args, mlm) -> None:
                    tune=None if args.no_tune else DEFAULT_GRID)  # each method's learning rate tuned on English dev
 
 
+def resumed_runs(runs: list[dict]) -> dict[str, str]:
+    """Runs whose recorded wall time covers only the part after a resume, by name -> how that is known: stated
+    (`resumed_from_step`, recorded since it existed) or inferred (older runs: fewer served examples than the most
+    another run of the same method served; a baseline serves no augmented examples, so its resumes cannot be seen)."""
+    most: dict[str, int] = {}
+    for r in runs:
+        if isinstance(r.get("served"), dict):
+            most[r["method"]] = max(most.get(r["method"], 0), sum(r["served"].values()))
+    found = {}
+    for r in runs:
+        if r.get("resumed_from_step") is not None:
+            found[r["run"]] = f"resumed at step {r['resumed_from_step']}"
+        elif "resumed_from_step" not in r and isinstance(r.get("served"), dict) \
+                and sum(r["served"].values()) < most[r["method"]]:
+            found[r["run"]] = (f"inferred: served {sum(r['served'].values())} of {most[r['method']]} examples")
+    return found
+
+
 def costs(folder: Path) -> str:
-    """Wall time per run and for the tuning, from what each run recorded."""
+    """Wall time per run and for the tuning, from what each run recorded; runs resumed from a checkpoint recorded
+    only their last part and are left out of the per-run figures (and named)."""
     import json
 
     runs = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.details.json"))]
-    seconds = [r["wall_seconds"] for r in runs if r.get("wall_seconds")]
+    partial = resumed_runs(runs)
+    seconds = [r["wall_seconds"] for r in runs if r.get("wall_seconds") and r["run"] not in partial]
     tuning = folder / "tuning.json"
     tuned = [v.get("wall_seconds") for v in json.loads(tuning.read_text(encoding="utf-8")).values()] \
         if tuning.is_file() else []
     tuned = [t for t in tuned if t]
     devices = sorted({r.get("device", "not recorded") for r in runs})
     if not seconds:
-        return "No run recorded its wall time."
+        return "No run recorded its whole wall time."
+    left_out = ""
+    if partial:
+        names = "; ".join(f"{SHORT_NAMES.get(r['method'], r['method'])} seed {r['seed']} ({partial[r['run']]})"
+                          for r in runs if r["run"] in partial)
+        left_out = (f" {len(partial)} run{'s' if len(partial) != 1 else ''} resumed from a checkpoint recorded only "
+                    f"the part after it and {'are' if len(partial) != 1 else 'is'} left out: {names}.")
     return (f"Wall time: {np.mean(seconds) / 60:.1f} min per run (median {np.median(seconds) / 60:.1f}, "
-            f"{len(seconds)} runs, {sum(seconds) / 3600:.1f} h), tuning {sum(tuned) / 3600:.1f} h over {len(tuned)} "
-            f"grid points; on {', '.join(devices)}.")
+            f"{len(seconds)} whole runs, {sum(seconds) / 3600:.1f} h)"
+            + (f", tuning {sum(tuned) / 3600:.1f} h over {len(tuned)} grid points" if tuned else "")
+            + f"; on {', '.join(devices)}.{left_out}")
 
 
 def plan_of(seeds=SEEDS) -> dict:

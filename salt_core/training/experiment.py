@@ -32,7 +32,7 @@ def augmented_into(p, method: str) -> list[str]:
 def _fit(p: Plan, mlm, method: str, seed: int, train: pd.DataFrame, dev_examples, label_ids: dict, work: Path,
          folder: Path, quiet: bool, step_progress, report_to: str, state):
     """Train one (method, seed) under `p`'s experiment and budget; returns (trainer, served examples, report,
-    learning curve). Resumes from the folder's last whole checkpoint."""
+    learning curve, the step it resumed from or None). Resumes from the folder's last whole checkpoint."""
     experiment = p.experiment
     with state.main_process_first():  # mining is cached: one process mines, the others read
         examples, report = augment.training_set(p, mlm, method, seed, train, work, label_ids)
@@ -42,8 +42,10 @@ def _fit(p: Plan, mlm, method: str, seed: int, train: pd.DataFrame, dev_examples
         model, examples, dev_examples, mlm.tokenizer.pad_token_id or 0, len(p.task.labels), experiment.train, seed,
         str(folder), experiment.mixup if METHODS[method].mixup else None, step_progress, quiet,
         steps=None if additive else p.steps, report_to=report_to)
-    trainer.train(resume_from_checkpoint=engine.last_checkpoint(str(folder)))
-    return trainer, examples, report, engine.learning_curve(trainer)
+    checkpoint = engine.last_checkpoint(str(folder))
+    trainer.train(resume_from_checkpoint=checkpoint)
+    resumed = int(checkpoint.rsplit("-", 1)[1]) if checkpoint else None
+    return trainer, examples, report, engine.learning_curve(trainer), resumed
 
 
 TUNING = "tuning.json"  # in the runs folder: every grid point's source-dev accuracy, by its fingerprint
@@ -68,7 +70,7 @@ def _tune(p: Plan, mlm, method: str, grid: list[tuple[float, float]], train, dev
         if key not in record:
             folder = output / ".work" / f"tune-{method}-{key}"
             started = time.perf_counter()
-            trainer, _, _, curve = _fit(point, mlm, method, seed, train, dev_examples, label_ids, output / ".work",
+            trainer, _, _, curve, _ = _fit(point, mlm, method, seed, train, dev_examples, label_ids, output / ".work",
                                         folder, quiet, None, report_to, state)
             record[key] = {"method": method, "learning_rate": learning_rate, "epochs": epochs,
                            "steps": point.steps, "seed": seed,
@@ -151,7 +153,7 @@ def run_experiment(experiment: Experiment, output: str | Path, *, quiet: bool = 
             progress(status | {"stage": "preparing the training set"})
         folder = work / rid
         started = time.perf_counter()  # this process's share: a run resumed from a checkpoint counts from there
-        trainer, examples, report, curve = _fit(
+        trainer, examples, report, curve, resumed = _fit(
             p, mlm, method, seed, train, dev_examples, label_ids, work, folder, quiet,
             (lambda step, steps, s=status: progress(s | {"stage": "training", "step": step, "steps": steps}))
             if progress else None, report_to, state)
@@ -169,7 +171,8 @@ def run_experiment(experiment: Experiment, output: str | Path, *, quiet: bool = 
             details = {"run": rid, "method": method, "seed": seed, "pooling": p.pooling, "budget_steps": p.steps,
                        "learning_curve": curve, "training_set": report, "tuning": grids.get(method),
                        "served": getattr(examples, "served", None),
-                       "wall_seconds": round(time.perf_counter() - started, 1), "device": engine.device_name(p.experiment.train.device),
+                       "wall_seconds": round(time.perf_counter() - started, 1), "resumed_from_step": resumed,
+                       "device": engine.device_name(p.experiment.train.device),
                        "predictions": {language: {"predicted": r["predicted"], "gold": r["gold"]}
                                        for language, r in scores.items()}}
             record.write_run(output, rid, rows, details)

@@ -144,6 +144,29 @@ def bench():
     return module
 
 
+def test_runs_resumed_from_a_checkpoint_are_left_out_of_the_wall_time_per_run(tmp_path):
+    """A resumed run records only the time after its checkpoint (random-mixup seed 2 recorded 396 s of a ~500 s
+    run): it must not pull the per-run figure down. Stated where the run recorded its resume, inferred from the
+    examples it served for runs written before that, never for a baseline (which serves no augmented examples)."""
+    module = bench()
+    full = {"original": 0, "code-switched": 0, "mixed": 4206}
+
+    def run(name, method, seconds, **extra):
+        record = {"run": name, "method": method, "seed": 1, "wall_seconds": seconds, "device": "cpu"} | extra
+        (tmp_path / f"{name}.details.json").write_text(json.dumps(record))
+
+    run("a", "salt-mixup", 600.0, served=full)
+    run("b", "salt-mixup", 300.0, served=full | {"mixed": 3505})  # older run, no resume field: inferred
+    run("c", "salt-mixup", 200.0, served=full, resumed_from_step=110)  # stated
+    run("d", "salt-mixup", 540.0, served=full | {"mixed": 4000}, resumed_from_step=None)  # stated: not resumed
+    run("e", "baseline", 480.0, served=None)
+    assert module.resumed_runs([json.loads(p.read_text()) for p in tmp_path.glob("*.json")]) == {
+        "b": "inferred: served 3505 of 4206 examples", "c": "resumed at step 110"}
+    text = module.costs(tmp_path)
+    assert text.startswith("Wall time: 9.0 min per run (median 9.0, 3 whole runs, 0.5 h); on cpu.")  # 1620 s / 3
+    assert "2 runs resumed" in text and "seed 1 (resumed at step 110)" in text
+
+
 def test_the_readme_section_recomputes_from_the_committed_runs():
     """Every figure the README prints about this tool's SIB-200 experiment is regenerated from the committed runs
     (benchmarks/results/sib200/) and must match, character for character."""

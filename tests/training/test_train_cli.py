@@ -212,6 +212,9 @@ def test_kill_minus_9_mid_training_resumes_from_the_last_whole_checkpoint_and_gi
     a, b = read_trained_runs(tmp_path / "reference"), read_trained_runs(out)
     a, b = (frame.set_index(["language", "metric"])["score"].sort_index() for frame in (a, b))
     assert (a - b).abs().max() <= 1e-6  # same seed, RNG and optimizer restored: the same result
+    # the resumed run says so, and from where: its wall time covers only the part after the checkpoint
+    whole, part = (json.loads(next(f.glob("*.details.json")).read_text()) for f in (tmp_path / "reference", out))
+    assert whole["resumed_from_step"] is None and part["resumed_from_step"] == int(latest.name.split("-")[1])
     # The demo model's scores barely move; each epoch's dev loss shows any difference in what was trained.
     losses = [[e["eval_loss"] for e in json.loads(max(folder.glob(".work/*/checkpoint-*/trainer_state.json"),
               key=lambda f: int(f.parent.name.split("-")[1])).read_text())["log_history"] if "eval_loss" in e]
