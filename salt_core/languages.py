@@ -690,7 +690,9 @@ def language_code(value: str) -> str | None:
 
     A script the tag states is kept when it is not the language's usual one (FLORES `zho_Hant` -> `zh-Hant`,
     `arb_Latn` -> `arb-Latn`, `kas_Deva` -> `ks-Deva`), so two scripts of one language stay two languages;
-    the usual script is dropped (`deu_Latn` -> `de`, `zho_Hans` -> `zh`). Names are read in English and in
+    the usual script is dropped (`deu_Latn` -> `de`, `zho_Hans` -> `zh`). A language CLDR folds into another's
+    regional variety keeps its own code (Dari, `prs_Arab` -> `prs`, not `fa`, which is Iranian Persian's here).
+    Names are read in English and in
     the language itself, with or without diacritics ("Yorùbá", "Espanol", "Türkçe", "Kiswahili").
     """
     text = str(value or "").strip()
@@ -701,6 +703,9 @@ def language_code(value: str) -> str | None:
     if re.fullmatch(r"[A-Za-z]{2,3}(?:[_-][A-Za-z]{4})?(?:[_-][A-Za-z]{2})?", text):
         try:
             language = langcodes.Language.get(text.replace("_", "-"))
+            stated = langcodes.Language.get(text.replace("_", "-"), normalize=False)
+            if language.territory and not stated.territory:  # CLDR folds a regional variety into another language
+                language = language.update_dict({"language": stated.language, "territory": None})  # (prs -> fa-AF)
             if language.language and language.is_valid():
                 usual = langcodes.Language.get(language.language).maximize().script
                 if language.script and language.script != usual and language.script not in SCRIPT_PARTS.get(usual, ()):

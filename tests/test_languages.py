@@ -173,6 +173,16 @@ def test_every_flores_language_is_in_the_registry_by_any_of_its_codes(given, key
     assert len({language.flores for language in LANGUAGES.values() if language.flores}) == 205
 
 
+def test_the_code_a_run_importer_gives_a_flores_language_names_that_same_language():
+    """Run importers label a FLORES language by `language_code`; the registry must read that label back as the
+    same language. CLDR folds Dari (prs) into Persian's Afghan variety (fa-AF), so every bundled Dari score was
+    labelled `fa`, which the registry (and a reader) takes for Iranian Persian."""
+    from salt_core.languages import _flores_codes, get_language, language_code
+
+    assert language_code("prs_Arab") == "prs" and language_code("pes_Arab") == "pes"
+    assert {f: get_language(language_code(f)).flores for f in _flores_codes()} == {f: f for f in _flores_codes()}
+
+
 def test_a_language_outside_flores_or_no_language_at_all_is_refused_with_why():
     from salt_core.errors import UnknownLanguageError
     from salt_core.languages import get_language
