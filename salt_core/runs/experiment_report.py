@@ -373,6 +373,16 @@ def _gap_reading(c: SeedComparison) -> str:
             "transfer")
 
 
+def secondary(result: Report, primary: str = "SALT") -> dict[str, float]:
+    """The secondary comparisons (every arm but the primary against the baseline, and the head-to-head pairings),
+    each with its Holm-adjusted paired-t p over that family; those without a t-test (one seed, no spread) are not
+    in the family."""
+    effects = {m: c.target for m, c in result.comparisons.items() if m != primary}
+    effects |= {question: c.target for question, c in result.head_to_head.items()}
+    tested = {name: e.p for name, e in effects.items() if not math.isnan(e.p)}
+    return dict(zip(tested, holm(list(tested.values())))) if tested else {}
+
+
 def answer(result: Report, primary: str = "SALT", names: dict[str, str] | None = None) -> str:
     """The answer in one paragraph, with its caveats: what the README states, whatever the result."""
     names = names or {}
@@ -404,15 +414,21 @@ def answer(result: Report, primary: str = "SALT", names: dict[str, str] | None =
                     f"({_ci(trend.slope_low, trend.slope_high, '+.2f')}), r = {trend.r:+.2f} over "
                     f"{trend.languages} languages; the {len(trend.without)} languages CC-100 lacks gain "
                     f"{_num(trend.without_gain, '+.2f')} on average.")
-    controls = [f"{names.get(m, m)} {e.target.mean:+.2f} ({_ci(e.target.low, e.target.high, '+.2f')})"
-                for m, e in result.comparisons.items() if m != primary]
+    family = secondary(result, primary)
+    controls = [f"{names.get(m, m)} {e.target.mean:+.2f} ({_ci(e.target.low, e.target.high, '+.2f')}"
+                f"{', clear' if e.target.clear else ''})" for m, e in result.comparisons.items() if m != primary]
     if controls:
         text.append("The other arms against the same baseline: " + "; ".join(controls) + ".")
     if result.head_to_head:
-        text.append(f"Head to head on the targets, paired by seed ({len(result.head_to_head)} secondary "
-                    "comparisons, 95% intervals not corrected for their number): " + "; ".join(
+        text.append("Head to head on the targets, paired by seed: " + "; ".join(
             f"{question} {c.target.mean:+.2f} ({_ci(c.target.low, c.target.high, '+.2f')}"
             f"{', clear' if c.target.clear else ''})" for question, c in result.head_to_head.items()) + ".")
+    if family:
+        kept = {name: p for name, p in family.items() if p <= 0.05}
+        text.append(f"These {len(family)} secondary comparisons' 95% intervals are not corrected for their number; "
+                    "after Holm's correction over them, " + (
+                        "; ".join(f"{names.get(n, n)} stays clear (adjusted p = {p:.2g})" for n, p in kept.items())
+                        if kept else f"none is clear (smallest adjusted p = {min(family.values()):.2g})") + ".")
     if result.compute_matched is False:
         text.append("**Compute is not matched**: the methods trained different numbers of steps, so a difference "
                     "may come from training longer, not from the augmentation.")

@@ -123,6 +123,26 @@ def test_the_controls_are_also_paired_head_to_head_with_their_arm(small_experime
     assert pairing.seeds == 2 and pairing.target.mean == pytest.approx(by_hand.mean())
     assert pairing.source.mean == pytest.approx((table[arm] - table[control]).xs("en", level="language").mean())
     assert "Head to head" in er.markdown(result) and question in er.answer(result)
+    family = er.secondary(result, SALT)  # every arm but SALT against the baseline, and the pairing
+    candidates = {m: c.target for m, c in result.comparisons.items() if m != SALT} | {question: pairing.target}
+    assert family and set(family) == {name for name, e in candidates.items() if not math.isnan(e.p)}
+    assert f"These {len(family)} secondary comparisons" in er.answer(result)
+
+
+def test_the_secondary_comparisons_are_holm_corrected_as_one_family():
+    """Six uncorrected 95% intervals give up to a one-in-four chance that one excludes 0 under no effect: the
+    answer says which stay clear after Holm over the family (comparisons without a t-test are not in it)."""
+    from types import SimpleNamespace
+
+    from salt_core.runs.comparison import Effect
+
+    def arm(p):
+        return SimpleNamespace(target=Effect(1.0, 0.5 if p <= 0.05 else -0.5, 1.5, p, 0.06))
+
+    result = SimpleNamespace(comparisons={"SALT": arm(0.001), "a": arm(0.01), "b": arm(0.04),
+                                          "c": SimpleNamespace(target=Effect(1.0, *[math.nan] * 3, 0.5))},
+                             head_to_head={"a vs b": arm(0.3)})
+    assert er.secondary(result) == pytest.approx({"a": 0.03, "b": 0.08, "a vs b": 0.3})  # 3p, 2p, p (monotone)
 
 
 def test_the_transfer_gap_is_read_only_where_the_targets_gain():
