@@ -76,17 +76,17 @@ def resumed_runs(runs: list[dict]) -> dict[str, str]:
     """Runs whose recorded wall time covers only the part after a resume, by name -> how that is known: stated
     (`resumed_from_step`, recorded since it existed) or inferred (older runs: fewer served examples than the most
     another run of the same method served; a baseline serves no augmented examples, so its resumes cannot be seen)."""
+    served = {r["run"]: sum(r["served"].values()) for r in runs if isinstance(r.get("served"), dict)}
     most: dict[str, int] = {}
     for r in runs:
-        if isinstance(r.get("served"), dict):
-            most[r["method"]] = max(most.get(r["method"], 0), sum(r["served"].values()))
+        if r["run"] in served:
+            most[r["method"]] = max(most.get(r["method"], 0), served[r["run"]])
     found = {}
     for r in runs:
         if r.get("resumed_from_step") is not None:
             found[r["run"]] = f"resumed at step {r['resumed_from_step']}"
-        elif "resumed_from_step" not in r and isinstance(r.get("served"), dict) \
-                and sum(r["served"].values()) < most[r["method"]]:
-            found[r["run"]] = (f"inferred: served {sum(r['served'].values())} of {most[r['method']]} examples")
+        elif "resumed_from_step" not in r and r["run"] in served and served[r["run"]] < most[r["method"]]:
+            found[r["run"]] = f"inferred: served {served[r['run']]} of {most[r['method']]} examples"
     return found
 
 
